@@ -1,0 +1,26 @@
+"""The JSON API at /api/v1/, with its OpenAPI document at /api/v1/openapi.json."""
+
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+
+from govkpi.orgunits.api import router as orgunits_router
+
+api = NinjaAPI(
+    title="govkpi API",
+    version="1",
+    description="Đo lường, theo dõi, đánh giá KPI của bộ, ngành, địa phương. "
+    "Measuring and evaluating the KPIs of Viet Nam's ministries, sectors and localities.",
+    urls_namespace="api",
+)
+api.add_router("/orgunits", orgunits_router, tags=["orgunits"])
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(
+        request,
+        {"code": "forbidden", "message": str(exc) or "Không có quyền. / Forbidden."},
+        status=403,
+    )

@@ -1,0 +1,89 @@
+"""The `govkpi` command: demo, serve, and Django's own commands through `manage`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "govkpi.settings")
+    import django
+
+    django.setup()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Create or update the database, load the reference dataset and the demo accounts."""
+    _setup_django()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from govkpi.accounts.demo import DEMO_PASSWORD, ensure_demo_accounts
+    from govkpi.orgunits.reference import reference_hierarchy
+    from govkpi.orgunits.sync import sync_reference_hierarchy
+
+    if settings.PRODUCTION:
+        print("govkpi demo: từ chối ở chế độ production. / refused in production mode.", file=sys.stderr)
+        return 2
+    call_command("migrate", interactive=False, verbosity=0)
+    report = sync_reference_hierarchy(reference_hierarchy())
+    print(
+        f"Đơn vị / units: {report.created} mới/created, {report.updated} cập nhật/updated, "
+        f"{report.unchanged} không đổi/unchanged; bí danh/aliases +{report.aliases_created} -{report.aliases_removed}"
+    )
+    accounts = ensure_demo_accounts()
+    print(f"\nTài khoản demo / demo accounts (mật khẩu / password: {DEMO_PASSWORD}):")
+    for account, created in accounts:
+        mark = "mới/new" if created else "có sẵn/existing"
+        print(f"  {account.username:<18} {account.role:<16} {account.unit_code:<6} {account.full_name} [{mark}]")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the application with uvicorn."""
+    import uvicorn
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "govkpi.settings")
+    print(f"govkpi: http://{args.host}:{args.port}/", flush=True)
+    uvicorn.run("govkpi.asgi:application", host=args.host, port=args.port, workers=args.workers,
+                log_level="info", lifespan="off")
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    """Run one of Django's management commands."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "govkpi.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["govkpi manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="govkpi", description="govkpi: KPI của bộ, ngành, địa phương")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="migrate, load the reference dataset and demo accounts (idempotent)")
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="serve over HTTP (uvicorn)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    manage = sub.add_parser("manage", help="Django's management commands", add_help=False)
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

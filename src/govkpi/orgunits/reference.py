@@ -1,0 +1,246 @@
+"""Viet Nam's real units as govkpi's reference hierarchy: where each part comes from.
+
+- The Government, 14 ministries and 3 ministry-level agencies, and the 7 dissolved on
+  2025-03-01 with their successors: `data/central-agencies-2025.yaml` (the project's facts).
+- The 34 provinces and 3,321 communes (official statistics-office codes), and the 63 provinces
+  before 2025-07-01 with the new province each became part of: the `vietnamadminunits`
+  package (MIT), read from the SQLite dataset and the conversion table it ships.
+
+Functions here return plain records; `sync.py` writes them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib.util
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+GOVERNMENT_CODE = "CP"
+HISTORICAL_PROVINCE_PREFIX = "P63-"
+MINISTRIES_REORGANISED = datetime.date(2025, 3, 1)
+PROVINCES_REORGANISED = datetime.date(2025, 7, 1)
+ADMINUNITS_SOURCE = "vietnamadminunits 1.0.4 (MIT)"
+AGENCIES_SOURCE = "central-agencies-2025.yaml"
+
+
+@dataclass(frozen=True)
+class UnitRecord:
+    code: str
+    name: str
+    short_name: str
+    kind: str
+    legal_type: str
+    parent_code: str | None
+    name_en: str = ""
+    valid_from: datetime.date | None = None
+    valid_to: datetime.date | None = None
+    source: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True)
+class SuccessionRecord:
+    predecessor: str
+    successor: str
+    kind: str
+    effective: datetime.date
+    is_main: bool
+    note: str = ""
+
+
+@dataclass
+class ReferenceHierarchy:
+    units: list[UnitRecord] = field(default_factory=list)
+    successions: list[SuccessionRecord] = field(default_factory=list)
+    abbreviations: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _adminunits_dir() -> Path:
+    # Locate the package without importing it: its __init__ loads parsers we do not need.
+    spec = importlib.util.find_spec("vietnamadminunits")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("The vietnamadminunits package is not installed.")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _query(sql: str) -> list[sqlite3.Row]:
+    path = _adminunits_dir() / "data" / "dataset.db"
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        conn.row_factory = sqlite3.Row
+        return conn.execute(sql).fetchall()
+
+
+def central_agencies() -> tuple[list[UnitRecord], list[SuccessionRecord]]:
+    """Return the Government, the current and dissolved central agencies, and their successions."""
+    data = yaml.safe_load((DATA_DIR / "central-agencies-2025.yaml").read_text(encoding="utf-8"))
+    units = [
+        UnitRecord(
+            code=GOVERNMENT_CODE,
+            name="Chính phủ",
+            short_name="Chính phủ",
+            name_en="Government of Viet Nam",
+            kind="government",
+            legal_type="government",
+            parent_code=None,
+            source=AGENCIES_SOURCE,
+        )
+    ]
+    for group, legal_type in (("ministries", "ministry"), ("ministry_level_agencies", "ministry_level_agency")):
+        for item in data["current"][group]:
+            units.append(
+                UnitRecord(
+                    code=item["code"],
+                    name=item["name"],
+                    short_name=item["name"],
+                    name_en=item.get("en", ""),
+                    kind="ministry",
+                    legal_type=legal_type,
+                    parent_code=GOVERNMENT_CODE,
+                    valid_from=item.get("since"),
+                    source=AGENCIES_SOURCE,
+                )
+            )
+    effective = data["effective"]
+    successions: list[SuccessionRecord] = []
+    for item in data["dissolved"]:
+        units.append(
+            UnitRecord(
+                code=item["code"],
+                name=item["name"],
+                short_name=item["name"],
+                name_en=item.get("en", ""),
+                kind="ministry",
+                legal_type="ministry_level_agency" if item["code"] == "UBDT" else "ministry",
+                parent_code=GOVERNMENT_CODE,
+                valid_to=effective - datetime.timedelta(days=1),
+                source=AGENCIES_SOURCE,
+            )
+        )
+        targets = item["to"]
+        for position, successor in enumerate(targets):
+            successions.append(
+                SuccessionRecord(
+                    predecessor=item["code"],
+                    successor=successor,
+                    kind="merge" if len(targets) == 1 else "transfer",
+                    effective=effective,
+                    is_main=position == 0,
+                    note=item.get("note", ""),
+                )
+            )
+    return units, successions
+
+
+def _province_legal_type(name: str) -> str:
+    return "central_city" if name.startswith("Thành phố") else "province"
+
+
+_WARD_LEGAL_TYPES = {"Xã": "commune", "Phường": "ward", "Đặc khu": "special_zone"}
+
+
+def provinces_and_communes() -> list[UnitRecord]:
+    """Return the 34 provinces and their 3,321 communes in force since 2025-07-01."""
+    rows = _query(
+        "SELECT province, provinceShort, provinceCode, provinceLat, provinceLon, "
+        "ward, wardShort, wardType, wardCode, wardLat, wardLon FROM admin_units ORDER BY provinceCode, wardCode"
+    )
+    units: list[UnitRecord] = []
+    seen_provinces: set[str] = set()
+    for r in rows:
+        if r["provinceCode"] not in seen_provinces:
+            seen_provinces.add(r["provinceCode"])
+            units.append(
+                UnitRecord(
+                    code=r["provinceCode"],
+                    name=r["province"],
+                    short_name=r["provinceShort"],
+                    kind="province",
+                    legal_type=_province_legal_type(r["province"]),
+                    parent_code=GOVERNMENT_CODE,
+                    valid_from=PROVINCES_REORGANISED,
+                    source=ADMINUNITS_SOURCE,
+                    latitude=r["provinceLat"],
+                    longitude=r["provinceLon"],
+                )
+            )
+        units.append(
+            UnitRecord(
+                code=r["wardCode"],
+                name=r["ward"],
+                short_name=r["wardShort"],
+                kind="commune",
+                legal_type=_WARD_LEGAL_TYPES[r["wardType"]],
+                parent_code=r["provinceCode"],
+                valid_from=PROVINCES_REORGANISED,
+                source=ADMINUNITS_SOURCE,
+                latitude=r["wardLat"],
+                longitude=r["wardLon"],
+            )
+        )
+    return units
+
+
+def historical_provinces() -> tuple[list[UnitRecord], list[SuccessionRecord]]:
+    """Return the 63 provinces before 2025-07-01, each linked to the one province it became part of."""
+    old = {
+        r["provinceKey"]: r
+        for r in _query("SELECT DISTINCT provinceKey, province, provinceShort, provinceCode FROM admin_units_legacy")
+    }
+    new_code_by_key = {
+        r["provinceKey"]: r["provinceCode"] for r in _query("SELECT DISTINCT provinceKey, provinceCode FROM admin_units")
+    }
+    table = json.loads((_adminunits_dir() / "data" / "converter_2025.json").read_text(encoding="utf-8"))
+    units: list[UnitRecord] = []
+    successions: list[SuccessionRecord] = []
+    for new_key, old_keys in sorted(table["DICT_PROVINCE"].items()):
+        new_code = new_code_by_key[new_key]
+        for old_key in old_keys:
+            r = old[old_key]
+            code = HISTORICAL_PROVINCE_PREFIX + r["provinceCode"]
+            units.append(
+                UnitRecord(
+                    code=code,
+                    name=r["province"],
+                    short_name=r["provinceShort"],
+                    kind="province",
+                    legal_type=_province_legal_type(r["province"]),
+                    parent_code=GOVERNMENT_CODE,
+                    valid_to=PROVINCES_REORGANISED - datetime.timedelta(days=1),
+                    source=ADMINUNITS_SOURCE,
+                )
+            )
+            successions.append(
+                SuccessionRecord(
+                    predecessor=code,
+                    successor=new_code,
+                    kind="merge" if len(old_keys) > 1 else "continue",
+                    effective=PROVINCES_REORGANISED,
+                    is_main=True,
+                )
+            )
+    units.sort(key=lambda u: u.code)
+    return units, successions
+
+
+def abbreviations() -> dict[str, list[str]]:
+    """Return the abbreviations list kept in the repo, by unit code."""
+    data = yaml.safe_load((DATA_DIR / "abbreviations.yaml").read_text(encoding="utf-8"))
+    return {str(code): list(names) for code, names in data.items()}
+
+
+def reference_hierarchy() -> ReferenceHierarchy:
+    """Return every reference unit, succession and abbreviation, parents before children."""
+    agencies, agency_successions = central_agencies()
+    old_provinces, province_successions = historical_provinces()
+    return ReferenceHierarchy(
+        units=agencies + old_provinces + provinces_and_communes(),
+        successions=agency_successions + province_successions,
+        abbreviations=abbreviations(),
+    )
