@@ -6,7 +6,7 @@ import datetime
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from govkpi.orgunits.models import Kind, OrgUnit, Succession
@@ -49,6 +49,11 @@ def list_units(request: HttpRequest, filters: Query[UnitFilters]) -> QuerySet[Or
     return filter_units(filters)
 
 
+def problem(status: int, code: str, message_vi: str, message_en: str, **extra) -> Status:
+    """An error answer: a code, a message in Vietnamese and in English, and any details."""
+    return Status(status, {"code": code, "message": message_vi, "message_en": message_en, **extra})
+
+
 @router.get(
     "/resolve",
     response={200: ResolveOut, 404: Problem, 409: AmbiguousOut, 400: Problem},
@@ -60,34 +65,32 @@ def resolve(
     kind: Kind | None = None,
     parent: str | None = None,
     on: datetime.date | None = None,
-):
-    """The unit a written name denotes ("TP.HCM", "Tỉnh Hà Giang"…); 404 unknown, 409 ambiguous."""
+) -> Status:
+    """The unit a written name denotes ("TP.HCM", "Tỉnh Hà Giang"…); 404 unknown, 409 ambiguous.
+
+    `parent` narrows the search to a unit's subtree and may be a code or a name.
+    """
     parent_unit = None
     if parent:
         parent_unit = OrgUnit.objects.filter(code=parent).first()
         if parent_unit is None:
             found = resolve_unit(parent, on=on)
             if not found.found:
-                return 400, {"code": "parent_" + found.outcome.value, "message": found.message_vi,
-                             "message_en": found.message_en}
+                return problem(400, "parent_" + found.outcome.value, found.message_vi, found.message_en)
             parent_unit = found.unit
     result = resolve_unit(name, kind=kind, parent=parent_unit, on=on)
     if result.outcome is Outcome.NOT_FOUND:
-        return 404, {"code": result.outcome.value, "message": result.message_vi, "message_en": result.message_en}
+        return problem(404, result.outcome.value, result.message_vi, result.message_en)
     if result.outcome is Outcome.AMBIGUOUS:
-        return 409, {
-            "code": result.outcome.value,
-            "message": result.message_vi,
-            "message_en": result.message_en,
-            "candidates": result.candidates,
-        }
-    return 200, {
+        return problem(409, result.outcome.value, result.message_vi, result.message_en,
+                       candidates=result.candidates)
+    return Status(200, {
         "query": name,
         "unit": result.unit,
         "notice": result.message_vi or None,
         "notice_en": result.message_en or None,
         "matched": result.matched,
-    }
+    })
 
 
 def _links(links, side: str) -> list[dict]:
@@ -99,16 +102,15 @@ def _links(links, side: str) -> list[dict]:
 
 
 @router.get("/{code}", response={200: UnitDetailOut, 404: Problem}, summary="One unit")
-def get_unit(request: HttpRequest, code: str):
+def get_unit(request: HttpRequest, code: str) -> Status:
     """A unit with its ancestors, number of children, predecessors and successors."""
     unit = OrgUnit.objects.select_related("parent").annotate(n=Count("children")).filter(code=code).first()
     if unit is None:
-        return 404, {"code": "unit_not_found", "message": f"Không có đơn vị mã «{code}».",
-                     "message_en": f"No unit has the code «{code}»."}
+        return problem(404, "unit_not_found", f"Không có đơn vị mã «{code}».", f"No unit has the code «{code}».")
     ancestors = {u.code: u for u in OrgUnit.objects.filter(code__in=unit.ancestor_codes())}
     unit.ancestors = [ancestors[c] for c in unit.ancestor_codes() if c in ancestors]
     unit.children_count = unit.n
     unit.predecessors = _links(
         Succession.objects.filter(successor=unit).select_related("predecessor"), "predecessor")
     unit.successors = _links(Succession.objects.filter(predecessor=unit).select_related("successor"), "successor")
-    return unit
+    return Status(200, unit)

@@ -1,0 +1,50 @@
+"""`govkpi demo` loads the reference data and accounts; a second run changes nothing."""
+
+import pytest
+from django.apps import apps
+from django.core import serializers
+
+from govkpi.accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from govkpi.accounts.models import Membership
+from govkpi.accounts.roles import Role
+from govkpi.cli import main
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot() -> dict[str, str]:
+    """Every row of every model, serialised: equal snapshots mean an unchanged database."""
+    return {
+        model._meta.label: serializers.serialize("json", model.objects.order_by("pk"))
+        for model in apps.get_models()
+        if model._meta.label not in {"sessions.Session"}
+    }
+
+
+def test_demo_twice_leaves_the_database_unchanged(capsys):
+    assert main(["demo"]) == 0
+    first = snapshot()
+    assert main(["demo"]) == 0
+    assert snapshot() == first
+    out = capsys.readouterr().out
+    assert "0 mới/created, 0 cập nhật/updated" in out.split("Tài khoản demo")[-2]
+
+
+def test_demo_creates_one_account_per_role_and_prints_it(capsys, django_user_model):
+    main(["demo"])
+    out = capsys.readouterr().out
+    roles = set(Membership.objects.filter(user__username__in=[a.username for a in DEMO_ACCOUNTS])
+                .values_list("role", flat=True))
+    assert roles == set(Role.values)
+    admin = django_user_model.objects.get(username="admin")
+    assert admin.check_password(DEMO_PASSWORD) and admin.is_superuser
+    assert Membership.objects.get(user=admin).unit.code == "CP"
+    for account in DEMO_ACCOUNTS:
+        assert account.username in out
+    assert DEMO_PASSWORD in out
+
+
+def test_demo_accounts_sit_at_realistic_units():
+    main(["demo"])
+    kinds = set(Membership.objects.values_list("unit__kind", flat=True))
+    assert {"government", "ministry", "province", "commune"} <= kinds
