@@ -21,6 +21,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     from govkpi.accounts.demo import DEMO_PASSWORD, ensure_demo_accounts
+    from govkpi.indicators.catalog import REFERENCE_CATALOG, apply_catalog, load_yaml
     from govkpi.orgunits.reference import reference_hierarchy
     from govkpi.orgunits.sync import sync_reference_hierarchy
 
@@ -33,11 +34,41 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"Đơn vị / units: {report.created} mới/created, {report.updated} cập nhật/updated, "
         f"{report.unchanged} không đổi/unchanged; bí danh/aliases +{report.aliases_created} -{report.aliases_removed}"
     )
+    catalog = apply_catalog(load_yaml(REFERENCE_CATALOG))
+    if not catalog.ok:
+        for problem in catalog.problems:
+            print(f"  {problem.where}: {problem.message_vi} / {problem.message_en}", file=sys.stderr)
+        return 1
+    print(f"Danh mục chỉ tiêu / catalog: mới/created {catalog.created or 0}, cập nhật/updated {catalog.updated or 0}")
     accounts = ensure_demo_accounts()
     print(f"\nTài khoản demo / demo accounts (mật khẩu / password: {DEMO_PASSWORD}):")
     for account, created in accounts:
         mark = "mới/new" if created else "có sẵn/existing"
         print(f"  {account.username:<18} {account.role:<16} {account.unit_code:<6} {account.full_name} [{mark}]")
+    return 0
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    """Import or export the whole KPI catalog as YAML or XLSX."""
+    _setup_django()
+    from pathlib import Path
+
+    from govkpi.indicators.catalog import apply_catalog
+    from govkpi.indicators.catalog_files import read_catalog_file, write_catalog_file
+
+    path = Path(args.file)
+    if args.action == "export":
+        write_catalog_file(path)
+        print(f"Đã xuất danh mục / catalog written: {path}")
+        return 0
+    report = apply_catalog(read_catalog_file(path), dry_run=args.dry_run)
+    for problem in report.problems:
+        print(f"{problem.where}: [{problem.code}] {problem.message_vi} / {problem.message_en}", file=sys.stderr)
+    if not report.ok:
+        print(f"Từ chối, không ghi gì / refused, nothing written: {len(report.problems)} lỗi/problems", file=sys.stderr)
+        return 1
+    verb = "Kiểm tra (không ghi) / dry run" if args.dry_run else "Đã nhập / imported"
+    print(f"{verb}: created {report.created or 0}, updated {report.updated or 0}")
     return 0
 
 
@@ -67,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="migrate, load the reference dataset and demo accounts (idempotent)")
     demo.set_defaults(func=cmd_demo)
+
+    catalog = sub.add_parser("catalog", help="import or export the KPI catalog (YAML or XLSX)")
+    catalog.add_argument("action", choices=["import", "export"])
+    catalog.add_argument("file")
+    catalog.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
+    catalog.set_defaults(func=cmd_catalog)
 
     serve = sub.add_parser("serve", help="serve over HTTP (uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")

@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "govkpi.orgunits",
     "govkpi.accounts",
+    "govkpi.tasks",
+    "govkpi.indicators",
     "govkpi.web",
 ]
 

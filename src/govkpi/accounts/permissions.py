@@ -64,3 +64,8 @@ def actions_at(user: User, unit: OrgUnit) -> set[str]:
 def scope_units(user: User) -> Iterable[OrgUnit]:
     """The units at the top of the user's memberships."""
     return [m.unit for m in _memberships(user)]
+
+
+def sees_unpublished(user: User) -> bool:
+    """True for a signed-in user with read access somewhere; anonymous users see only what is published."""
+    return any(Action.READ in ROLE_ACTIONS[m.role] for m in _memberships(user))

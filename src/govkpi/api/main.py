@@ -5,6 +5,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
+from govkpi.api.periods import router as periods_router
+from govkpi.indicators.api import router as catalog_router
 from govkpi.orgunits.api import router as orgunits_router
 
 api = NinjaAPI(
@@ -15,6 +17,8 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/orgunits", orgunits_router, tags=["orgunits"])
+api.add_router("/periods", periods_router, tags=["periods"])
+api.add_router("/", catalog_router)
 
 
 @api.exception_handler(PermissionDenied)
