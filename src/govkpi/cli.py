@@ -39,7 +39,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for problem in catalog.problems:
             print(f"  {problem.where}: {problem.message_vi} / {problem.message_en}", file=sys.stderr)
         return 1
-    print(f"Danh mục chỉ tiêu / catalog: mới/created {catalog.created or 0}, cập nhật/updated {catalog.updated or 0}")
+    print(f"Danh mục chỉ tiêu / catalog: {catalog.summary()}")
     accounts = ensure_demo_accounts()
     print(f"\nTài khoản demo / demo accounts (mật khẩu / password: {DEMO_PASSWORD}):")
     for account, created in accounts:
@@ -68,7 +68,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         print(f"Từ chối, không ghi gì / refused, nothing written: {len(report.problems)} lỗi/problems", file=sys.stderr)
         return 1
     verb = "Kiểm tra (không ghi) / dry run" if args.dry_run else "Đã nhập / imported"
-    print(f"{verb}: created {report.created or 0}, updated {report.updated or 0}")
+    print(f"{verb}: {report.summary()}")
     return 0
 
 

@@ -60,6 +60,14 @@ class CatalogReport:
     def ok(self) -> bool:
         return not self.problems
 
+    def summary(self) -> str:
+        """Return what was written, in Vietnamese and English, for people."""
+        if not self.created and not self.updated:
+            return "không thay đổi gì / nothing changed"
+        def listing(bucket: dict[str, int]) -> str:
+            return ", ".join(f"{kind} {n}" for kind, n in sorted(bucket.items())) or "—"
+        return f"tạo mới/created: {listing(self.created)}; cập nhật/updated: {listing(self.updated)}"
+
     def count(self, bucket: dict[str, int], kind: str) -> None:
         bucket[kind] = bucket.get(kind, 0) + 1
 
