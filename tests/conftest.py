@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import datetime
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -35,3 +38,40 @@ def make_user(db):  # noqa: ANN001
         return user
 
     return make
+
+
+D = datetime.date
+
+SMALL_CATALOG = {
+    "sources": [
+        {"id": "T2024", "date": D(2024, 7, 11), "title": "Kết luận 2024", "meeting": "Phiên họp giữa năm 2024"},
+        {"id": "T2025", "date": D(2025, 2, 6), "title": "Kết luận 2025", "meeting": "Phiên họp lần thứ 10"},
+    ],
+    "data_elements": [
+        {"code": "DVC_TOANTRINH", "name_vi": "Số DVC trực tuyến toàn trình", "value_type": "count",
+         "aggregation_units": "sum", "aggregation_periods": "last"},
+        {"code": "DVC_TONG", "name_vi": "Tổng số DVC trực tuyến", "value_type": "count"},
+    ],
+    "indicators": [
+        {"code": "DVC_TOANTRINH_TYLE", "name_vi": "Tỷ lệ DVC trực tuyến toàn trình", "name_en": "End-to-end rate",
+         "value_type": "percentage", "unit": "%", "decimals": 2, "frequency": "monthly", "direction": "higher_is_better",
+         "unit_kinds": ["government", "ministry", "province"], "owner": "BCA", "themes": ["CDS", "DA06"],
+         "formula": "#{DVC_TOANTRINH} / #{DVC_TONG} * 100",
+         "targets": [
+             {"value": 100, "deadline": D(2025, 12, 31), "scope": "national", "set_by": "T2024", "set_on": D(2024, 7, 11)},
+             {"value": 80, "deadline": D(2025, 12, 31), "scope": "national", "set_by": "T2025", "set_on": D(2025, 2, 6),
+              "supersedes": True},
+         ],
+         "figures": [
+             {"value": 39.51, "period": "202507", "unit": "CP", "source": "T2025"},
+             {"value": 15.21, "period": "202507", "unit": "CP", "scope": "provinces", "source": "T2025"},
+         ]},
+        {"code": "NOI_BO", "name_vi": "Chỉ tiêu nội bộ", "value_type": "count", "published": False},
+    ],
+}
+
+
+@pytest.fixture
+def small_catalog():
+    """A catalog document shaped like the reference one, small enough to read in a test."""
+    return copy.deepcopy(SMALL_CATALOG)

@@ -72,6 +72,22 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Check the audit trail's hash chain: exit 1 and list every row changed, removed or inserted."""
+    _setup_django()
+    from govkpi.audit.trail import verify_trail
+
+    report = verify_trail()
+    for problem in report.problems:
+        print(problem)
+    if report.clean:
+        print(f"Nhật ký toàn vẹn / audit trail intact: {report.checked} bản ghi/rows")
+        return 0
+    print(f"Nhật ký bị can thiệp / audit trail tampered: {len(report.problems)} vấn đề/problems "
+          f"in {report.checked} rows", file=sys.stderr)
+    return 1
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the application with uvicorn."""
     import uvicorn
@@ -104,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     catalog.add_argument("file")
     catalog.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
     catalog.set_defaults(func=cmd_catalog)
+
+    audit = sub.add_parser("audit", help="check the audit trail")
+    audit.add_argument("action", choices=["verify"])
+    audit.set_defaults(func=cmd_audit)
 
     serve = sub.add_parser("serve", help="serve over HTTP (uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")

@@ -10,6 +10,7 @@ Variables (all optional in development):
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -31,6 +32,10 @@ if PRODUCTION and (SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32)
         "Chế độ production cần GOVKPI_SECRET_KEY riêng, dài ít nhất 32 ký tự. / "
         "Production mode needs its own GOVKPI_SECRET_KEY of at least 32 characters."
     )
+
+# Keys the audit trail's hash chain. Kept apart from SECRET_KEY so that rotating the session secret
+# does not make the existing trail unverifiable; derived from it when not set.
+AUDIT_KEY = os.environ.get("GOVKPI_AUDIT_KEY") or hashlib.sha256(f"audit:{SECRET_KEY}".encode()).hexdigest()
 
 DEBUG = os.environ.get("GOVKPI_DEBUG", "0") == "1" and not PRODUCTION
 ALLOWED_HOSTS = [
@@ -66,6 +71,7 @@ INSTALLED_APPS = [
     "govkpi.accounts",
     "govkpi.tasks",
     "govkpi.indicators",
+    "govkpi.audit",
     "govkpi.web",
 ]
 

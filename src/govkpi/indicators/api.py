@@ -61,7 +61,7 @@ def _answer(report: CatalogReport) -> Status:
 
 def _write(request: HttpRequest, document: dict[str, Any]) -> Status:
     require(request.user, Action.MANAGE_CATALOG, OrgUnit.objects.get(code=GOVERNMENT_CODE))
-    return _answer(apply_catalog(document))
+    return _answer(apply_catalog(document, actor=request.user))
 
 
 @router.get("/indicators", response=list[IndicatorOut], tags=["catalog"])
@@ -121,4 +121,4 @@ def write_target(request: HttpRequest, payload: dict[str, Any] = Body(...)) -> S
     """Add a target version: `{"indicator", "value", "deadline", "set_on", "scope", "set_by", "supersedes"}`."""
     require(request.user, Action.MANAGE_CATALOG, OrgUnit.objects.get(code=GOVERNMENT_CODE))
     item = _as_dates({"targets": [dict(payload)]})["targets"][0]
-    return _answer(apply_target(str(payload.get("indicator", "")), item))
+    return _answer(apply_target(str(payload.get("indicator", "")), item, actor=request.user))

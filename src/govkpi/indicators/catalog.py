@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from django.db import transaction
+from django.db import models, transaction
 
+from govkpi.audit.trail import record
 from govkpi.core.aggregation import PeriodAggregation, UnitAggregation
 from govkpi.core.formulas import FormulaError, find_cycle, parse_formula
 from govkpi.indicators.models import (
@@ -53,6 +54,7 @@ class CatalogProblem:
 @dataclass
 class CatalogReport:
     problems: list[CatalogProblem] = field(default_factory=list)
+    actor: Any = None  # who writes: recorded in the audit trail with every change
     created: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
 
@@ -192,17 +194,30 @@ def _check_figure(c: _Checker, where: str, f: dict[str, Any], sources: set[str])
         c.add(f"{where}.unit", "unknown_unit", f"Không có đơn vị mã «{unit}».", f"No unit has the code «{unit}».")
 
 
+def _plain(value: Any) -> Any:
+    """A value as the audit trail keeps it: related rows by their code (or key)."""
+    if isinstance(value, models.Model):
+        return getattr(value, "code", None) or value.pk
+    return value
+
+
 def _save(model: type, lookup: dict[str, Any], values: dict[str, Any], report: CatalogReport, kind: str) -> Any:
-    """Create or update one row, writing only when something differs."""
+    """Create or update one row, writing (and auditing) only when something differs."""
     obj = model.objects.filter(**lookup).first()
+    key = "/".join(str(_plain(v)) for v in lookup.values())
     if obj is None:
         obj = model.objects.create(**lookup, **values)
         report.count(report.created, kind)
+        record(f"catalog.{kind}.create", actor=report.actor, object_type=model.__name__, object_key=key,
+               after={k: _plain(v) for k, v in values.items()})
     elif any(getattr(obj, k) != v for k, v in values.items()):
+        before = {k: _plain(getattr(obj, k)) for k in values}
         for k, v in values.items():
             setattr(obj, k, v)
         obj.save()
         report.count(report.updated, kind)
+        record(f"catalog.{kind}.update", actor=report.actor, object_type=model.__name__, object_key=key,
+               before=before, after={k: _plain(v) for k, v in values.items()})
     return obj
 
 
@@ -220,16 +235,18 @@ def _entry_values(item: dict[str, Any], units: dict[str, OrgUnit], directives: d
     }
 
 
-def _set_themes(obj: Any, codes: list[str], themes: dict[str, Theme]) -> None:
-    wanted = {themes[c].pk for c in codes}
-    if set(obj.themes.values_list("pk", flat=True)) != wanted:
-        obj.themes.set(wanted)
+def _set_themes(obj: Any, codes: list[str], themes: dict[str, Theme], report: CatalogReport) -> None:
+    before = sorted(obj.themes.values_list("code", flat=True))
+    if before != sorted(set(codes)):
+        obj.themes.set([themes[c] for c in codes])
+        record("catalog.themes.update", actor=report.actor, object_type=type(obj).__name__, object_key=obj.code,
+               before=before, after=sorted(set(codes)))
 
 
 @transaction.atomic
-def apply_catalog(document: dict[str, Any], dry_run: bool = False) -> CatalogReport:
+def apply_catalog(document: dict[str, Any], dry_run: bool = False, actor: Any = None) -> CatalogReport:
     """Validate and write a catalog document; nothing is written if it has any problem or on a dry run."""
-    report = CatalogReport(problems=validate_catalog(document))
+    report = CatalogReport(problems=validate_catalog(document), actor=actor)
     if not report.ok:
         return report
     units = {u.code: u for u in OrgUnit.objects.filter(kind__in=["government", "ministry"])}
@@ -251,7 +268,7 @@ def apply_catalog(document: dict[str, Any], dry_run: bool = False) -> CatalogRep
                       aggregation_periods=item.get("aggregation_periods", "last"),
                       minimum=item.get("minimum"), maximum=item.get("maximum"))
         element = _save(DataElement, {"code": item["code"]}, values, report, "data_elements")
-        _set_themes(element, item.get("themes") or [], themes)
+        _set_themes(element, item.get("themes") or [], themes, report)
     for item in document.get("indicators") or []:
         _apply_indicator(item, units, directives, themes, report)
     if dry_run:
@@ -268,7 +285,7 @@ def _apply_indicator(item: dict[str, Any], units: dict[str, OrgUnit], directives
     if not values["legal_basis"] and item.get("targets"):
         values["legal_basis"] = directives.get(item["targets"][0].get("set_by", ""))
     indicator = _save(Indicator, {"code": item["code"]}, values, report, "indicators")
-    _set_themes(indicator, item.get("themes") or [], themes)
+    _set_themes(indicator, item.get("themes") or [], themes, report)
     previous: dict[str, Target] = {}  # the latest version so far, per scope
     for t in sorted(item.get("targets") or [], key=lambda t: t["set_on"]):
         scope_unit = units.get(t.get("unit") or "")
@@ -289,7 +306,7 @@ def _apply_indicator(item: dict[str, Any], units: dict[str, OrgUnit], directives
 
 
 @transaction.atomic
-def apply_target(indicator_code: str, item: dict[str, Any]) -> CatalogReport:
+def apply_target(indicator_code: str, item: dict[str, Any], actor: Any = None) -> CatalogReport:
     """Add or update one target version of an existing indicator; a `supersedes: true` version
     supersedes the latest earlier version of the same scope, which is kept."""
     checker = _Checker({})
@@ -299,7 +316,7 @@ def apply_target(indicator_code: str, item: dict[str, Any]) -> CatalogReport:
     if indicator is None:
         checker.add("target.indicator", "unknown_indicator", f"Không có chỉ tiêu «{indicator_code}».",
                     f"No indicator «{indicator_code}».")
-    report = CatalogReport(problems=checker.problems)
+    report = CatalogReport(problems=checker.problems, actor=actor)
     if not report.ok:
         return report
     scope = item.get("scope", "national")
