@@ -88,6 +88,58 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_token(args: argparse.Namespace) -> int:
+    """Create, list or revoke API tokens; `create` prints the token once, on its last line."""
+    _setup_django()
+    import datetime
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from govkpi.accounts.models import ApiToken
+    from govkpi.accounts.tokens import create_token, revoke_token
+    from govkpi.orgunits.models import OrgUnit
+
+    if args.action == "revoke":
+        token = ApiToken.objects.filter(prefix=args.target).first()
+        if token is None:
+            print(f"Không có mã / no token with prefix {args.target}", file=sys.stderr)
+            return 1
+        revoke_token(token)
+        print(f"Đã thu hồi / revoked: {token.prefix}")
+        return 0
+    user = get_user_model().objects.filter(username=args.target).first()
+    if user is None:
+        print(f"Không có người dùng / no user {args.target}", file=sys.stderr)
+        return 1
+    if args.action == "list":
+        for token in ApiToken.objects.filter(user=user).prefetch_related("units").order_by("created_at"):
+            state = "revoked" if token.revoked_at else "active"
+            units = ",".join(u.code for u in token.units.all()) or "*"
+            print(f"{token.prefix}  {state:<8} units={units} actions={','.join(token.actions) or '*'} "
+                  f"expires={token.expires_at or '-'} last_used={token.last_used_at or '-'}  {token.name}")
+        return 0
+    codes = [c.strip() for c in (args.units or "").split(",") if c.strip()]
+    units = list(OrgUnit.objects.filter(code__in=codes))
+    missing = set(codes) - {u.code for u in units}
+    if missing:
+        print(f"Không có đơn vị / unknown units: {', '.join(sorted(missing))}", file=sys.stderr)
+        return 1
+    expires = None
+    if args.expires:
+        expires = datetime.datetime.combine(datetime.date.fromisoformat(args.expires), datetime.time.max,
+                                            tzinfo=timezone.get_current_timezone())
+    actions = [a.strip() for a in (args.permissions or "").split(",") if a.strip()]
+    try:
+        token, text = create_token(user, name=args.name or "", units=units, actions=actions, expires_at=expires)
+    except ValueError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    print(f"Mã truy cập cho / token for {user.username} (prefix {token.prefix}); chỉ hiện một lần / shown once:")
+    print(text)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the application with uvicorn."""
     import uvicorn
@@ -120,6 +172,15 @@ def build_parser() -> argparse.ArgumentParser:
     catalog.add_argument("file")
     catalog.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
     catalog.set_defaults(func=cmd_catalog)
+
+    token = sub.add_parser("token", help="API tokens: create USERNAME, list USERNAME, revoke PREFIX")
+    token.add_argument("action", choices=["create", "list", "revoke"])
+    token.add_argument("target", help="USERNAME (create, list) or token PREFIX (revoke)")
+    token.add_argument("--units", help="comma-separated unit codes the token is limited to")
+    token.add_argument("--permissions", help="comma-separated actions (read,enter,approve,…)")
+    token.add_argument("--expires", help="last valid day, YYYY-MM-DD")
+    token.add_argument("--name", help="what the token is for")
+    token.set_defaults(func=cmd_token)
 
     audit = sub.add_parser("audit", help="check the audit trail")
     audit.add_argument("action", choices=["verify"])

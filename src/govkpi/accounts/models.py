@@ -23,3 +23,30 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.unit.code}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for a person or an integrated system: shown once, stored as a SHA-256 digest.
+
+    A token never gives more than its user has: it can only narrow the user's memberships to some
+    units (`units`, empty = all of the user's) and some actions (`actions`, empty = all of the user's).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("tên"), max_length=100, blank=True)
+    prefix = models.CharField(max_length=16, unique=True)  # shown in lists to tell tokens apart
+    digest = models.CharField(max_length=64, unique=True)
+    units = models.ManyToManyField(OrgUnit, blank=True, related_name="+")
+    actions = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("mã truy cập API")
+        verbose_name_plural = _("mã truy cập API")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

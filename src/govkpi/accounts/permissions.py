@@ -30,11 +30,22 @@ def roles_for_action(action: str) -> set[str]:
     return {role for role, actions in ROLE_ACTIONS.items() if action in actions}
 
 
+def _token_allows(user: User, action: str, unit: OrgUnit) -> bool:
+    """A request made with an API token is narrowed to the token's units and actions."""
+    token = getattr(user, "_govkpi_token", None)
+    if token is None:
+        return True
+    if token.actions and action not in token.actions:
+        return False
+    scope = list(token.units.all())
+    return not scope or any(unit.is_within(u) for u in scope)
+
+
 def can(user: User, action: str, unit: OrgUnit) -> bool:
     """True when one of the user's memberships allows the action on a unit within its subtree."""
     if action not in Action.values:
         raise ValueError(f"unknown action {action!r}")
-    return any(
+    return _token_allows(user, action, unit) and any(
         action in ROLE_ACTIONS[m.role] and unit.is_within(m.unit) for m in _memberships(user)
     )
 

@@ -9,6 +9,8 @@ from ninja import Body, Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import django_auth
 
+from govkpi.accounts.tokens import READ_AUTH, BearerToken
+
 from govkpi.accounts.permissions import require, sees_unpublished
 from govkpi.accounts.roles import Action
 from govkpi.indicators.catalog import CatalogReport, apply_catalog, apply_target
@@ -25,6 +27,7 @@ from govkpi.orgunits.reference import GOVERNMENT_CODE
 from govkpi.orgunits.schemas import Problem
 
 router = Router()
+WRITE_AUTH = [BearerToken(), django_auth]
 DATE_FIELDS = ("deadline", "set_on")
 
 
@@ -64,14 +67,14 @@ def _write(request: HttpRequest, document: dict[str, Any]) -> Status:
     return _answer(apply_catalog(document, actor=request.user))
 
 
-@router.get("/indicators", response=list[IndicatorOut], tags=["catalog"])
+@router.get("/indicators", auth=READ_AUTH, response=list[IndicatorOut], tags=["catalog"])
 @paginate(LimitOffsetPagination)
 def list_indicators(request: HttpRequest, theme: str | None = None, q: str | None = None) -> QuerySet:
     """Indicators, filtered by theme (KHCN, DMST, CDS, DA06) and text."""
     return _search(visible(Indicator.objects.all(), request), theme, q)
 
 
-@router.get("/indicators/{code}", response={200: IndicatorDetailOut, 404: Problem}, tags=["catalog"])
+@router.get("/indicators/{code}", auth=READ_AUTH, response={200: IndicatorDetailOut, 404: Problem}, tags=["catalog"])
 def get_indicator(request: HttpRequest, code: str) -> Status:
     """One indicator with every version of its targets and the figures published for it."""
     indicator = _search(visible(Indicator.objects.filter(code=code), request), None, None).first()
@@ -81,28 +84,28 @@ def get_indicator(request: HttpRequest, code: str) -> Status:
     return Status(200, indicator)
 
 
-@router.post("/indicators", auth=django_auth, response={200: CatalogWriteOut, 400: CatalogWriteOut, 403: Problem},
+@router.post("/indicators", auth=WRITE_AUTH, response={200: CatalogWriteOut, 400: CatalogWriteOut, 403: Problem},
              tags=["catalog"])
 def write_indicator(request: HttpRequest, payload: dict[str, Any] = Body(...)) -> Status:
     """Create or update one indicator (with its targets) in the catalog's own shape; catalog managers only."""
     return _write(request, {"indicators": [_as_dates(payload)]})
 
 
-@router.get("/dataelements", response=list[DataElementOut], tags=["catalog"])
+@router.get("/dataelements", auth=READ_AUTH, response=list[DataElementOut], tags=["catalog"])
 @paginate(LimitOffsetPagination)
 def list_data_elements(request: HttpRequest, theme: str | None = None, q: str | None = None) -> QuerySet:
     """Data elements: what units report."""
     return _search(visible(DataElement.objects.all(), request), theme, q)
 
 
-@router.post("/dataelements", auth=django_auth,
+@router.post("/dataelements", auth=WRITE_AUTH,
              response={200: CatalogWriteOut, 400: CatalogWriteOut, 403: Problem}, tags=["catalog"])
 def write_data_element(request: HttpRequest, payload: dict[str, Any] = Body(...)) -> Status:
     """Create or update one data element; catalog managers only."""
     return _write(request, {"data_elements": [payload]})
 
 
-@router.get("/targets", response=list[TargetOut], tags=["catalog"])
+@router.get("/targets", auth=READ_AUTH, response=list[TargetOut], tags=["catalog"])
 @paginate(LimitOffsetPagination)
 def list_targets(request: HttpRequest, indicator: str | None = None, on: datetime.date | None = None) -> QuerySet:
     """Every target version; with `on=DATE`, only the versions in force on that date."""
@@ -115,7 +118,7 @@ def list_targets(request: HttpRequest, indicator: str | None = None, on: datetim
     return qs.order_by("indicator__code", "set_on")
 
 
-@router.post("/targets", auth=django_auth, response={200: CatalogWriteOut, 400: CatalogWriteOut, 403: Problem},
+@router.post("/targets", auth=WRITE_AUTH, response={200: CatalogWriteOut, 400: CatalogWriteOut, 403: Problem},
              tags=["catalog"])
 def write_target(request: HttpRequest, payload: dict[str, Any] = Body(...)) -> Status:
     """Add a target version: `{"indicator", "value", "deadline", "set_on", "scope", "set_by", "supersedes"}`."""
