@@ -21,6 +21,14 @@ def django_db_setup(django_db_setup, django_db_blocker):  # noqa: ANN001 - pytes
         sync_reference_hierarchy(reference_hierarchy())
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def unit(db):  # noqa: ANN001
     """Look a reference unit up by code."""

@@ -1,9 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
+from django_otp.admin import OTPAdminSite
+
+from govkpi.accounts.views import SignInView
 
 from govkpi.api.main import api
 
+# The admin site only for staff who have passed the second factor (django-otp's documented switch).
+admin.site.__class__ = OTPAdminSite
+admin.site.login = SignInView.as_view()  # one sign-in page; the second factor follows it
+
 urlpatterns = [
+    path("account/", include("govkpi.accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "govkpi.accounts"
     label = "accounts"
     verbose_name = _("Tài khoản và phân quyền")
+
+    def ready(self) -> None:
+        from govkpi.accounts import signals  # noqa: F401 - connects the audit receivers

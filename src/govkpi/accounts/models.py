@@ -50,3 +50,10 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class UserSecurity(models.Model):
+    """Per-user security state. Raising `session_epoch` signs the user out of every session."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security")
+    session_epoch = models.PositiveIntegerField(default=0)

@@ -1,9 +1,11 @@
 """The JSON API at /api/v1/, with its OpenAPI document at /api/v1/openapi.json."""
 
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
 from govkpi.api.periods import router as periods_router
 from govkpi.indicators.api import router as catalog_router
@@ -15,6 +17,8 @@ api = NinjaAPI(
     description="Đo lường, theo dõi, đánh giá KPI của bộ, ngành, địa phương. "
     "Measuring and evaluating the KPIs of Viet Nam's ministries, sectors and localities.",
     urls_namespace="api",
+    # Per address for anonymous callers, per user (session or token) otherwise; 429 beyond.
+    throttle=[AnonRateThrottle(settings.API_RATE_ANONYMOUS), AuthRateThrottle(settings.API_RATE_AUTHENTICATED)],
 )
 api.add_router("/orgunits", orgunits_router, tags=["orgunits"])
 api.add_router("/periods", periods_router, tags=["periods"])

@@ -295,7 +295,9 @@ def _apply_indicator(item: dict[str, Any], units: dict[str, OrgUnit], directives
             "value": float(t["value"]), "scope_kind": ",".join(t.get("unit_kinds") or []),
             "directive": directives.get(t.get("set_by", "")), "quote": t.get("quote", ""),
             "baseline_value": t.get("baseline_value"), "baseline_period": str(t.get("baseline_period") or ""),
-            "supersedes": previous.get(lookup["scope"]) if t.get("supersedes") else None,
+            # Every later version of the same scope supersedes the one before, a restatement included;
+            # `supersedes: true` in a file marks a real change of value for people reading it.
+            "supersedes": previous.get(lookup["scope"]),
         }, report, "targets")
         previous[lookup["scope"]] = target
     for f in item.get("figures") or []:
@@ -307,8 +309,8 @@ def _apply_indicator(item: dict[str, Any], units: dict[str, OrgUnit], directives
 
 @transaction.atomic
 def apply_target(indicator_code: str, item: dict[str, Any], actor: Any = None) -> CatalogReport:
-    """Add or update one target version of an existing indicator; a `supersedes: true` version
-    supersedes the latest earlier version of the same scope, which is kept."""
+    """Add or update one target version of an existing indicator; it supersedes the latest earlier
+    version of the same scope, which is kept."""
     checker = _Checker({})
     sources = set(Directive.objects.values_list("code", flat=True))
     _check_target(checker, "target", item, sources)
@@ -329,6 +331,6 @@ def apply_target(indicator_code: str, item: dict[str, Any], actor: Any = None) -
         "directive": Directive.objects.filter(code=item.get("set_by") or "").first(),
         "quote": item.get("quote", ""), "baseline_value": item.get("baseline_value"),
         "baseline_period": str(item.get("baseline_period") or ""),
-        "supersedes": previous if item.get("supersedes") else None,
+        "supersedes": previous,
     }, report, "targets")
     return report
