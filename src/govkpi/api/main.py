@@ -7,7 +7,9 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
+from govkpi.accounts.api import router as memberships_router
 from govkpi.api.periods import router as periods_router
+from govkpi.audit.api import router as audit_router
 from govkpi.indicators.api import router as catalog_router
 from govkpi.orgunits.api import router as orgunits_router
 
@@ -23,6 +25,8 @@ api = NinjaAPI(
 api.add_router("/orgunits", orgunits_router, tags=["orgunits"])
 api.add_router("/periods", periods_router, tags=["periods"])
 api.add_router("/", catalog_router)
+api.add_router("/memberships", memberships_router, tags=["accounts"])
+api.add_router("/audit", audit_router, tags=["audit"])
 
 
 @api.exception_handler(PermissionDenied)
