@@ -94,3 +94,15 @@ def test_apply_target_adds_a_version_that_supersedes_the_latest(small_catalog):
     assert newest.supersedes.value == 80
     bad = apply_target("KHONG_CO", {"value": "cao", "deadline": "sớm", "set_on": D(2025, 1, 1)})
     assert {c for _, c in codes(bad.problems)} >= {"invalid_number", "invalid_date", "unknown_indicator"}
+
+
+def test_traffic_light_thresholds_load_export_and_are_checked(small_catalog):
+    small_catalog["indicators"][0]["targets"][1].update(green_from=95, amber_from=70)
+    assert apply_catalog(small_catalog).ok
+    target = Target.objects.get(value=80)
+    assert (target.green_from, target.amber_from) == (95, 70)
+    exported = export_catalog()["indicators"][0]["targets"][1]
+    assert (exported["green_from"], exported["amber_from"]) == (95, 70)
+    assert from_xlsx(to_xlsx(export_catalog()))["indicators"][0]["targets"][1]["green_from"] == 95
+    small_catalog["indicators"][0]["targets"][1].update(green_from=60, amber_from=70)
+    assert ("indicators[0].targets[1].amber_from", "thresholds_out_of_order") in codes(validate_catalog(small_catalog))

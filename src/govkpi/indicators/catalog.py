@@ -173,6 +173,13 @@ def _check_target(c: _Checker, where: str, t: dict[str, Any], sources: set[str])
     c.date(f"{where}.deadline", t.get("deadline"))
     c.date(f"{where}.set_on", t.get("set_on"))
     c.choice(f"{where}.scope", t.get("scope", "national"), set(TargetScope.values))
+    for name in ("green_from", "amber_from"):
+        if name in t and not isinstance(t[name], (int, float)):
+            c.add(f"{where}.{name}", "invalid_number", "Ngưỡng phải là số.", "A threshold must be a number.")
+    if isinstance(t.get("green_from", 100), (int, float)) and isinstance(t.get("amber_from", 80), (int, float)) \
+            and t.get("amber_from", 80) > t.get("green_from", 100):
+        c.add(f"{where}.amber_from", "thresholds_out_of_order", "Ngưỡng vàng phải thấp hơn ngưỡng xanh.",
+              "The amber threshold must be below the green one.")
     if t.get("set_by") and t["set_by"] not in sources:
         c.add(f"{where}.set_by", "unknown_source", f"Không có nguồn «{t['set_by']}».", f"No source «{t['set_by']}».")
 
@@ -294,6 +301,7 @@ def _apply_indicator(item: dict[str, Any], units: dict[str, OrgUnit], directives
         target = _save(Target, lookup, {
             "value": float(t["value"]), "scope_kind": ",".join(t.get("unit_kinds") or []),
             "directive": directives.get(t.get("set_by", "")), "quote": t.get("quote", ""),
+            "green_from": float(t.get("green_from", 100)), "amber_from": float(t.get("amber_from", 80)),
             "baseline_value": t.get("baseline_value"), "baseline_period": str(t.get("baseline_period") or ""),
             # Every later version of the same scope supersedes the one before, a restatement included;
             # `supersedes: true` in a file marks a real change of value for people reading it.
@@ -330,6 +338,7 @@ def apply_target(indicator_code: str, item: dict[str, Any], actor: Any = None) -
         "value": float(item["value"]), "scope_kind": ",".join(item.get("unit_kinds") or []),
         "directive": Directive.objects.filter(code=item.get("set_by") or "").first(),
         "quote": item.get("quote", ""), "baseline_value": item.get("baseline_value"),
+        "green_from": float(item.get("green_from", 100)), "amber_from": float(item.get("amber_from", 80)),
         "baseline_period": str(item.get("baseline_period") or ""),
         "supersedes": previous,
     }, report, "targets")

@@ -20,7 +20,7 @@ COLUMNS: dict[str, list[str]] = {
     "data_elements": _ENTRY + ["aggregation_units", "aggregation_periods", "minimum", "maximum"],
     "indicators": _ENTRY + ["direction", "band_low", "band_high", "formula", "missing_values"],
     "targets": ["indicator", "value", "deadline", "scope", "unit", "unit_kinds", "baseline_value", "baseline_period",
-                "set_by", "set_on", "supersedes", "quote"],
+                "set_by", "set_on", "supersedes", "green_from", "amber_from", "quote"],
     "figures": ["indicator", "value", "period", "scope", "unit", "source", "quote", "note"],
 }
 LIST_COLUMNS = {"unit_kinds", "themes"}
@@ -43,6 +43,7 @@ def _target(t: Target) -> dict[str, Any]:
         "unit_kinds": [k for k in t.scope_kind.split(",") if k], "baseline_value": t.baseline_value,
         "baseline_period": t.baseline_period or None, "set_by": t.directive.code if t.directive_id else None,
         "set_on": t.set_on, "supersedes": t.supersedes_id is not None, "quote": t.quote,
+        "green_from": t.green_from, "amber_from": t.amber_from,
     }
 
 
