@@ -22,6 +22,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     from govkpi.accounts.demo import DEMO_PASSWORD, ensure_demo_accounts
     from govkpi.indicators.catalog import REFERENCE_CATALOG, apply_catalog, load_yaml
+    from govkpi.tasks.reference import load_reference_tasks
     from govkpi.orgunits.reference import reference_hierarchy
     from govkpi.orgunits.sync import sync_reference_hierarchy
 
@@ -40,6 +41,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"  {problem.where}: {problem.message_vi} / {problem.message_en}", file=sys.stderr)
         return 1
     print(f"Danh mục chỉ tiêu / catalog: {catalog.summary()}")
+    created, problems = load_reference_tasks()
+    print(f"Nhiệm vụ / tasks: {created} mới/created")
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
     accounts = ensure_demo_accounts()
     print(f"\nTài khoản demo / demo accounts (mật khẩu / password: {DEMO_PASSWORD}):")
     for account, created in accounts:

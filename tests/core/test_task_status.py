@@ -72,3 +72,10 @@ def test_a_task_not_done_is_overdue_exactly_when_the_day_is_past_the_deadline(de
     day = deadline + datetime.timedelta(days=after)
     assert (state_on(t, day) is State.OVERDUE) == (after > 0)
     assert days_overdue(t, day) == after
+
+
+def test_reports_on_the_same_day_keep_their_order():
+    t = task(stages=[(D(2025, 8, 20), Stage.IN_PROGRESS), (D(2025, 8, 20), Stage.DONE)])
+    assert state_on(t, D(2025, 8, 20)) is State.DONE_ON_TIME
+    t2 = task(extensions=[(D(2025, 8, 1), D(2025, 9, 30)), (D(2025, 8, 1), D(2025, 10, 31))])
+    assert deadline_on(t2, D(2025, 8, 1)) == D(2025, 10, 31)

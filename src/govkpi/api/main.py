@@ -12,6 +12,7 @@ from govkpi.api.periods import router as periods_router
 from govkpi.audit.api import router as audit_router
 from govkpi.indicators.api import router as catalog_router
 from govkpi.orgunits.api import router as orgunits_router
+from govkpi.tasks.api import router as tasks_router
 
 api = NinjaAPI(
     title="govkpi API",
@@ -27,6 +28,7 @@ api.add_router("/periods", periods_router, tags=["periods"])
 api.add_router("/", catalog_router)
 api.add_router("/memberships", memberships_router, tags=["accounts"])
 api.add_router("/audit", audit_router, tags=["audit"])
+api.add_router("/tasks", tasks_router, tags=["tasks"])
 
 
 @api.exception_handler(PermissionDenied)

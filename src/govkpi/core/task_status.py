@@ -41,7 +41,7 @@ class State(str, Enum):
 
 @dataclass(frozen=True)
 class TaskFacts:
-    """The dated facts of one task. Lists need not be sorted."""
+    """The dated facts of one task. Lists need not be sorted by day; within a day, in the order they happened."""
 
     assigned_on: datetime.date
     # (day the deadline took effect, deadline): the first is the original, later ones approved extensions.
@@ -53,16 +53,18 @@ class TaskFacts:
 
 def deadline_on(facts: TaskFacts, day: datetime.date) -> datetime.date | None:
     """Return the deadline in force on the day (the latest one that took effect by then)."""
-    in_force = [(since, due) for since, due in facts.deadlines if since <= day]
-    return max(in_force, key=lambda pair: pair[0])[1] if in_force else None
+    # Same-day changes keep their order: the later one in the list wins.
+    in_force = [(since, i, due) for i, (since, due) in enumerate(facts.deadlines) if since <= day]
+    return max(in_force, key=lambda t: t[:2])[2] if in_force else None
 
 
 def stage_on(facts: TaskFacts, day: datetime.date) -> tuple[Stage, datetime.date | None]:
     """Return the last stage reported by the day, and the day it was reported."""
-    reported = [(on, stage) for on, stage in facts.stages if on <= day]
+    # Several reports on one day (progress, then acceptance) keep their order: the later one wins.
+    reported = [(on, i, stage) for i, (on, stage) in enumerate(facts.stages) if on <= day]
     if not reported:
         return Stage.NOT_STARTED, None
-    on, stage = max(reported, key=lambda pair: pair[0])
+    on, _, stage = max(reported, key=lambda t: t[:2])
     return stage, on
 
 

@@ -1,0 +1,255 @@
+"""Every write to tasks goes through a function here: one transaction, one timeline event, one audit row.
+
+Who may do what (through the one permission check):
+- the lead unit's task managers (and unit admins) report progress, submit the product, ask for an
+  extension, a pause or a cancellation;
+- the assigner — task managers of the unit that issued the directive (the Government by default) —
+  approves extensions, pauses and cancellations, and accepts the product, which is what makes a task done.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from govkpi.accounts.permissions import can
+from govkpi.accounts.roles import Action
+from govkpi.audit.trail import record
+from govkpi.core.deadlines import DeadlineError, parse_deadline
+from govkpi.orgunits.models import Kind, OrgUnit
+from govkpi.orgunits.reference import GOVERNMENT_CODE
+from govkpi.orgunits.resolve import main_successor
+from govkpi.tasks.models import Assignees, DeadlineChange, Stage, Task, TaskEvent
+
+
+@dataclass(frozen=True)
+class TaskRuleError(Exception):
+    """A lifecycle rule refused a change: a code and the reason in two languages."""
+
+    code: str
+    message_vi: str
+    message_en: str
+
+    def __str__(self) -> str:
+        return f"{self.message_vi} / {self.message_en}"
+
+
+def _actor_name(actor: Any) -> str:
+    return getattr(actor, "username", "") or (actor if isinstance(actor, str) else "")
+
+
+def _event(task: Task, actor: Any, kind: str, **fields: Any) -> TaskEvent:
+    now = timezone.now()
+    return TaskEvent.objects.create(task=task, at=now, day=timezone.localdate(now), actor=_actor_name(actor),
+                                    kind=kind, **fields)
+
+
+def assigner_unit(task: Task) -> OrgUnit:
+    """The unit that gave the task: the directive's issuer, else the Government."""
+    if task.directive_id and task.directive.issuing_body_id:
+        return task.directive.issuing_body
+    return OrgUnit.objects.get(code=GOVERNMENT_CODE)
+
+
+def _require_lead(actor: Any, task: Task) -> None:
+    unit = task.lead_unit or assigner_unit(task)
+    if actor is not None and not can(actor, Action.MANAGE_TASKS, unit):
+        raise PermissionDenied(f"Không được cập nhật nhiệm vụ {task.code}. / Not allowed to update {task.code}.")
+
+
+def _require_assigner(actor: Any, task: Task) -> None:
+    if actor is not None and not can(actor, Action.MANAGE_TASKS, assigner_unit(task)):
+        raise PermissionDenied(f"Chỉ cơ quan giao nhiệm vụ được quyết định. / Only the assigner decides ({task.code}).")
+
+
+def read_deadline(text: str, reference: datetime.date) -> tuple[datetime.date | None, str, datetime.date | None]:
+    """Return (due date, recurrence, start) for deadline words, or raise TaskRuleError naming what was unreadable."""
+    try:
+        deadline = parse_deadline(text, reference=reference)
+    except DeadlineError as error:
+        raise TaskRuleError("deadline_unreadable", error.message_vi, error.message_en) from None
+    return deadline.due, deadline.recurrence.value if deadline.recurrence else "", deadline.starts
+
+
+def answerable_unit(unit: OrgUnit | None, on: datetime.date) -> OrgUnit | None:
+    """The unit answering for a task today: a dissolved unit's main successor, else the unit itself."""
+    if unit is None or unit.valid_on(on):
+        return unit
+    return main_successor(unit, on) or unit
+
+
+@transaction.atomic
+def create_task(*, code: str, title: str, assigned_on: datetime.date, actor: Any = None, lead: OrgUnit | None = None,
+                deadline_text: str = "", coordinating: list[OrgUnit] | None = None, themes: list[Any] | None = None,
+                indicators: list[Any] | None = None, keep_unreadable_deadline: bool = False, **fields: Any) -> Task:
+    """Create a task (fanning it out when it is given to many units); deadline words are read here.
+
+    Unreadable deadline words are refused, unless `keep_unreadable_deadline` (for recorded history such as
+    the seed articles): then the words are kept with no date, and the 6 rõ check shows the time as unclear.
+    """
+    due = recurrence = starts = None
+    if deadline_text.strip():
+        try:
+            due, recurrence, starts = read_deadline(deadline_text, assigned_on)
+        except TaskRuleError:
+            if not keep_unreadable_deadline:
+                raise
+    today = timezone.localdate()
+    task = Task.objects.create(
+        code=code, title=title, assigned_on=assigned_on, deadline_text=deadline_text, deadline=due,
+        original_deadline=due, recurrence=recurrence or "", starts=starts, assigned_unit=lead,
+        lead_unit=answerable_unit(lead, today), **fields)
+    task.coordinating_units.set([answerable_unit(u, today) for u in coordinating or []])
+    task.themes.set(themes or [])
+    task.indicators.set(indicators or [])
+    _event(task, actor, "created", data={"lead": lead.code if lead else None, "deadline": str(due) if due else None})
+    record("task.create", actor=actor, object_type="Task", object_key=code,
+           unit=task.lead_unit.code if task.lead_unit else "",
+           after={"title": title, "lead": lead.code if lead else None, "deadline_text": deadline_text,
+                  "deadline": due, "assignees": task.assignees})
+    if task.assignees:
+        fan_out(task, actor)
+    return task
+
+
+_FAN_OUT_KINDS = {
+    Assignees.ALL_MINISTRIES_AND_PROVINCES: [Kind.MINISTRY, Kind.PROVINCE],
+    Assignees.ALL_MINISTRIES: [Kind.MINISTRY],
+    Assignees.ALL_PROVINCES: [Kind.PROVINCE],
+    Assignees.ALL_COMMUNES: [Kind.COMMUNE],
+}
+
+
+def fan_out(parent: Task, actor: Any = None) -> list[Task]:
+    """Create one sub-task per unit the parent was given to (in force on the day it was given)."""
+    kinds = _FAN_OUT_KINDS.get(parent.assignees)
+    if not kinds:
+        return []  # "some units" names nobody: it stays one task, flagged by the 6 rõ check
+    units = OrgUnit.objects.valid_on(max(parent.assigned_on, timezone.localdate())).filter(kind__in=kinds)
+    children = [
+        Task(code=f"{parent.code}/{unit.code}", title=parent.title, content=parent.content,
+             directive=parent.directive, parent=parent, lead_unit=unit, assigned_unit=unit,
+             deadline_text=parent.deadline_text, deadline=parent.deadline, original_deadline=parent.deadline,
+             starts=parent.starts, recurrence=parent.recurrence, product_kind=parent.product_kind,
+             product=parent.product, accepting_authority=parent.accepting_authority,
+             accepting_unit=parent.accepting_unit, priority=parent.priority, assigned_on=parent.assigned_on,
+             responsible_position=parent.responsible_position)
+        for unit in units.order_by("kind", "code")
+    ]
+    Task.objects.bulk_create(children, batch_size=500)
+    record("task.fan_out", actor=actor, object_type="Task", object_key=parent.code, after={"children": len(children)})
+    return children
+
+
+def rolled_up_progress(task: Task) -> int:
+    """A parent's progress: the average of its sub-tasks' (its own when it has none)."""
+    values = list(task.children.values_list("progress", flat=True))
+    return round(sum(values) / len(values)) if values else task.progress
+
+
+@transaction.atomic
+def report_progress(task: Task, actor: Any, *, percent: int | None = None, narrative: str = "",
+                    evidence_url: str = "", stage: str | None = None) -> TaskEvent:
+    """Record a progress report from the lead unit: percent, narrative, evidence, and a stage change to in progress."""
+    _require_lead(actor, task)
+    if percent is not None and not 0 <= percent <= 100:
+        raise TaskRuleError("percent_out_of_range", "Tiến độ phải từ 0 đến 100%.", "Progress must be 0–100%.")
+    if stage not in (None, Stage.IN_PROGRESS, Stage.NOT_STARTED):
+        raise TaskRuleError("stage_needs_decision", "Hoàn thành, tạm dừng hay hủy bỏ cần cơ quan giao quyết định.",
+                            "Done, paused or cancelled needs the assigner's decision.")
+    before = {"progress": task.progress, "stage": task.stage}
+    if percent is not None:
+        task.progress = percent
+    if (stage and stage != task.stage) or (percent and task.stage == Stage.NOT_STARTED):
+        task.stage = stage or Stage.IN_PROGRESS
+        task.stage_since = timezone.localdate()
+    task.save()
+    event = _event(task, actor, "progress", percent=percent, narrative=narrative, evidence_url=evidence_url,
+                   stage=task.stage if task.stage != before["stage"] else "")
+    record("task.progress", actor=actor, object_type="Task", object_key=task.code,
+           unit=task.lead_unit.code if task.lead_unit else "", before=before,
+           after={"progress": task.progress, "stage": task.stage, "narrative": narrative, "evidence": evidence_url})
+    return event
+
+
+@transaction.atomic
+def submit_product(task: Task, actor: Any, product_url: str, narrative: str = "") -> TaskEvent:
+    """The lead unit hands in the product (a file or link); the task is done only when it is accepted."""
+    _require_lead(actor, task)
+    if not product_url.strip():
+        raise TaskRuleError("product_required", "Cần sản phẩm (tệp hoặc liên kết) để báo hoàn thành.",
+                            "A product (file or link) is needed to report the task done.")
+    task.product_url = product_url.strip()
+    task.save(update_fields=["product_url", "updated_at"])
+    record("task.product_submitted", actor=actor, object_type="Task", object_key=task.code,
+           after={"product_url": task.product_url})
+    return _event(task, actor, "product_submitted", evidence_url=task.product_url, narrative=narrative)
+
+
+@transaction.atomic
+def accept_product(task: Task, actor: Any) -> TaskEvent:
+    """The accepting authority confirms the product: the task is done (on time or late, by the clock)."""
+    _require_assigner(actor, task)
+    if not task.product_url:
+        raise TaskRuleError("product_required", "Chưa có sản phẩm để nghiệm thu.", "There is no product to accept.")
+    task.stage, task.stage_since, task.progress = Stage.DONE, timezone.localdate(), 100
+    task.accepted_at, task.accepted_by = timezone.now(), _actor_name(actor)
+    task.save()
+    record("task.accepted", actor=actor, object_type="Task", object_key=task.code,
+           after={"product_url": task.product_url, "accepted_on": task.stage_since})
+    return _event(task, actor, "stage", stage=Stage.DONE, narrative="Nghiệm thu sản phẩm / product accepted")
+
+
+@transaction.atomic
+def request_deadline_change(task: Task, actor: Any, deadline_text: str, reason: str) -> DeadlineChange:
+    """The lead unit asks for an extension; the assigner decides."""
+    _require_lead(actor, task)
+    if not reason.strip():
+        raise TaskRuleError("reason_required", "Cần nêu lý do.", "A reason is required.")
+    due, _recurrence, _starts = read_deadline(deadline_text, timezone.localdate())
+    change = DeadlineChange.objects.create(task=task, deadline_text=deadline_text, deadline=due,
+                                           previous_deadline=task.deadline, reason=reason,
+                                           requested_by=_actor_name(actor), requested_at=timezone.now())
+    _event(task, actor, "extension_requested", narrative=reason, data={"deadline": str(due)})
+    record("task.extension_requested", actor=actor, object_type="Task", object_key=task.code,
+           after={"deadline_text": deadline_text, "deadline": due, "reason": reason})
+    return change
+
+
+@transaction.atomic
+def decide_deadline_change(change: DeadlineChange, actor: Any, approve: bool) -> DeadlineChange:
+    """The assigner approves (the new deadline holds from today; the old one is kept) or refuses."""
+    task = change.task
+    _require_assigner(actor, task)
+    if change.approved is not None:
+        raise TaskRuleError("already_decided", "Đề nghị này đã được quyết định.", "This request is already decided.")
+    change.approved, change.decided_by, change.decided_on = approve, _actor_name(actor), timezone.localdate()
+    change.save()
+    if approve:
+        task.deadline, task.deadline_text = change.deadline, change.deadline_text
+        task.save(update_fields=["deadline", "deadline_text", "updated_at"])
+    _event(task, actor, "extension_decided", data={"approved": approve, "deadline": str(change.deadline)})
+    record("task.extension_decided", actor=actor, object_type="Task", object_key=task.code,
+           before={"deadline": change.previous_deadline}, after={"deadline": task.deadline, "approved": approve})
+    return change
+
+
+@transaction.atomic
+def set_stage_by_assigner(task: Task, actor: Any, stage: str, reason: str) -> TaskEvent:
+    """Pause, cancel or resume a task: the assigner's decision, with a reason."""
+    _require_assigner(actor, task)
+    if stage not in (Stage.PAUSED, Stage.CANCELLED, Stage.IN_PROGRESS):
+        raise TaskRuleError("invalid_stage", "Chỉ tạm dừng, hủy bỏ hoặc tiếp tục.", "Only pause, cancel or resume.")
+    if not reason.strip():
+        raise TaskRuleError("reason_required", "Cần nêu lý do.", "A reason is required.")
+    before = task.stage
+    task.stage, task.stage_since = stage, timezone.localdate()
+    task.save(update_fields=["stage", "stage_since", "updated_at"])
+    record("task.stage", actor=actor, object_type="Task", object_key=task.code, before={"stage": before},
+           after={"stage": stage, "reason": reason})
+    return _event(task, actor, "stage", stage=stage, narrative=reason)
