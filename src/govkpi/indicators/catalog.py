@@ -51,6 +51,10 @@ class CatalogProblem:
     message_en: str
 
 
+def _listing(bucket: dict[str, int]) -> str:
+    return ", ".join(f"{kind} {n}" for kind, n in sorted(bucket.items())) or "—"
+
+
 @dataclass
 class CatalogReport:
     problems: list[CatalogProblem] = field(default_factory=list)
@@ -66,9 +70,7 @@ class CatalogReport:
         """Return what was written, in Vietnamese and English, for people."""
         if not self.created and not self.updated:
             return "không thay đổi gì / nothing changed"
-        def listing(bucket: dict[str, int]) -> str:
-            return ", ".join(f"{kind} {n}" for kind, n in sorted(bucket.items())) or "—"
-        return f"tạo mới/created: {listing(self.created)}; cập nhật/updated: {listing(self.updated)}"
+        return f"tạo mới/created: {_listing(self.created)}; cập nhật/updated: {_listing(self.updated)}"
 
     def count(self, bucket: dict[str, int], kind: str) -> None:
         bucket[kind] = bucket.get(kind, 0) + 1

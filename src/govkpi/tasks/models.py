@@ -70,7 +70,10 @@ class Priority(models.TextChoices):
 
 
 class Stage(models.TextChoices):
-    """What the assignee last reported; overdue is derived from the clock, never stored."""
+    """What the assignee last reported; overdue is derived from the clock, never stored.
+
+    The same values as `core.task_status.Stage`, which the domain logic uses; this copy adds the labels.
+    """
 
     NOT_STARTED = "not_started", _("Chưa triển khai")
     IN_PROGRESS = "in_progress", _("Đang thực hiện")

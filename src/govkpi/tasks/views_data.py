@@ -9,8 +9,8 @@ from typing import Any
 from django.utils import timezone
 
 from govkpi.core.six_clear import check_six_clear
-from govkpi.tasks.figures import facts_for
 from govkpi.core.task_status import state_on
+from govkpi.tasks.figures import facts_for
 from govkpi.tasks.models import Task
 
 
@@ -18,7 +18,7 @@ def clarity(task: Task) -> list[str]:
     """The 6 rõ points the task's assignment leaves unclear."""
     return check_six_clear(
         responsible=f"{task.responsible_position} {task.responsible_name}", title=task.title,
-        deadline=task.deadline, recurring=bool(task.recurrence), lead_unit=task.lead_unit_id and str(task.lead_unit_id),
+        deadline=task.deadline, recurring=bool(task.recurrence), lead_unit=str(task.lead_unit_id) if task.lead_unit_id else None,
         fans_out=bool(task.assignees and task.assignees != "some"), product=task.product,
         accepting_authority=task.accepting_authority).missing
 
