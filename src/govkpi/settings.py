@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "govkpi.tasks",
     "govkpi.indicators",
     "govkpi.audit",
+    "govkpi.events",
+    "govkpi.datavalues",
     "govkpi.web",
 ]
 
@@ -136,6 +138,12 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 # API rate limits (requests per user or per address), kept in the cache.
 API_RATE_ANONYMOUS = os.environ.get("GOVKPI_API_RATE_ANONYMOUS", "600/m")
 API_RATE_AUTHENTICATED = os.environ.get("GOVKPI_API_RATE_AUTHENTICATED", "6000/m")
+
+# Reporting windows (core.windows): values are on time up to DUE days after a period ends, and the period
+# closes CLOSES days after it ends (an approver can reopen it). Uploaded data files are refused beyond MAX.
+REPORTING_DUE_AFTER_DAYS = int(os.environ.get("GOVKPI_REPORTING_DUE_AFTER_DAYS", "15"))
+REPORTING_CLOSES_AFTER_DAYS = int(os.environ.get("GOVKPI_REPORTING_CLOSES_AFTER_DAYS", "90"))
+DATA_FILE_MAX_BYTES = int(os.environ.get("GOVKPI_DATA_FILE_MAX_MB", "50")) * 1024 * 1024
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
     "default": (

@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja.security import HttpBearer
+from ninja.security import APIKeyHeader, HttpBearer
 
 from govkpi.accounts.models import ApiToken
 from govkpi.accounts.roles import Action
@@ -88,10 +88,21 @@ class BearerToken(HttpBearer):
         return user
 
 
+class DHIS2ApiToken(APIKeyHeader):
+    """DHIS2's personal-access-token header, `Authorization: ApiToken …`, so DHIS2 clients work unchanged."""
+
+    param_name = "Authorization"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        if not key or not key.startswith("ApiToken "):
+            return None
+        return BearerToken().authenticate(request, key.removeprefix("ApiToken ").strip())
+
+
 def allow_anonymous(request: HttpRequest) -> bool:
     """Last in a list of ninja auths: let the request through as it is (anonymous reads published data)."""
     return True
 
 
 # Reads: a token or a session widens what is visible; without either, only published data.
-READ_AUTH = [BearerToken(), allow_anonymous]
+READ_AUTH = [BearerToken(), DHIS2ApiToken(), allow_anonymous]

@@ -10,6 +10,7 @@ from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 from govkpi.accounts.api import router as memberships_router
 from govkpi.api.periods import router as periods_router
 from govkpi.audit.api import router as audit_router
+from govkpi.datavalues.api import router as datavalues_router
 from govkpi.indicators.api import router as catalog_router
 from govkpi.orgunits.api import router as orgunits_router
 from govkpi.tasks.api import router as tasks_router
@@ -29,6 +30,7 @@ api.add_router("/", catalog_router)
 api.add_router("/memberships", memberships_router, tags=["accounts"])
 api.add_router("/audit", audit_router, tags=["audit"])
 api.add_router("/tasks", tasks_router, tags=["tasks"])
+api.add_router("/", datavalues_router)
 
 
 @api.exception_handler(PermissionDenied)

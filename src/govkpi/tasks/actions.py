@@ -20,7 +20,9 @@ from django.utils import timezone
 from govkpi.accounts.permissions import can
 from govkpi.accounts.roles import Action
 from govkpi.audit.trail import record
-from govkpi.core.deadlines import DeadlineError, parse_deadline
+from govkpi.core.deadlines import DeadlineError, occurrences, parse_deadline
+from govkpi.core.periods import PeriodType, period_of
+from govkpi.events.outbox import emit
 from govkpi.orgunits.models import Kind, OrgUnit
 from govkpi.orgunits.reference import GOVERNMENT_CODE
 from govkpi.orgunits.resolve import main_successor
@@ -44,7 +46,10 @@ def _actor_name(actor: Any) -> str:
 
 
 def _event(task: Task, actor: Any, kind: str, **fields: Any) -> TaskEvent:
+    """Add to the task's timeline and emit the change event the evaluation and the dashboards follow."""
     now = timezone.now()
+    emit("task", units=[task.lead_unit.code] if task.lead_unit_id else [], task=task.code, change=kind,
+         stage=task.stage)
     return TaskEvent.objects.create(task=task, at=now, day=timezone.localdate(now), actor=_actor_name(actor),
                                     kind=kind, **fields)
 
@@ -112,8 +117,10 @@ def create_task(*, code: str, title: str, assigned_on: datetime.date, actor: Any
            unit=task.lead_unit.code if task.lead_unit else "",
            after={"title": title, "lead": lead.code if lead else None, "deadline_text": deadline_text,
                   "deadline": due, "assignees": task.assignees})
-    if task.assignees:
-        fan_out(task, actor)
+    children = fan_out(task, actor) if task.assignees else []
+    if task.recurrence:
+        for leaf in children or [task]:
+            create_occurrences(leaf, through=today, actor=actor)
     return task
 
 
@@ -143,7 +150,45 @@ def fan_out(parent: Task, actor: Any = None) -> list[Task]:
     ]
     Task.objects.bulk_create(children, batch_size=500)
     record("task.fan_out", actor=actor, object_type="Task", object_key=parent.code, after={"children": len(children)})
-    return children
+    emit("task", units=[c.lead_unit.code for c in children], task=parent.code, change="fan_out")
+    return list(Task.objects.filter(parent=parent).select_related("lead_unit"))
+
+
+def create_occurrences(task: Task, through: datetime.date, actor: Any = None) -> list[Task]:
+    """Give a recurring task one sub-task per period (code `<task>@<period>`), from its start through the
+    period holding `through`; existing occurrences are kept, so running it again adds only new periods."""
+    if not task.recurrence or not task.deadline_text:
+        return []
+    deadline = parse_deadline(task.deadline_text, reference=task.assigned_on)
+    if deadline.recurrence is None:
+        return []
+    last_day = period_of(PeriodType(deadline.recurrence.value), through).end
+    due_dates = occurrences(deadline, task.starts or task.assigned_on, last_day)
+    existing = set(Task.objects.filter(parent=task).exclude(period="").values_list("period", flat=True))
+    new = [
+        Task(code=f"{task.code}@{period}", title=task.title, content=task.content, directive=task.directive,
+             parent=task, lead_unit=task.lead_unit, assigned_unit=task.assigned_unit, deadline_text=task.deadline_text,
+             deadline=due, original_deadline=due, period=period, product_kind=task.product_kind,
+             product=task.product, accepting_authority=task.accepting_authority, accepting_unit=task.accepting_unit,
+             priority=task.priority, assigned_on=task.assigned_on, responsible_position=task.responsible_position,
+             responsible_name=task.responsible_name)
+        for period, due in due_dates if period not in existing
+    ]
+    Task.objects.bulk_create(new, batch_size=500)
+    if new:
+        record("task.occurrences", actor=actor, object_type="Task", object_key=task.code,
+               after={"periods": [t.period for t in new]})
+        emit("task", units=[task.lead_unit.code] if task.lead_unit_id else [], task=task.code, change="occurrences")
+    return new
+
+
+def roll_recurring_tasks(through: datetime.date | None = None) -> int:
+    """Create the occurrences that have come due since the last run, for every recurring task (idempotent);
+    `govkpi tasks roll` runs it, daily from a timer."""
+    through = through or timezone.localdate()
+    leaves = Task.objects.exclude(recurrence="").filter(period="").exclude(
+        assignees__in=[a for a in _FAN_OUT_KINDS]).select_related("lead_unit", "directive")
+    return sum(len(create_occurrences(task, through)) for task in leaves)
 
 
 def rolled_up_progress(task: Task) -> int:

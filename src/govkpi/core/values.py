@@ -1,0 +1,98 @@
+"""Read a submitted value by its data element's type into canonical text and a number; pure functions.
+
+Numbers come from machines ("39.51", 39.51) and from people ("39,51", "1.084"). For whole-number types
+(counts, ranks) a dot or comma followed by three digits groups thousands, as Vietnamese offices write them;
+for the other types a plain machine number ("1.084", "39.51") is read as it is written (DHIS2 clients send
+those), and anything else goes through the Vietnamese reader (`core.tabular.parse_number`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+from dataclasses import dataclass
+
+_MACHINE_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+INTEGER_TYPES = frozenset({"count", "rank"})
+NON_NEGATIVE_TYPES = frozenset({"count", "rank", "percentage"})
+MAX_TEXT = 64
+
+
+@dataclass(frozen=True)
+class ValueProblem(Exception):
+    """Why a value cannot be taken: a code and the reason in Vietnamese and English."""
+
+    code: str
+    message_vi: str
+    message_en: str
+
+    def __str__(self) -> str:
+        return f"{self.message_vi} / {self.message_en}"
+
+
+def canonical_number(number: float) -> str:
+    """The stored text of a number: no trailing ".0", no exponent for ordinary sizes."""
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return repr(number)
+
+
+def _number(raw: object, integer: bool) -> float:
+    from govkpi.core.tabular import parse_number
+
+    if isinstance(raw, bool):
+        raise ValueProblem("not_a_number", f"«{raw}» không phải là số.", f"«{raw}» is not a number.")
+    if isinstance(raw, int | float):
+        number = float(raw)
+    else:
+        text = str(raw).strip()
+        try:
+            number = float(text) if not integer and _MACHINE_NUMBER.fullmatch(text) else parse_number(text)
+        except ValueError:
+            raise ValueProblem("not_a_number", f"«{text}» không phải là số.", f"«{text}» is not a number.") from None
+    if not math.isfinite(number):
+        raise ValueProblem("not_a_number", f"«{raw}» không phải là số hữu hạn.", f"«{raw}» is not a finite number.")
+    return number
+
+
+def read_value(value_type: str, raw: object, minimum: float | None = None,
+               maximum: float | None = None) -> tuple[str, float | None]:
+    """Return (canonical text, number) for a raw value of a data element's type, or raise ValueProblem."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise ValueProblem("value_missing", "Thiếu giá trị.", "The value is missing.")
+    from govkpi.core.tabular import parse_bool, parse_date
+
+    if value_type == "boolean":
+        try:
+            flag = raw if isinstance(raw, bool) else parse_bool(str(raw))
+        except ValueError:
+            raise ValueProblem("not_a_boolean", f"«{raw}» không phải là có/không.",
+                               f"«{raw}» is not yes/no.") from None
+        return ("true" if flag else "false"), (1.0 if flag else 0.0)
+    if value_type == "date":
+        try:
+            day = raw if isinstance(raw, datetime.date) else parse_date(str(raw))
+        except ValueError:
+            raise ValueProblem("not_a_date", f"«{raw}» không phải là ngày (ngày/tháng/năm).",
+                               f"«{raw}» is not a date (day/month/year).") from None
+        return day.isoformat(), None
+    number = _number(raw, value_type in INTEGER_TYPES)
+    if value_type in INTEGER_TYPES and not number.is_integer():
+        raise ValueProblem("not_an_integer", f"«{raw}» phải là số nguyên.", f"«{raw}» must be a whole number.")
+    if value_type in NON_NEGATIVE_TYPES and number < 0:
+        raise ValueProblem("negative", f"«{raw}» không được âm.", f"«{raw}» must not be negative.")
+    if value_type == "percentage" and number > 100:
+        raise ValueProblem("above_100", f"Tỷ lệ «{raw}» lớn hơn 100%.", f"Percentage «{raw}» is above 100%.")
+    if minimum is not None and number < minimum:
+        shown = canonical_number(minimum)
+        raise ValueProblem("below_minimum", f"«{raw}» nhỏ hơn giá trị tối thiểu {shown}.",
+                           f"«{raw}» is below the minimum {shown}.")
+    if maximum is not None and number > maximum:
+        shown = canonical_number(maximum)
+        raise ValueProblem("above_maximum", f"«{raw}» lớn hơn giá trị tối đa {shown}.",
+                           f"«{raw}» is above the maximum {shown}.")
+    text = canonical_number(number)
+    if len(text) > MAX_TEXT:
+        raise ValueProblem("too_long", "Giá trị quá dài.", "The value is too long.")
+    return text, number

@@ -1,0 +1,163 @@
+"""Values in and out: the native batch API and DHIS2's dataValueSets (JSON and CSV)."""
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from ninja import Router, Status
+from ninja.security import django_auth
+
+from govkpi.accounts.permissions import sees_unpublished, units_where
+from govkpi.accounts.roles import Action
+from govkpi.accounts.tokens import READ_AUTH, BearerToken, DHIS2ApiToken
+from govkpi.core.periods import PeriodError, parse_period
+from govkpi.datavalues import dhis2
+from govkpi.datavalues.models import ApprovalState, Channel, DataApproval, DataValue
+from govkpi.datavalues.schemas import DataValuesIn, DataValuesOut
+from govkpi.datavalues.writer import Item, Strategy, write_values
+from govkpi.orgunits.models import OrgUnit
+from govkpi.orgunits.schemas import Problem
+
+router = Router()
+WRITE_AUTH = [BearerToken(), DHIS2ApiToken(), django_auth]
+EXPORT_COLUMNS = ("data_element__code", "period", "unit__code", "value", "stored_by", "created_at", "updated_at",
+                  "comment", "follow_up")
+
+
+def _problem(status: int, code: str, vi: str, en: str) -> Status:
+    return Status(status, {"code": code, "message": vi, "message_en": en})
+
+
+@router.post("/datavalues", auth=WRITE_AUTH, response={200: DataValuesOut, 409: DataValuesOut, 400: Problem},
+             tags=["datavalues"])
+def post_datavalues(request: HttpRequest, payload: DataValuesIn) -> Status:
+    """Write a batch of values. Answers with counts and, per refused item, its index, field and reason."""
+    items = [Item(index=i, data_element=v.data_element, period=v.period, unit=v.unit, value=v.value,
+                  comment=v.comment, follow_up=v.follow_up, deleted=v.deleted)
+             for i, v in enumerate(payload.values)]
+    result = write_values(items, actor=request.user, channel=Channel.API, strategy=payload.strategy,
+                          atomic=payload.atomic, dry_run=payload.dry_run)
+    body = {**result.counts(), "status": result.status, "dry_run": result.dry_run, "batch": result.batch_id,
+            "rejected_items": [c.as_dict() for c in result.conflicts],
+            "warnings": [c.as_dict() for c in result.warnings]}
+    return Status(409 if result.status == "ERROR" else 200, body)
+
+
+def _chunks(request: HttpRequest, size: int = 64 * 1024) -> Iterator[bytes]:
+    while chunk := request.read(size):
+        yield chunk
+
+
+def _flag(request: HttpRequest, name: str) -> bool:
+    return request.GET.get(name, "false").strip().lower() in ("true", "1", "yes")
+
+
+@router.post("/dataValueSets", auth=WRITE_AUTH, tags=["dhis2"])
+def post_data_value_sets(request: HttpRequest) -> HttpResponse:
+    """DHIS2's import: a JSON dataValueSet or DHIS2 CSV (by Content-Type), with dryRun, importStrategy
+    (CREATE_AND_UPDATE, CREATE, UPDATE, DELETE) and atomicMode (ALL, NONE). Answers with DHIS2's ImportSummary."""
+    try:
+        strategy = Strategy(request.GET.get("importStrategy", "CREATE_AND_UPDATE").upper().replace("NEW_AND_UPDATES",
+                                                                                                 "CREATE_AND_UPDATE"))
+    except ValueError:
+        return _json(400, {"code": "bad_strategy", "message": "importStrategy không hợp lệ.",
+                           "message_en": "importStrategy must be CREATE_AND_UPDATE, CREATE, UPDATE or DELETE."})
+    atomic = request.GET.get("atomicMode", "ALL").upper() != "NONE"
+    content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    try:
+        lines = dhis2.decoded_lines(_chunks(request), settings.DATA_FILE_MAX_BYTES)
+        if "csv" in content_type:
+            items = list(dhis2.items_from_csv(lines))
+        else:
+            try:
+                items = dhis2.items_from_json(json.loads("".join(lines) or "{}"))
+            except json.JSONDecodeError as error:
+                raise dhis2.PayloadError("bad_json", f"JSON không hợp lệ (dòng {error.lineno}, cột {error.colno}).",
+                                         f"Invalid JSON (line {error.lineno}, column {error.colno}).") from None
+    except dhis2.PayloadError as error:
+        status = 413 if error.code == "too_large" else 400
+        return _json(status, {"code": error.code, "message": error.message_vi, "message_en": error.message_en})
+    result = write_values(items, actor=request.user, channel=Channel.DHIS2, strategy=strategy, atomic=atomic,
+                          dry_run=_flag(request, "dryRun"))
+    summary = dhis2.import_summary(result)
+    return _json(summary["httpStatusCode"], summary)
+
+
+def _json(status: int, body: Any) -> HttpResponse:
+    return HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type="application/json")
+
+
+def _listed(request: HttpRequest, name: str) -> list[str]:
+    return [v.strip() for raw in request.GET.getlist(name) for v in raw.split(",") if v.strip()]
+
+
+def visible_values(request: HttpRequest) -> QuerySet | Status:
+    """The values the caller may read, filtered like DHIS2's export (dataElement, period, orgUnit, children,
+    startDate, endDate). Anonymous callers see published data elements of approved (unit, period) pairs only."""
+    query = DataValue.objects.all()
+    elements, periods, units = _listed(request, "dataElement"), _listed(request, "period"), _listed(request, "orgUnit")
+    if elements:
+        query = query.filter(data_element__code__in=elements)
+    if periods:
+        query = query.filter(period__in=periods)
+    start, end = request.GET.get("startDate"), request.GET.get("endDate")
+    try:
+        if start:
+            query = query.filter(period_start__gte=parse_period(start.replace("-", "")).start)
+        if end:
+            query = query.filter(period_end__lte=parse_period(end.replace("-", "")).end)
+    except PeriodError as error:
+        return _problem(400, error.code, error.message_vi, error.message_en)
+    if units:
+        found = list(OrgUnit.objects.filter(code__in=units))
+        if len(found) != len(set(units)):
+            missing = sorted(set(units) - {u.code for u in found})
+            return _problem(404, "unit_not_found", f"Không có đơn vị {', '.join(missing)}.",
+                            f"No unit {', '.join(missing)}.")
+        if _flag(request, "children"):
+            subtree = Q()
+            for unit in found:
+                subtree |= Q(unit__path__startswith=unit.path)
+            query = query.filter(subtree)
+        else:
+            query = query.filter(unit__in=found)
+    if sees_unpublished(request.user):
+        readable = units_where(request.user, Action.READ)
+        return query.filter(unit__in=OrgUnit.objects.filter(readable))
+    approved = DataApproval.objects.filter(state=ApprovalState.APPROVED).values_list("unit_id", "period")
+    pairs = Q(pk__in=[])
+    for unit_id, period in approved:
+        pairs |= Q(unit_id=unit_id, period=period)
+    return query.filter(pairs, data_element__published=True)
+
+
+@router.get("/dataValueSets", auth=READ_AUTH, tags=["dhis2"])
+def get_data_value_sets(request: HttpRequest) -> HttpResponse:
+    """DHIS2's export: JSON by default, CSV with format=csv or `Accept: application/csv`."""
+    query = visible_values(request)
+    if isinstance(query, Status):
+        return _json(query.status_code, query.value)
+    rows = query.order_by("data_element__code", "unit__code", "period_start").values(*EXPORT_COLUMNS)
+    wants_csv = request.GET.get("format") == "csv" or "csv" in request.META.get("HTTP_ACCEPT", "")
+    if wants_csv:
+        return StreamingHttpResponse(_csv_lines(rows), content_type="application/csv; charset=utf-8")
+    return _json(200, {"dataValues": [dhis2.export_row(v) for v in rows.iterator(chunk_size=5000)]})
+
+
+def _csv_lines(rows: QuerySet) -> Iterator[str]:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(dhis2.CSV_COLUMNS)
+    for value in rows.iterator(chunk_size=5000):
+        writer.writerow(dhis2.csv_cells(value))
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

@@ -1,0 +1,112 @@
+"""Approval of a unit's data for a period: the unit submits, its parent unit approves (and so locks) or returns;
+unlocking approved data needs a reason. Levels follow the hierarchy: a commune's data is approved by its
+province, a province's and a ministry's by the Government."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from govkpi.accounts.permissions import can
+from govkpi.accounts.roles import Action
+from govkpi.audit.trail import record
+from govkpi.core.periods import parse_period
+from govkpi.datavalues.models import ApprovalState, DataApproval
+from govkpi.events.outbox import emit
+from govkpi.orgunits.models import OrgUnit
+
+
+class ApprovalError(Exception):
+    def __init__(self, code: str, message_vi: str, message_en: str) -> None:
+        super().__init__(f"{message_vi} / {message_en}")
+        self.code, self.message_vi, self.message_en = code, message_vi, message_en
+
+
+def _name(actor: Any) -> str:
+    return getattr(actor, "username", "") or ""
+
+
+def approver_unit(unit: OrgUnit) -> OrgUnit:
+    """The unit whose approvers decide on `unit`'s data: its parent (the Government approves its own)."""
+    return unit.parent or unit
+
+
+def state_of(unit: OrgUnit, period: str) -> str:
+    approval = DataApproval.objects.filter(unit=unit, period=period).first()
+    return approval.state if approval else "open"
+
+
+def _change(approval: DataApproval, actor: Any, action: str, before: str) -> DataApproval:
+    record(f"approval.{action}", actor=actor, object_type="DataApproval",
+           object_key=f"{approval.unit.code}/{approval.period}", unit=approval.unit.code,
+           before={"state": before}, after={"state": approval.state, "reason": approval.reason})
+    emit("approval", units=[approval.unit.code], periods=[approval.period], state=approval.state, action=action)
+    return approval
+
+
+@transaction.atomic
+def submit(unit: OrgUnit, period: str, actor: Any) -> DataApproval:
+    """The unit's data entry staff send the period up for approval."""
+    parse_period(period)
+    if not can(actor, Action.ENTER, unit):
+        raise PermissionDenied(f"Không có quyền gửi số liệu của {unit.code}. / Not allowed to submit {unit.code}'s data.")
+    approval, _created = DataApproval.objects.select_for_update().get_or_create(
+        unit=unit, period=period, defaults={"state": ApprovalState.SUBMITTED})
+    before = "open" if _created else approval.state
+    if not _created and approval.state in (ApprovalState.SUBMITTED, ApprovalState.APPROVED):
+        raise ApprovalError("already_" + approval.state, f"Số liệu đã ở trạng thái «{approval.get_state_display()}».",
+                            f"The data is already {approval.state}.")
+    approval.state, approval.submitted_by, approval.submitted_at = ApprovalState.SUBMITTED, _name(actor), timezone.now()
+    approval.reason = ""
+    approval.save()
+    return _change(approval, actor, "submit", before)
+
+
+def _decide(unit: OrgUnit, period: str, actor: Any) -> DataApproval:
+    if not can(actor, Action.APPROVE, approver_unit(unit)):
+        raise PermissionDenied(f"Chỉ cấp trên của {unit.code} được phê duyệt. / Only {unit.code}'s parent unit approves.")
+    approval = DataApproval.objects.select_for_update().filter(unit=unit, period=period).first()
+    if approval is None:
+        raise ApprovalError("not_submitted", "Đơn vị chưa gửi số liệu kỳ này.", "The unit has not submitted this period.")
+    return approval
+
+
+@transaction.atomic
+def approve(unit: OrgUnit, period: str, actor: Any) -> DataApproval:
+    """The parent unit approves: the unit's values for the period are locked."""
+    approval = _decide(unit, period, actor)
+    if approval.state != ApprovalState.SUBMITTED:
+        raise ApprovalError("not_submitted", "Chỉ phê duyệt được số liệu đã gửi.", "Only submitted data can be approved.")
+    approval.state, approval.decided_by, approval.decided_at = ApprovalState.APPROVED, _name(actor), timezone.now()
+    approval.save()
+    return _change(approval, actor, "approve", ApprovalState.SUBMITTED)
+
+
+@transaction.atomic
+def return_to_unit(unit: OrgUnit, period: str, actor: Any, reason: str) -> DataApproval:
+    """The parent unit sends submitted data back, saying why."""
+    approval = _decide(unit, period, actor)
+    if approval.state != ApprovalState.SUBMITTED or not reason.strip():
+        raise ApprovalError("reason_required", "Trả lại số liệu đã gửi cần nêu lý do.",
+                            "Returning submitted data needs a reason.")
+    approval.state, approval.decided_by, approval.decided_at = ApprovalState.RETURNED, _name(actor), timezone.now()
+    approval.reason = reason.strip()
+    approval.save()
+    return _change(approval, actor, "return", ApprovalState.SUBMITTED)
+
+
+@transaction.atomic
+def unlock(unit: OrgUnit, period: str, actor: Any, reason: str) -> DataApproval:
+    """The parent unit unlocks approved data, with a reason that stays in the trail."""
+    approval = _decide(unit, period, actor)
+    if approval.state != ApprovalState.APPROVED:
+        raise ApprovalError("not_approved", "Số liệu chưa được phê duyệt.", "The data is not approved.")
+    if not reason.strip():
+        raise ApprovalError("reason_required", "Mở khóa cần nêu lý do.", "Unlocking needs a reason.")
+    approval.state, approval.decided_by, approval.decided_at = ApprovalState.UNLOCKED, _name(actor), timezone.now()
+    approval.reason = reason.strip()
+    approval.save()
+    return _change(approval, actor, "unlock", ApprovalState.APPROVED)

@@ -1,0 +1,142 @@
+"""DHIS2's dataValueSet formats, in and out, over the one writer.
+
+In: the JSON dataValueSet (period, orgUnit and attributeOptionCombo in the header or on each value) and the
+CSV with DHIS2's header (`dataelement,period,orgunit,categoryoptioncombo,attributeoptioncombo,value,storedby,
+lastupdated,comment,followup,deleted`, matched by name case-insensitively; without a header, in that order).
+Identifiers are codes (idScheme=code, the default here); an organisation unit that is not a code is read as a
+written name. Out: the same shapes. Answers: DHIS2's ImportSummary, with counts that mean what they say
+(new values are "imported", changed ones "updated", unchanged ones "ignored" and left untouched).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from govkpi.datavalues.writer import Item, WriteResult
+
+CSV_COLUMNS = ("dataelement", "period", "orgunit", "categoryoptioncombo", "attributeoptioncombo", "value",
+               "storedby", "lastupdated", "comment", "followup", "deleted")
+_TRUE = {"true", "1", "yes", "t", "y"}
+
+
+class PayloadError(ValueError):
+    """The payload as a whole cannot be read."""
+
+    def __init__(self, code: str, message_vi: str, message_en: str) -> None:
+        super().__init__(f"{message_vi} / {message_en}")
+        self.code, self.message_vi, self.message_en = code, message_vi, message_en
+
+
+def _flag(value: Any) -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in _TRUE
+
+
+def items_from_json(payload: Any) -> list[Item]:
+    """The items of a JSON dataValueSet."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("dataValues", []), list):
+        raise PayloadError("not_a_data_value_set", "Không phải dataValueSet (cần đối tượng có mảng dataValues).",
+                           "Not a dataValueSet (an object with a dataValues array is expected).")
+    period, unit = payload.get("period") or "", payload.get("orgUnit") or ""
+    items = []
+    for index, value in enumerate(payload.get("dataValues") or []):
+        if not isinstance(value, dict):
+            value = {}
+        items.append(Item(index=index, data_element=str(value.get("dataElement") or ""),
+                          period=str(value.get("period") or period), unit=str(value.get("orgUnit") or unit),
+                          value=value.get("value"), comment=value.get("comment"),
+                          follow_up=_flag(value.get("followup", value.get("followUp"))),
+                          deleted=bool(_flag(value.get("deleted")))))
+    return items
+
+
+def decoded_lines(chunks: Iterable[bytes], max_bytes: int) -> Iterator[str]:
+    """Decode a stream of bytes (UTF-8, with or without BOM) into lines, refusing more than `max_bytes`."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    size, pending = 0, ""
+    for chunk in chunks:
+        size += len(chunk)
+        if size > max_bytes:
+            raise PayloadError("too_large", f"Dữ liệu vượt quá {max_bytes // (1024 * 1024)} MB.",
+                               f"The payload is larger than {max_bytes // (1024 * 1024)} MB.")
+        try:
+            pending += decoder.decode(chunk)
+        except UnicodeDecodeError:
+            raise PayloadError("bad_encoding", "CSV phải được mã hóa UTF-8.", "The CSV must be UTF-8 encoded.") from None
+        *lines, pending = pending.split("\n")
+        yield from (line + "\n" for line in lines)
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield pending
+
+
+def items_from_csv(lines: Iterable[str]) -> Iterator[Item]:
+    """The items of a DHIS2 CSV, one per non-empty row; `row` is the line number (the header is line 1)."""
+    reader = csv.reader(lines)
+    positions = {name: i for i, name in enumerate(CSV_COLUMNS)}
+    index = 0
+    for number, cells in enumerate(reader, start=1):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if number == 1 and "dataelement" in [c.strip().lower() for c in cells]:
+            names = [c.strip().lower() for c in cells]
+            positions = {name: names.index(name) for name in CSV_COLUMNS if name in names}
+            continue
+
+        def cell(name: str, cells: list[str] = cells) -> str:
+            at = positions.get(name)
+            return cells[at].strip() if at is not None and at < len(cells) else ""
+
+        comment = cell("comment")
+        if len(comment) > 1 and comment[0] == "'" and comment[1] in "=+-@":
+            comment = comment[1:]  # our own export's neutralising apostrophe, as a spreadsheet would drop it
+        yield Item(index=index, row=number, data_element=cell("dataelement"), period=cell("period"),
+                   unit=cell("orgunit"), value=cell("value"), comment=comment or None,
+                   follow_up=_flag(cell("followup")), deleted=bool(_flag(cell("deleted"))))
+        index += 1
+
+
+def import_summary(result: WriteResult) -> dict[str, Any]:
+    """DHIS2's ImportSummary for a write, also wrapped as DHIS2 2.38+ answers (`response`)."""
+    counts = {"imported": result.created, "updated": result.updated,
+              "ignored": result.unchanged + result.rejected, "deleted": result.deleted}
+    conflicts = [{"object": c.object, "value": f"{c.message_vi} / {c.message_en}", "errorCode": c.code,
+                  "property": c.field, "indexes": c.indexes or [c.index], "row": c.row,
+                  "message_vi": c.message_vi, "message_en": c.message_en}
+                 for c in result.conflicts]
+    warnings = [c.as_dict() for c in result.warnings]
+    description = {"SUCCESS": "Import process completed successfully",
+                   "WARNING": "Import process completed with conflicts",
+                   "ERROR": "Import process failed: nothing was written"}[result.status]
+    summary = {"responseType": "ImportSummary", "status": result.status, "description": description,
+               "importOptions": {"dryRun": result.dry_run, "atomicMode": "ALL" if result.atomic else "NONE",
+                                 "idSchemes": {"idScheme": "CODE"}},
+               "importCount": counts, "conflicts": conflicts, "warnings": warnings,
+               "unchanged": result.unchanged, "dataSetComplete": "false"}
+    http = 409 if result.status == "ERROR" else 200
+    return {**summary, "httpStatus": "Conflict" if http == 409 else "OK", "httpStatusCode": http,
+            "response": summary}
+
+
+def export_row(value: dict[str, Any]) -> dict[str, Any]:
+    """One stored value in DHIS2's JSON dataValue shape."""
+    return {"dataElement": value["data_element__code"], "period": value["period"], "orgUnit": value["unit__code"],
+            "categoryOptionCombo": "default", "attributeOptionCombo": "default", "value": value["value"],
+            "storedBy": value["stored_by"], "created": value["created_at"].isoformat(),
+            "lastUpdated": value["updated_at"].isoformat(), "comment": value["comment"],
+            "followup": value["follow_up"]}
+
+
+def csv_cells(value: dict[str, Any]) -> list[str]:
+    """One stored value as a DHIS2 CSV row, text neutralised so a spreadsheet never runs it as a formula."""
+    from govkpi.core.tabular import neutralise
+
+    return [value["data_element__code"], value["period"], value["unit__code"], "default", "default", value["value"],
+            neutralise(value["stored_by"]), value["updated_at"].isoformat(), neutralise(value["comment"]),
+            "true" if value["follow_up"] else "false", "false"]
