@@ -145,6 +145,59 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import a data file (the Excel template, CSV, DHIS2 CSV or dataValueSet JSON) through the one writer."""
+    _setup_django()
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from govkpi.core.tabular import TabularError
+    from govkpi.datavalues.dhis2 import PayloadError
+    from govkpi.datavalues.files import import_file
+    from govkpi.datavalues.writer import Strategy
+
+    actor = None  # the shell user already holds the database: no account narrows the import
+    if args.as_user:
+        actor = get_user_model().objects.filter(username=args.as_user, is_active=True).first()
+        if actor is None:
+            print(f"Không có người dùng / no user {args.as_user}", file=sys.stderr)
+            return 2
+    path = Path(args.file)
+    try:
+        result, notes = import_file(path.read_bytes(), path.name, actor=actor, channel="csv" if path.suffix.lower()
+                                    in (".csv", ".txt") else "excel", max_bytes=settings.DATA_FILE_MAX_BYTES,
+                                    strategy=Strategy(args.strategy), atomic=not args.per_value,
+                                    dry_run=args.dry_run)
+    except (TabularError, PayloadError) as error:
+        print(f"{path.name}: {error.message_vi} / {error.message_en}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"{path}: {error.strerror}", file=sys.stderr)
+        return 1
+    for vi, en in notes:
+        print(f"  ({vi} / {en})")
+    for conflict in result.conflicts:
+        where = f"dòng/row {conflict.row}" if conflict.row is not None else f"#{conflict.index}"
+        print(f"{where} [{conflict.field}] {conflict.message_vi} / {conflict.message_en}", file=sys.stderr)
+    for warning in result.warnings:
+        where = f"dòng/row {warning.row}" if warning.row is not None else f"#{warning.index}"
+        print(f"{where} [{warning.field}] (cảnh báo/warning) {warning.message_vi} / {warning.message_en}")
+    print(result.summary())
+    return 1 if result.status == "ERROR" else 0
+
+
+def cmd_tasks(args: argparse.Namespace) -> int:
+    """Create the occurrences of recurring tasks that have come due (run daily; idempotent)."""
+    _setup_django()
+    from govkpi.tasks.actions import roll_recurring_tasks
+
+    created = roll_recurring_tasks()
+    print(f"Nhiệm vụ định kỳ / recurring tasks: {created} kỳ mới / new occurrences")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the application with uvicorn."""
     import uvicorn
@@ -190,6 +243,20 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="check the audit trail")
     audit.add_argument("action", choices=["verify"])
     audit.set_defaults(func=cmd_audit)
+
+    data = sub.add_parser("import", help="import a data file: Excel template, CSV, DHIS2 CSV or JSON")
+    data.add_argument("file")
+    data.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
+    data.add_argument("--as", dest="as_user", metavar="USERNAME", help="import as this user (scope checked)")
+    data.add_argument("--strategy", default="CREATE_AND_UPDATE", choices=["CREATE_AND_UPDATE", "CREATE", "UPDATE",
+                                                                          "DELETE"])
+    data.add_argument("--per-value", action="store_true",
+                      help="keep the good rows and report the bad ones (default: all or nothing)")
+    data.set_defaults(func=cmd_import)
+
+    tasks = sub.add_parser("tasks", help="tasks: roll = create due occurrences of recurring tasks")
+    tasks.add_argument("action", choices=["roll"])
+    tasks.set_defaults(func=cmd_tasks)
 
     serve = sub.add_parser("serve", help="serve over HTTP (uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")

@@ -13,6 +13,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from govkpi.core.tabular import parse_bool, parse_date, parse_number
+
 _MACHINE_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 INTEGER_TYPES = frozenset({"count", "rank"})
 NON_NEGATIVE_TYPES = frozenset({"count", "rank", "percentage"})
@@ -39,8 +41,6 @@ def canonical_number(number: float) -> str:
 
 
 def _number(raw: object, integer: bool) -> float:
-    from govkpi.core.tabular import parse_number
-
     if isinstance(raw, bool):
         raise ValueProblem("not_a_number", f"«{raw}» không phải là số.", f"«{raw}» is not a number.")
     if isinstance(raw, int | float):
@@ -61,8 +61,6 @@ def read_value(value_type: str, raw: object, minimum: float | None = None,
     """Return (canonical text, number) for a raw value of a data element's type, or raise ValueProblem."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         raise ValueProblem("value_missing", "Thiếu giá trị.", "The value is missing.")
-    from govkpi.core.tabular import parse_bool, parse_date
-
     if value_type == "boolean":
         try:
             flag = raw if isinstance(raw, bool) else parse_bool(str(raw))

@@ -15,6 +15,7 @@ import csv
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from govkpi.core.tabular import neutralise
 from govkpi.datavalues.writer import Item, WriteResult
 
 CSV_COLUMNS = ("dataelement", "period", "orgunit", "categoryoptioncombo", "attributeoptioncombo", "value",
@@ -135,8 +136,6 @@ def export_row(value: dict[str, Any]) -> dict[str, Any]:
 
 def csv_cells(value: dict[str, Any]) -> list[str]:
     """One stored value as a DHIS2 CSV row, text neutralised so a spreadsheet never runs it as a formula."""
-    from govkpi.core.tabular import neutralise
-
     return [value["data_element__code"], value["period"], value["unit__code"], "default", "default", value["value"],
             neutralise(value["stored_by"]), value["updated_at"].isoformat(), neutralise(value["comment"]),
             "true" if value["follow_up"] else "false", "false"]

@@ -365,10 +365,11 @@ def _check_rules(checked: list[_Checked], existing: dict, conflicts: list[Confli
 
 def write_values(items: Iterable[Item], *, actor: Any, channel: str, strategy: Strategy = Strategy.CREATE_AND_UPDATE,
                  atomic: bool = True, dry_run: bool = False, filename: str = "", check_windows: bool = True,
-                 today: datetime.date | None = None) -> WriteResult:
-    """Check and write a batch of values; see the module's docstring."""
+                 today: datetime.date | None = None, refused: Sequence[Conflict] = ()) -> WriteResult:
+    """Check and write a batch of values; see the module's docstring. `refused`: items a file reader already
+    refused (they count as part of the batch: an atomic batch with any of them writes nothing)."""
     items = list(items)
-    result = WriteResult(total=len(items), dry_run=dry_run, atomic=atomic)
+    result = WriteResult(total=len(items) + len(refused), dry_run=dry_run, atomic=atomic, conflicts=list(refused))
     context = _Context(actor, today or timezone.localdate(), check_windows)
     context.load_units(i.unit for i in items)
     checked: list[_Checked] = []

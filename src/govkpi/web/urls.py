@@ -1,11 +1,18 @@
 from django.urls import path
 
-from govkpi.web import task_views, views
+from govkpi.web import data_views, task_views, views
 
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("units/<str:code>/", views.unit_page, name="unit"),
     path("tasks/", task_views.task_board, name="tasks"),
+    path("data/upload/", data_views.upload, name="data_upload"),
+    path("data/upload/errors/<str:key>.xlsx", data_views.upload_errors, name="data_upload_errors"),
+    path("data/<str:code>/", data_views.entry_start, name="data_start"),
+    path("data/<str:code>/<str:period>/", data_views.entry_form, name="data_entry"),
+    path("data/<str:code>/<str:period>/template.xlsx", data_views.template_download, name="data_template"),
+    path("data/<str:code>/<str:period>/approval", data_views.approval_action, name="data_approval"),
+    path("data/<str:code>/<str:period>/<str:element>", data_views.save_field, name="data_save"),
     path("tasks/<path:code>/", task_views.task_page, name="task"),
 ]
