@@ -41,6 +41,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"  {problem.where}: {problem.message_vi} / {problem.message_en}", file=sys.stderr)
         return 1
     print(f"Danh mục chỉ tiêu / catalog: {catalog.summary()}")
+    from govkpi.datavalues.rules import sync_derived_rules
+
+    print(f"Quy tắc kiểm tra / validation rules: {sync_derived_rules()}")
     created, problems = load_reference_tasks()
     print(f"Nhiệm vụ / tasks: {created} mới/created")
     for problem in problems:
@@ -73,6 +76,10 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         print(f"Từ chối, không ghi gì / refused, nothing written: {len(report.problems)} lỗi/problems", file=sys.stderr)
         return 1
     verb = "Kiểm tra (không ghi) / dry run" if args.dry_run else "Đã nhập / imported"
+    if not args.dry_run:
+        from govkpi.datavalues.rules import sync_derived_rules
+
+        sync_derived_rules()
     print(f"{verb}: {report.summary()}")
     return 0
 
