@@ -230,3 +230,38 @@ def test_commune_data_is_approved_by_its_province(elements, month, make_user, un
     approval.submit(ward, month, clerk)
     approval.approve(ward, month, make_user(Role.APPROVER, ward.parent.code))
     assert approval.state_of(ward, month) == "approved"
+
+
+def test_a_crash_in_the_middle_of_writing_leaves_the_database_as_it_was(elements, month, monkeypatch):
+    write_values([item(0, "DVC_TONG", "01", month, 5)], actor=None, channel="api")
+    counts = (DataValue.objects.count(), DataValueHistory.objects.count(), AuditEntry.objects.count(),
+              ChangeEvent.objects.count())
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    # The event is the last thing written: by then the values, history and audit rows are in.
+    monkeypatch.setattr("govkpi.datavalues.writer.emit", crash)
+    with pytest.raises(RuntimeError):
+        write_values([item(0, "DVC_TONG", "01", month, 6), item(1, "DVC_TONG", "79", month, 7)], actor=None,
+                     channel="api")
+    assert (DataValue.objects.count(), DataValueHistory.objects.count(), AuditEntry.objects.count(),
+            ChangeEvent.objects.count()) == counts
+    assert stored("DVC_TONG", "01", month).value == "5"
+
+
+def test_completeness_counts_expected_received_on_time_and_missing(elements, month, unit):
+    from govkpi.datavalues.completeness import completeness
+
+    write_values([item(0, "DVC_TONG", "01", month, 5)], actor=None, channel="api")
+    figures = completeness(unit("01"), month)
+    # Written today, more than 15 days after last month ended: late.
+    late_by = (datetime.date.today() - figures.due).days
+    assert (figures.expected, figures.received, figures.on_time, figures.late) == (
+        3, 1, int(late_by <= 0), int(late_by > 0))
+    assert figures.missing == ("DVC_TOANTRINH", "NGAY_KET_NOI") and round(figures.rate, 1) == 33.3
+    value = DataValue.objects.get()
+    value.created_at = datetime.datetime.combine(figures.due, datetime.time(12), tzinfo=datetime.UTC)
+    value.save()
+    assert completeness(unit("01"), month).on_time == 1
+    assert completeness(unit("00004"), month).expected == 2  # a ward: its own element and the all-tier one
