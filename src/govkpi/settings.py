@@ -190,6 +190,10 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path.cwd() / "staticfiles"
+# Uploaded evidence files: outside the static files, served only through a view that checks scope.
+MEDIA_ROOT = Path(os.environ.get("GOVKPI_MEDIA_ROOT") or Path.cwd() / "media")
+MEDIA_URL = "/media/"
+EVIDENCE_MAX_BYTES = int(os.environ.get("GOVKPI_EVIDENCE_MAX_MB", "20")) * 1024 * 1024
 # Serve straight from the apps' static folders when collectstatic has not run (development, tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = not PRODUCTION

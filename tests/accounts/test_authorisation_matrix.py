@@ -1,48 +1,94 @@
-"""Every role × every action that has an endpoint today × inside/outside the role's subtree, through the API.
+"""Every role × every action × inside/outside the role's subtree (and published/unpublished for reading),
+through the API with a token and through the pages with a session.
 
 The expected answers are written out here by hand, not derived from the role table, so a change in
-`accounts/roles.py` that alters who may do what fails this test. Entering, approving and managing tasks
-join the matrix with the data-collection and tasks endpoints.
+`accounts/roles.py` that alters who may do what fails this test.
 """
 
 import pytest
 
+import datetime
+
+from django.utils import timezone
+
 from govkpi.accounts.roles import Role
 from govkpi.accounts.tokens import create_token
 from govkpi.audit.trail import record
+from govkpi.core.periods import PeriodType, period_of
+from govkpi.datavalues.models import ApprovalState, DataApproval, DataValue
+from govkpi.datavalues.writer import Item, write_values
 from govkpi.indicators.catalog import apply_catalog
+from govkpi.indicators.models import DataElement
 from govkpi.orgunits.models import OrgUnit
+from govkpi.tasks import actions
+from govkpi.tasks.models import Task
 
 pytestmark = pytest.mark.django_db
 
 INSIDE, OUTSIDE = "00004", "25747"  # Phường Ba Đình (Hà Nội); Phường Thủ Dầu Một (TP. Hồ Chí Minh)
 CELLS = ["read_published", "read_unpublished", "manage_catalog", "manage_users_inside", "manage_users_outside",
-         "read_audit_inside", "read_audit_outside"]
+         "read_audit_inside", "read_audit_outside", "read_values_inside", "read_values_outside", "enter_inside",
+         "enter_outside", "approve_inside", "approve_outside", "manage_tasks_inside", "manage_tasks_outside"]
 Y, N = True, False
 # role, unit of the membership -> expected answer per cell (in CELLS order)
 EXPECTED = {
-    (None, None):                     (Y, N, N, N, N, N, N),  # anonymous
-    (Role.VIEWER, "01"):              (Y, Y, N, N, N, N, N),
-    (Role.DATA_ENTRY, "01"):          (Y, Y, N, N, N, N, N),
-    (Role.APPROVER, "01"):            (Y, Y, N, N, N, N, N),
-    (Role.TASK_MANAGER, "01"):        (Y, Y, N, N, N, N, N),
-    (Role.CATALOG_MANAGER, "01"):     (Y, Y, N, N, N, N, N),  # the catalog is national
-    (Role.CATALOG_MANAGER, "CP"):     (Y, Y, Y, N, N, N, N),
-    (Role.UNIT_ADMIN, "01"):          (Y, Y, N, Y, N, N, N),
-    (Role.SYSTEM_ADMIN, "01"):        (Y, Y, N, Y, N, Y, N),
-    (Role.SYSTEM_ADMIN, "CP"):        (Y, Y, Y, Y, Y, Y, Y),
-    (Role.AUDITOR, "01"):             (Y, Y, N, N, N, Y, N),
-    (Role.AUDITOR, "CP"):             (Y, Y, N, N, N, Y, Y),
+    #                                  pub unp cat usr_in/out aud_in/out val_in/out ent_in/out app_in/out tsk_in/out
+    (None, None):                     (Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N),  # anonymous
+    (Role.VIEWER, "01"):              (Y, Y, N, N, N, N, N, Y, N, N, N, N, N, N, N),
+    (Role.DATA_ENTRY, "01"):          (Y, Y, N, N, N, N, N, Y, N, Y, N, N, N, N, N),
+    (Role.APPROVER, "01"):            (Y, Y, N, N, N, N, N, Y, N, N, N, Y, N, N, N),
+    (Role.TASK_MANAGER, "01"):        (Y, Y, N, N, N, N, N, Y, N, N, N, N, N, Y, N),
+    (Role.CATALOG_MANAGER, "01"):     (Y, Y, N, N, N, N, N, Y, N, N, N, N, N, N, N),  # the catalog is national
+    (Role.CATALOG_MANAGER, "CP"):     (Y, Y, Y, N, N, N, N, Y, Y, N, N, N, N, N, N),
+    (Role.UNIT_ADMIN, "01"):          (Y, Y, N, Y, N, N, N, Y, N, Y, N, Y, N, Y, N),
+    (Role.SYSTEM_ADMIN, "01"):        (Y, Y, N, Y, N, Y, N, Y, N, Y, N, Y, N, Y, N),
+    (Role.SYSTEM_ADMIN, "CP"):        (Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y),
+    (Role.AUDITOR, "01"):             (Y, Y, N, N, N, Y, N, Y, N, N, N, N, N, N, N),
+    (Role.AUDITOR, "CP"):             (Y, Y, N, N, N, Y, Y, Y, Y, N, N, N, N, N, N),
 }
+# The cells that have a page (the others are API-only: catalog, memberships and audit live in the admin site).
+PAGE_CELLS = ["read_values_inside", "read_values_outside", "enter_inside", "enter_outside", "approve_inside",
+              "approve_outside", "manage_tasks_inside", "manage_tasks_outside"]
+
+
+def last_month() -> str:
+    return period_of(PeriodType.MONTHLY, timezone.localdate()).previous().id
 
 
 @pytest.fixture
 def world(small_catalog, django_user_model):
     assert OrgUnit.objects.get(code=OUTSIDE).parent.code == "79"
     apply_catalog(small_catalog)
+    DataElement.objects.filter(code="DVC_TONG").update(frequency="monthly", unit_kinds=[])
     record("test.inside", object_key="in", unit=INSIDE)
     record("test.outside", object_key="out", unit=OUTSIDE)
+    month = last_month()
+    write_values([Item(0, "DVC_TONG", month, INSIDE, 1), Item(1, "DVC_TONG", month, OUTSIDE, 1)],
+                 actor=None, channel="api")
+    for code in (INSIDE, OUTSIDE):  # submitted, waiting for the parent unit
+        DataApproval.objects.create(unit=OrgUnit.objects.get(code=code), period=month, state=ApprovalState.SUBMITTED)
+        actions.create_task(code=f"MT-{code}", title="Nhiệm vụ ma trận", assigned_on=datetime.date(2025, 9, 1),
+                            lead=OrgUnit.objects.get(code=code), deadline_text="tháng 12/2025")
     return django_user_model.objects.create_user("nguoi.duoc.cap")
+
+
+def _unit_of(cell: str) -> str:
+    return INSIDE if cell.endswith("inside") else OUTSIDE
+
+
+def attempt_on_page(client, cell) -> bool:
+    """The same action through the page a person would use (session sign-in)."""
+    unit, month = _unit_of(cell), last_month()
+    if cell.startswith("read_values"):
+        return client.get(f"/data/{unit}/{month}/").status_code == 200
+    if cell.startswith("enter"):
+        client.post(f"/data/{unit}/{month}/DVC_TONG", {"value": "2"})
+        return DataValue.objects.get(unit__code=unit, data_element__code="DVC_TONG").value == "2"
+    if cell.startswith("approve"):
+        client.post(f"/data/{unit}/{month}/approval", {"action": "approve"})
+        return DataApproval.objects.get(unit__code=unit, period=month).state == ApprovalState.APPROVED
+    client.post(f"/tasks/MT-{unit}/update", {"kind": "progress", "percent": "40"})
+    return Task.objects.get(code=f"MT-{unit}").progress == 40
 
 
 def attempt(client, cell, headers, target_user):
@@ -58,9 +104,24 @@ def attempt(client, cell, headers, target_user):
         body = {"user": target_user.username, "unit": unit, "role": "viewer"}
         status = client.post("/api/v1/memberships", body, content_type="application/json", **headers).status_code
         return status in (200, 201)
-    response = client.get("/api/v1/audit", {"action": "test.inside" if cell.endswith("inside") else "test.outside"},
-                          **headers)
-    return response.status_code == 200 and response.json()["count"] == 1
+    if cell.startswith("read_audit"):
+        response = client.get("/api/v1/audit", {"action": "test.inside" if cell.endswith("inside") else
+                                                "test.outside"}, **headers)
+        return response.status_code == 200 and response.json()["count"] == 1
+    unit, month = _unit_of(cell), last_month()
+    if cell.startswith("read_values"):
+        response = client.get("/api/v1/dataValueSets", {"orgUnit": unit, "period": month}, **headers)
+        return response.status_code == 200 and len(response.json()["dataValues"]) == 1
+    if cell.startswith("enter"):
+        body = {"values": [{"data_element": "DVC_TONG", "unit": unit, "period": month, "value": 2}]}
+        response = client.post("/api/v1/datavalues", body, content_type="application/json", **headers)
+        return response.status_code == 200 and response.json()["updated"] == 1
+    if cell.startswith("approve"):
+        body = {"unit": unit, "period": month, "action": "approve"}
+        return client.post("/api/v1/approvals", body, content_type="application/json", **headers).status_code == 200
+    body = {"kind": "progress", "percent": 40}
+    return client.post(f"/api/v1/tasks/MT-{unit}/updates", body, content_type="application/json",
+                       **headers).status_code == 200
 
 
 @pytest.mark.parametrize("role, unit", list(EXPECTED), ids=lambda v: str(v))
@@ -75,6 +136,36 @@ def test_every_cell_of_the_matrix(client, make_user, world, role, unit):
     assert not wrong, f"{role}@{unit}: " + ", ".join(
         f"{c} {'allowed' if not w else 'denied'} (expected {'allowed' if w else 'denied'})"
         for c, w in zip(CELLS, expected) if c in wrong)
+
+
+@pytest.mark.parametrize("role, unit", [key for key in EXPECTED if key[0] is not None], ids=lambda v: str(v))
+def test_every_page_cell_of_the_matrix(client, make_user, world, role, unit):
+    user = make_user(role, unit)
+    if role in (Role.UNIT_ADMIN, Role.SYSTEM_ADMIN):
+        _verify_second_factor(client, user)
+    else:
+        client.force_login(user)
+    expected = dict(zip(CELLS, EXPECTED[(role, unit)]))
+    wrong = [cell for cell in PAGE_CELLS if attempt_on_page(client, cell) != expected[cell]]
+    assert not wrong, f"{role}@{unit} on pages: " + ", ".join(
+        f"{c} expected {'allowed' if expected[c] else 'denied'}" for c in wrong)
+
+
+def test_anonymous_pages_send_to_sign_in_and_change_nothing(client, world):
+    for cell in PAGE_CELLS:
+        assert attempt_on_page(client, cell) is False, cell
+
+
+def _verify_second_factor(client, user):
+    """Admins must have passed their second factor: enrol a TOTP device and sign in with it, as a person would."""
+    from django_otp import login as otp_login
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    client.force_login(user)
+    request = type("Request", (), {"session": client.session, "user": user})()
+    otp_login(request, device)
+    request.session.save()
 
 
 def test_nobody_grants_more_than_they_hold(client, make_user, world):

@@ -10,13 +10,15 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Router, Status
 from ninja.security import django_auth
 
-from govkpi.accounts.permissions import sees_unpublished, units_where
+from govkpi.accounts.permissions import require, sees_unpublished, units_where
 from govkpi.accounts.roles import Action
 from govkpi.accounts.tokens import READ_AUTH, BearerToken, DHIS2ApiToken
 from govkpi.core.periods import PeriodError, parse_period
+from govkpi.datavalues import approval as approvals
 from govkpi.datavalues import dhis2
 from govkpi.datavalues.models import ApprovalState, Channel, DataApproval, DataValue
-from govkpi.datavalues.schemas import DataValuesIn, DataValuesOut
+from govkpi.datavalues.completeness import completeness
+from govkpi.datavalues.schemas import ApprovalIn, ApprovalOut, CompletenessOut, DataValuesIn, DataValuesOut
 from govkpi.datavalues.writer import Item, Strategy, write_values
 from govkpi.orgunits.models import OrgUnit
 from govkpi.orgunits.schemas import Problem
@@ -161,3 +163,69 @@ def _csv_lines(rows: QuerySet) -> Iterator[str]:
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def _approval_out(approval: DataApproval) -> dict:
+    return {"unit": approval.unit.code, "period": approval.period, "state": approval.state,
+            "submitted_by": approval.submitted_by, "submitted_at": approval.submitted_at,
+            "decided_by": approval.decided_by, "decided_at": approval.decided_at, "reason": approval.reason}
+
+
+@router.post("/approvals", auth=WRITE_AUTH, response={200: ApprovalOut, 400: Problem, 403: Problem, 404: Problem},
+             tags=["datavalues"])
+def post_approval(request: HttpRequest, payload: ApprovalIn) -> Status:
+    """Submit a unit's period (the unit), approve or return it, or unlock approved data (the parent unit)."""
+    unit = OrgUnit.objects.select_related("parent").filter(code=payload.unit).first()
+    if unit is None:
+        return _problem(404, "unit_not_found", f"Không có đơn vị {payload.unit}.", f"No unit {payload.unit}.")
+    steps = {"submit": lambda: approvals.submit(unit, payload.period, request.user),
+             "approve": lambda: approvals.approve(unit, payload.period, request.user),
+             "return": lambda: approvals.return_to_unit(unit, payload.period, request.user, payload.reason),
+             "unlock": lambda: approvals.unlock(unit, payload.period, request.user, payload.reason)}
+    if payload.action not in steps:
+        return _problem(400, "bad_action", "Hành động phải là submit, approve, return hoặc unlock.",
+                        "action must be submit, approve, return or unlock.")
+    try:
+        return Status(200, _approval_out(steps[payload.action]()))
+    except approvals.ApprovalError as error:
+        return _problem(400, error.code, error.message_vi, error.message_en)
+    except PeriodError as error:
+        return _problem(400, error.code, error.message_vi, error.message_en)
+
+
+@router.get("/approvals", auth=READ_AUTH, response={200: list[ApprovalOut]}, tags=["datavalues"])
+def list_approvals(request: HttpRequest, period: str = "", state: str = "", unit: str = "") -> Status:
+    """Approval states the caller may read (signed-in users: their subtree; anonymous: approved ones)."""
+    query = DataApproval.objects.select_related("unit").order_by("period", "unit__code")
+    if sees_unpublished(request.user):
+        query = query.filter(unit__in=OrgUnit.objects.filter(units_where(request.user, Action.READ)))
+    else:
+        query = query.filter(state=ApprovalState.APPROVED)
+    if period:
+        query = query.filter(period=period)
+    if state:
+        query = query.filter(state=state)
+    if unit:
+        query = query.filter(unit__code=unit)
+    return Status(200, [_approval_out(a) for a in query[:5000]])
+
+
+@router.get("/completeness", auth=READ_AUTH, response={200: list[CompletenessOut], 400: Problem, 403: Problem,
+                                                       404: Problem}, tags=["datavalues"])
+def get_completeness(request: HttpRequest, unit: str, period: str, children: bool = False) -> Status:
+    """Expected, received, on time and late values of a unit (or of each unit directly below it) for a period."""
+    found = OrgUnit.objects.filter(code=unit).first()
+    if found is None:
+        return _problem(404, "unit_not_found", f"Không có đơn vị {unit}.", f"No unit {unit}.")
+    require(request.user, Action.READ, found)
+    try:
+        end = parse_period(period).end
+    except PeriodError as error:
+        return _problem(400, error.code, error.message_vi, error.message_en)
+    units = list(OrgUnit.objects.filter(parent=found).valid_on(end).order_by("code")) if children else [found]
+    answers = []
+    for each in units:
+        figures = completeness(each, period)
+        answers.append({**figures.__dict__, "missing": list(figures.missing), "rate": figures.rate,
+                        "timeliness": figures.timeliness})
+    return Status(200, answers)

@@ -47,3 +47,34 @@ class DataValuesOut(Schema):
     rejected: int
     rejected_items: list[ItemProblem]
     warnings: list[ItemProblem]
+
+
+class ApprovalIn(Schema):
+    unit: str
+    period: str
+    action: str = Field(description="submit | approve | return | unlock")
+    reason: str = ""
+
+
+class ApprovalOut(Schema):
+    unit: str
+    period: str
+    state: str
+    submitted_by: str
+    submitted_at: Any = None
+    decided_by: str
+    decided_at: Any = None
+    reason: str
+
+
+class CompletenessOut(Schema):
+    unit: str
+    period: str
+    expected: int
+    received: int
+    on_time: int
+    late: int
+    due: Any
+    rate: float | None
+    timeliness: float | None
+    missing: list[str]

@@ -10,6 +10,7 @@ Who may do what (through the one permission check):
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from govkpi.events.outbox import emit
 from govkpi.orgunits.models import Kind, OrgUnit
 from govkpi.orgunits.reference import GOVERNMENT_CODE
 from govkpi.orgunits.resolve import main_successor
+from govkpi.tasks import evidence
 from govkpi.tasks.models import Assignees, DeadlineChange, Stage, Task, TaskEvent
 
 
@@ -197,11 +199,21 @@ def rolled_up_progress(task: Task) -> int:
     return round(sum(values) / len(values)) if values else task.progress
 
 
+def _check_files(files: Sequence[Any]) -> None:
+    for upload in files:
+        try:
+            evidence.check_upload(upload)
+        except evidence.EvidenceRefused as error:
+            raise TaskRuleError("evidence_refused", error.message_vi, error.message_en) from None
+
+
 @transaction.atomic
 def report_progress(task: Task, actor: Any, *, percent: int | None = None, narrative: str = "",
-                    evidence_url: str = "", stage: str | None = None) -> TaskEvent:
-    """Record a progress report from the lead unit: percent, narrative, evidence, and a stage change to in progress."""
+                    evidence_url: str = "", stage: str | None = None, files: Sequence[Any] = ()) -> TaskEvent:
+    """Record a progress report from the lead unit: percent, narrative, evidence (links and files), and a stage
+    change to in progress."""
     _require_lead(actor, task)
+    _check_files(files)
     if percent is not None and not 0 <= percent <= 100:
         raise TaskRuleError("percent_out_of_range", "Tiến độ phải từ 0 đến 100%.", "Progress must be 0–100%.")
     if stage not in (None, Stage.IN_PROGRESS, Stage.NOT_STARTED):
@@ -216,16 +228,23 @@ def report_progress(task: Task, actor: Any, *, percent: int | None = None, narra
     task.save()
     event = _event(task, actor, "progress", percent=percent, narrative=narrative, evidence_url=evidence_url,
                    stage=task.stage if task.stage != before["stage"] else "")
+    stored = [evidence.store(task, upload, actor, event) for upload in files]
     record("task.progress", actor=actor, object_type="Task", object_key=task.code,
            unit=task.lead_unit.code if task.lead_unit else "", before=before,
-           after={"progress": task.progress, "stage": task.stage, "narrative": narrative, "evidence": evidence_url})
+           after={"progress": task.progress, "stage": task.stage, "narrative": narrative, "evidence": evidence_url,
+                  "files": [{"name": e.name, "sha256": e.sha256} for e in stored]})
     return event
 
 
 @transaction.atomic
-def submit_product(task: Task, actor: Any, product_url: str, narrative: str = "") -> TaskEvent:
+def submit_product(task: Task, actor: Any, product_url: str = "", narrative: str = "",
+                   file: Any = None) -> TaskEvent:
     """The lead unit hands in the product (a file or link); the task is done only when it is accepted."""
     _require_lead(actor, task)
+    if file is not None:
+        _check_files([file])
+        stored = evidence.store(task, file, actor)
+        product_url = f"/tasks/{task.code}/evidence/{stored.pk}"
     if not product_url.strip():
         raise TaskRuleError("product_required", "Cần sản phẩm (tệp hoặc liên kết) để báo hoàn thành.",
                             "A product (file or link) is needed to report the task done.")

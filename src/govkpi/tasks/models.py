@@ -175,3 +175,20 @@ class DeadlineChange(models.Model):
 
     class Meta:
         ordering = ["requested_at"]
+
+
+class Evidence(models.Model):
+    """A file handed in with a progress report or as the product; kept with its digest, served after a scope check."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="evidence")
+    event = models.ForeignKey(TaskEvent, null=True, on_delete=models.SET_NULL, related_name="files")
+    file = models.FileField(upload_to="evidence/%Y/%m/")
+    name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.CharField(max_length=150, blank=True)
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import datetime
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from govkpi.accounts.permissions import can
+from govkpi.accounts.roles import Action
 
 from govkpi.core.six_clear import LABELS_VI
 from govkpi.core.task_status import State
 from govkpi.indicators.models import Theme
 from govkpi.tasks.figures import figures_by_unit
-from govkpi.tasks.models import Directive, Task
+from govkpi.tasks import actions
+from govkpi.tasks.models import DeadlineChange, Directive, Evidence, Task
 from govkpi.tasks.views_data import rows
 
 STATE_LABELS = {
@@ -74,5 +81,63 @@ def task_page(request: HttpRequest, code: str) -> HttpResponse:
         "missing_labels": [LABELS_VI[p] for p in row["six_clear_missing"]],
         "events": task.events.all(), "changes": task.deadline_changes.all(),
         "children": rows(task.children.select_related("lead_unit").prefetch_related("coordinating_units")),
+        "files": task.evidence.all(),
+        "may_report": can(request.user, Action.MANAGE_TASKS, task.lead_unit or actions.assigner_unit(task)),
+        "may_decide": can(request.user, Action.MANAGE_TASKS, actions.assigner_unit(task)),
+        "pending_changes": task.deadline_changes.filter(approved__isnull=True),
+        "flash": request.session.pop("govkpi_flash", ""),
     }
     return render(request, "web/task.html", context)
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text and text.strip().lstrip("-").isdigit() else None
+
+
+@login_required
+@require_POST
+def task_update(request: HttpRequest, code: str) -> HttpResponse:
+    """The forms of a task's page: progress with evidence, the product, acceptance, extensions, pause/cancel.
+    Who may do what is decided by the task actions (the one permission check); a refusal is 403."""
+    task = Task.objects.select_related("lead_unit", "directive__issuing_body").filter(code=code).first()
+    if task is None:
+        raise Http404(code)
+    form, user = request.POST, request.user
+    kind = form.get("kind", "")
+    try:
+        if kind == "progress":
+            actions.report_progress(task, user, percent=_int(form.get("percent")), narrative=form.get("narrative", ""),
+                                    evidence_url=form.get("evidence_url", ""), files=request.FILES.getlist("files"))
+        elif kind == "product":
+            actions.submit_product(task, user, form.get("product_url", ""), form.get("narrative", ""),
+                                   file=request.FILES.get("file"))
+        elif kind == "accept":
+            actions.accept_product(task, user)
+        elif kind == "extension":
+            actions.request_deadline_change(task, user, form.get("deadline_text", ""), form.get("reason", ""))
+        elif kind == "decide":
+            change = DeadlineChange.objects.filter(task=task, pk=_int(form.get("change")) or 0).first()
+            if change is None:
+                raise Http404("change")
+            actions.decide_deadline_change(change, user, approve=form.get("approve") == "1")
+        elif kind == "stage":
+            actions.set_stage_by_assigner(task, user, form.get("stage", ""), form.get("reason", ""))
+        else:
+            raise Http404(kind)
+    except actions.TaskRuleError as error:
+        request.session["govkpi_flash"] = f"{error.message_vi} / {error.message_en}"
+    return redirect("web:task", code=task.code)
+
+
+@login_required
+def task_evidence(request: HttpRequest, code: str, pk: int) -> FileResponse:
+    """An evidence file, to those who may read the lead unit's or the assigner's data."""
+    item = Evidence.objects.select_related("task__lead_unit", "task__directive__issuing_body").filter(
+        task__code=code, pk=pk).first()
+    if item is None:
+        raise Http404(code)
+    task = item.task
+    if not (task.lead_unit and can(request.user, Action.READ, task.lead_unit)) and not can(
+            request.user, Action.READ, actions.assigner_unit(task)):
+        raise PermissionDenied("Không có quyền xem minh chứng này. / Not allowed to read this evidence.")
+    return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name, content_type=item.content_type)

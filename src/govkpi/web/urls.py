@@ -14,5 +14,7 @@ urlpatterns = [
     path("data/<str:code>/<str:period>/template.xlsx", data_views.template_download, name="data_template"),
     path("data/<str:code>/<str:period>/approval", data_views.approval_action, name="data_approval"),
     path("data/<str:code>/<str:period>/<str:element>", data_views.save_field, name="data_save"),
+    path("tasks/<path:code>/update", task_views.task_update, name="task_update"),
+    path("tasks/<path:code>/evidence/<int:pk>", task_views.task_evidence, name="task_evidence"),
     path("tasks/<path:code>/", task_views.task_page, name="task"),
 ]
