@@ -196,13 +196,49 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:
-    """Create the occurrences of recurring tasks that have come due (run daily; idempotent)."""
+    """Tasks: roll recurring tasks; import or export a directive's appendix table (Excel)."""
     _setup_django()
+    from pathlib import Path
+
     from govkpi.tasks.actions import roll_recurring_tasks
 
-    created = roll_recurring_tasks()
-    print(f"Nhiệm vụ định kỳ / recurring tasks: {created} kỳ mới / new occurrences")
-    return 0
+    if args.action == "roll":
+        created = roll_recurring_tasks()
+        print(f"Nhiệm vụ định kỳ / recurring tasks: {created} kỳ mới / new occurrences")
+        return 0
+    from django.contrib.auth import get_user_model
+
+    from govkpi.tasks.appendix import AppendixError, export_appendix, import_appendix
+    from govkpi.tasks.models import Directive, Task
+
+    directive = Directive.objects.filter(code=args.directive or "").first()
+    if directive is None or not args.file:
+        print("Cần --directive MÃ và tệp / --directive CODE and a file are required "
+              f"(văn bản / directives: {', '.join(Directive.objects.values_list('code', flat=True))})", file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    if args.action == "export-appendix":
+        path.write_bytes(export_appendix(Task.objects.filter(directive=directive, parent__isnull=True)))
+        print(f"Đã xuất phụ lục / appendix written: {path}")
+        return 0
+    actor = None
+    if args.as_user:
+        actor = get_user_model().objects.filter(username=args.as_user, is_active=True).first()
+        if actor is None:
+            print(f"Không có người dùng / no user {args.as_user}", file=sys.stderr)
+            return 2
+    try:
+        report = import_appendix(path.read_bytes(), path.name, directive=directive, actor=actor,
+                                 atomic=not args.partial, dry_run=args.dry_run)
+    except AppendixError as error:
+        print(f"{path.name}: {error.message_vi} / {error.message_en}", file=sys.stderr)
+        return 1
+    for error in report.errors:
+        print(str(error), file=sys.stderr)
+    for notice in report.notices:
+        print(f"  ({notice})")
+    print(report.summary())
+    return 0 if report.ok or (args.partial and report.created) else 1
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -261,8 +297,14 @@ def build_parser() -> argparse.ArgumentParser:
                       help="keep the good rows and report the bad ones (default: all or nothing)")
     data.set_defaults(func=cmd_import)
 
-    tasks = sub.add_parser("tasks", help="tasks: roll = create due occurrences of recurring tasks")
-    tasks.add_argument("action", choices=["roll"])
+    tasks = sub.add_parser("tasks", help="tasks: roll (create due occurrences of recurring tasks), "
+                                         "import-appendix FILE, export-appendix FILE (--directive CODE)")
+    tasks.add_argument("action", choices=["roll", "import-appendix", "export-appendix"])
+    tasks.add_argument("file", nargs="?")
+    tasks.add_argument("--directive", help="code of the directive the appendix belongs to")
+    tasks.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
+    tasks.add_argument("--partial", action="store_true", help="keep the good rows (default: all or nothing)")
+    tasks.add_argument("--as", dest="as_user", metavar="USERNAME", help="import as this user (scope checked)")
     tasks.set_defaults(func=cmd_tasks)
 
     serve = sub.add_parser("serve", help="serve over HTTP (uvicorn)")

@@ -101,3 +101,13 @@ def test_unknown_name_is_not_found_with_a_bilingual_message():
 
 def test_kind_filter_excludes_other_tiers():
     assert resolve_unit("Hà Nội", kind="commune").outcome is Outcome.NOT_FOUND
+
+
+def test_a_written_prefix_implies_the_tier():
+    from govkpi.orgunits.resolve import implied_kind
+
+    # Hà Tây (a province until 2008) is not in the data; the commune Xã Hà Tây must not answer for it.
+    assert resolve_unit("Tỉnh Hà Tây", on=datetime.date(2025, 8, 1)).outcome.value == "unit_not_found"
+    assert resolve_unit("Xã Hà Tây", on=datetime.date(2025, 8, 1)).unit.kind == "commune"
+    assert (implied_kind("TP. Hà Nội"), implied_kind("Phường Ba Đình"), implied_kind("Bộ Công an")) == (
+        "province", "commune", None)

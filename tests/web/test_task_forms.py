@@ -1,6 +1,7 @@
 """The task page's forms: progress with evidence files, the product, acceptance, extensions; files are checked."""
 
 import datetime
+import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -81,3 +82,31 @@ def test_extension_requested_and_decided_on_the_page(client, make_user, task):
     task.refresh_from_db()
     assert (task.deadline, task.original_deadline) == (datetime.date(2025, 12, 31), datetime.date(2025, 8, 31))
     assert Task.objects.count() == 1
+
+
+def test_the_board_offers_the_appendix_and_the_import_page_lists_row_errors(client, make_user, task):
+    from openpyxl import Workbook
+
+    from govkpi.tasks.models import Directive, DirectiveKind
+
+    directive = Directive.objects.create(code="TB-1", kind=DirectiveKind.MEETING_CONCLUSION, title="Kết luận",
+                                         issued_on=datetime.date(2025, 2, 6))
+    Task.objects.filter(pk=task.pk).update(directive=directive)
+    board = client.get(f"/tasks/?directive={directive.code}").content.decode()
+    assert f"/tasks/appendix.xlsx?directive={directive.code}" in board
+    export = client.get(f"/tasks/appendix.xlsx?directive={directive.code}")
+    from openpyxl import load_workbook
+
+    cells = [c for row in load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True) for c in row]
+    assert export.status_code == 200 and "Từ điển dữ liệu quốc gia" in cells
+    workbook = Workbook()
+    workbook.active.append(["STT", "Nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời hạn", "Sản phẩm"])
+    workbook.active.append([1, "Báo cáo tình hình", "Bộ Không Tồn Tại", "", "sớm", "Báo cáo"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    client.force_login(make_user("task_manager", "CP"))
+    page = client.post("/tasks/appendix/import", {"directive": directive.code, "mode": "all",
+                                                  "file": SimpleUploadedFile("pl.xlsx", buffer.getvalue())})
+    html = page.content.decode()
+    assert page.status_code == 200 and "Cơ quan chủ trì" in html and "Thời hạn" in html
+    assert not Task.objects.filter(title="Báo cáo tình hình").exists()

@@ -5,7 +5,8 @@ Rules, in order (docs/orgunits.md explains them with examples):
    and legal-type prefixes do not matter; without any match, accents are ignored altogether.
 2. When the name as written, prefix included, matches some units exactly ("Phường Ba Đình"),
    only those count; otherwise matches on the name without its prefix count.
-3. `kind` and `parent` narrow the candidates.
+3. `kind` and `parent` narrow the candidates; a written prefix implies the kind ("Tỉnh", "Thành phố"
+   a province; "Xã", "Phường", "Đặc khu", "Thị trấn" a commune).
 4. Units in force on the date win over dissolved ones; a dissolved unit's name resolves to its
    main successor, with a notice saying so.
 5. Without `kind`, a name that matches one province (or ministry) and some communes means the
@@ -21,7 +22,7 @@ from enum import Enum
 
 from django.utils import timezone
 
-from govkpi.core.names import name_keys
+from govkpi.core.names import name_keys, words
 from govkpi.orgunits.models import OrgUnit, Succession, UnitAlias
 
 
@@ -55,6 +56,18 @@ def _aliases_matching(keys: set[str], column: str) -> dict[int, set[str]]:
     for unit_id, key in UnitAlias.objects.filter(**{f"{column}__in": keys}).values_list("unit_id", column):
         matches.setdefault(unit_id, set()).add(key)
     return matches
+
+
+# A written legal-type prefix says the tier: "Tỉnh Hà Tây" is never the commune "Xã Hà Tây".
+_PREFIX_KINDS = {
+    **{" ".join(words(p)): "province" for p in ("tỉnh", "thành phố", "tp", "thành phố trực thuộc trung ương")},
+    **{" ".join(words(p)): "commune" for p in ("xã", "phường", "đặc khu", "thị trấn")},
+}
+
+
+def implied_kind(name: str) -> str | None:
+    """The tier a name's written prefix implies (province or commune), if any."""
+    return _PREFIX_KINDS.get(name_keys(name).prefix)
 
 
 def _candidate_ids(name: str) -> set[int]:
@@ -99,6 +112,7 @@ def resolve_unit(
     on = on or timezone.localdate()
     ids = _candidate_ids(name)
     units = list(OrgUnit.objects.filter(pk__in=ids).select_related("parent").order_by("level", "code"))
+    kind = kind or implied_kind(name)
     if kind:
         units = [u for u in units if u.kind == kind]
     if parent is not None:

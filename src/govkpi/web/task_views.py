@@ -141,3 +141,42 @@ def task_evidence(request: HttpRequest, code: str, pk: int) -> FileResponse:
             request.user, Action.READ, actions.assigner_unit(task)):
         raise PermissionDenied("Không có quyền xem minh chứng này. / Not allowed to read this evidence.")
     return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name, content_type=item.content_type)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def appendix_export(request: HttpRequest) -> HttpResponse:
+    """A directive's tasks as its appendix table (the shape directives are issued in)."""
+    from govkpi.tasks.appendix import export_appendix
+
+    directive = Directive.objects.filter(code=request.GET.get("directive", "")).first()
+    if directive is None:
+        raise Http404("directive")
+    content = export_appendix(Task.objects.filter(directive=directive, parent__isnull=True))
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="phu-luc-{directive.code}.xlsx"'
+    return response
+
+
+@login_required
+def appendix_import(request: HttpRequest) -> HttpResponse:
+    """Upload a directive's appendix table: tasks created through the same action as every task, row errors listed."""
+    from govkpi.tasks.appendix import AppendixError, import_appendix
+
+    context: dict = {"directives": Directive.objects.all()}
+    if request.method == "POST":
+        directive = Directive.objects.filter(code=request.POST.get("directive", "")).first()
+        upload = request.FILES.get("file")
+        if directive is None or upload is None:
+            context["error"] = "Cần chọn văn bản và tệp. / Choose a directive and a file."
+        elif upload.size > 10 * 2**20:
+            context["error"] = "Tệp lớn hơn 10 MB. / The file is larger than 10 MB."
+        else:
+            try:
+                context["report"] = import_appendix(upload.read(), upload.name or "", directive=directive,
+                                                    actor=request.user, atomic=request.POST.get("mode") != "partial",
+                                                    dry_run=bool(request.POST.get("dry_run")))
+            except AppendixError as error:
+                context["error"] = f"{error.message_vi} / {error.message_en}"
+    return render(request, "web/task_appendix.html", context)
