@@ -241,11 +241,51 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     return 0 if report.ok or (args.partial and report.created) else 1
 
 
+def cmd_recompute(args: argparse.Namespace) -> int:
+    """Recompute every result from the data; with --verify, compare instead and exit 1 on any difference."""
+    _setup_django()
+    from govkpi.evaluation.engine import recompute, verify
+
+    if args.verify:
+        problems = verify()
+        for problem in problems:
+            print(problem)
+        if problems:
+            print(f"Khác với tính lại / differs from a recomputation: {len(problems)}", file=sys.stderr)
+            return 1
+        print("Kết quả khớp với tính lại từ đầu / results match a recomputation from scratch")
+        return 0
+    run = recompute()
+    print(f"Đã tính lại / recomputed: {run.cells} ô/cells, {run.changed} thay đổi/changed")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Apply the pending change events once, or keep following them (--follow)."""
+    _setup_django()
+    from govkpi.evaluation.engine import process_pending
+    from govkpi.evaluation.runner import follow
+
+    if args.follow:
+        import threading
+
+        follow(threading.Event())
+        return 0
+    run = process_pending(limit=100_000)
+    print(f"Sự kiện / events: {run.events}, ô / cells: {run.cells}, thay đổi / changed: {run.changed}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the application with uvicorn."""
+    """Serve the application with uvicorn; the evaluation follows the change events in the same process."""
     import uvicorn
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "govkpi.settings")
+    if not args.no_evaluation:
+        _setup_django()
+        from govkpi.evaluation.runner import start_in_background
+
+        start_in_background()
     print(f"govkpi: http://{args.host}:{args.port}/", flush=True)
     uvicorn.run("govkpi.asgi:application", host=args.host, port=args.port, workers=args.workers,
                 log_level="info", lifespan="off")
@@ -307,10 +347,20 @@ def build_parser() -> argparse.ArgumentParser:
     tasks.add_argument("--as", dest="as_user", metavar="USERNAME", help="import as this user (scope checked)")
     tasks.set_defaults(func=cmd_tasks)
 
+    recompute = sub.add_parser("recompute", help="recompute every result from the data; --verify compares")
+    recompute.add_argument("--verify", action="store_true", help="compare with what is stored; exit 1 on a difference")
+    recompute.set_defaults(func=cmd_recompute)
+
+    evaluate = sub.add_parser("evaluate", help="apply the pending change events to the results (--follow: keep on)")
+    evaluate.add_argument("--follow", action="store_true")
+    evaluate.set_defaults(func=cmd_evaluate)
+
     serve = sub.add_parser("serve", help="serve over HTTP (uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--no-evaluation", action="store_true",
+                       help="do not follow the change events here (run `govkpi evaluate --follow` elsewhere)")
     serve.set_defaults(func=cmd_serve)
 
     manage = sub.add_parser("manage", help="Django's management commands", add_help=False)

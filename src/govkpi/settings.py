@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "govkpi.audit",
     "govkpi.events",
     "govkpi.datavalues",
+    "govkpi.evaluation",
     "govkpi.web",
 ]
 

@@ -11,6 +11,7 @@ from govkpi.accounts.api import router as memberships_router
 from govkpi.api.periods import router as periods_router
 from govkpi.audit.api import router as audit_router
 from govkpi.datavalues.api import router as datavalues_router
+from govkpi.evaluation.api import router as evaluation_router
 from govkpi.indicators.api import router as catalog_router
 from govkpi.orgunits.api import router as orgunits_router
 from govkpi.tasks.api import router as tasks_router
@@ -31,6 +32,7 @@ api.add_router("/memberships", memberships_router, tags=["accounts"])
 api.add_router("/audit", audit_router, tags=["audit"])
 api.add_router("/tasks", tasks_router, tags=["tasks"])
 api.add_router("/", datavalues_router)
+api.add_router("/", evaluation_router)
 
 
 @api.exception_handler(PermissionDenied)

@@ -1,0 +1,327 @@
+"""The evaluation engine: results per indicator × unit × period, kept current from the change events.
+
+A cell's value is its indicator's formula over its data elements, each aggregated over the unit's subtree as
+the element declares (a ratio of sums, never an average of ratios). The target in force at the period's end
+(the unit's own, else its tier's, else the national one) gives achievement, the expected value on the
+trajectory, the status, and with the cell's earlier periods a forecast and ESCAP's measures (core.evaluation).
+
+`process_pending` reads the change events after its cursor and recomputes only the cells they touch: the
+changed units and their ancestors, the changed periods and the later periods of the same cells (whose forecast
+moved), for the indicators that use the changed elements. `recompute` does everything from scratch and
+`verify` compares a fresh computation with what is stored.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Avg, Count, Max, Min, Q, Sum
+from django.utils import timezone
+
+from govkpi.core import evaluation as judge
+from govkpi.core.formulas import FormulaError, MissingValues, evaluate, parse_formula
+from govkpi.core.periods import parse_period
+from govkpi.datavalues.models import DataValue
+from govkpi.evaluation.models import Cursor, Result
+from govkpi.events.models import ChangeEvent
+from govkpi.events.outbox import emit
+from govkpi.indicators.models import DataElement, Indicator, Target, TargetScope
+from govkpi.orgunits.models import OrgUnit
+
+ENGINE = "evaluation"
+SERIES_LENGTH = 24  # periods of history behind a forecast
+DIGITS = 9  # stored numbers are rounded so that a recomputation compares equal whatever the summing order
+COMPARED = ("value", "inputs", "target_id", "target_value", "deadline", "achievement", "achievement_raw", "expected",
+            "status", "forecast", "forecast_low", "forecast_high", "csi", "escap_ratio", "escap_category")
+_EVENT_KINDS = ("datavalues", "targets")
+
+
+def _round(number: float | None) -> float | None:
+    return None if number is None else round(number, DIGITS)
+
+
+@dataclass
+class _Indicator:
+    model: Indicator
+    formula: Any | None  # parsed; None for an indicator reported directly (its own data element)
+    elements: list[DataElement]
+    targets: list[Target] = field(default_factory=list)
+
+
+class Catalog:
+    """The indicators with their formulas, elements and targets, read once per run."""
+
+    def __init__(self) -> None:
+        elements = {e.code: e for e in DataElement.objects.all()}
+        targets: dict[int, list[Target]] = defaultdict(list)
+        for target in Target.objects.select_related("scope_unit").order_by("set_on", "id"):
+            targets[target.indicator_id].append(target)
+        self.indicators: dict[int, _Indicator] = {}
+        self.by_element: dict[str, list[int]] = defaultdict(list)
+        for indicator in Indicator.objects.all():
+            formula = None
+            if indicator.formula:
+                try:
+                    formula = parse_formula(indicator.formula)
+                except FormulaError:
+                    continue  # the catalog refuses such formulas on the way in
+                codes = sorted(formula.references)
+            else:
+                codes = [indicator.code]
+            used = [elements[c] for c in codes if c in elements]
+            if not used or len(used) != len(codes):
+                continue  # not computable from reported data (yet)
+            self.indicators[indicator.id] = _Indicator(indicator, formula, used, targets[indicator.id])
+            for element in used:
+                self.by_element[element.code].append(indicator.id)
+
+
+def _target_for(indicator: _Indicator, unit: OrgUnit, day: datetime.date) -> Target | None:
+    """The version in force on the day of the most specific target line: the unit's, its tier's, national."""
+    versions = [t for t in indicator.targets if t.set_on <= day]
+    for scope in (lambda t: t.scope == TargetScope.UNIT and t.scope_unit_id == unit.id,
+                  lambda t: t.scope == TargetScope.EACH_UNIT and t.scope_kind == unit.kind,
+                  lambda t: t.scope == TargetScope.NATIONAL):
+        line = [t for t in versions if scope(t)]
+        if line:
+            return max(line, key=lambda t: (t.set_on, t.id))
+    return None
+
+
+def _series(indicator: _Indicator, unit: OrgUnit, period_end: datetime.date,
+            period_type: str) -> list[tuple[datetime.date, str, dict[str, float | None], int]]:
+    """(period end, period, aggregated inputs, units reporting) for the cell's periods up to `period_end`."""
+    codes = {e.id: e for e in indicator.elements}
+    query = DataValue.objects.filter(data_element_id__in=list(codes), period_end__lte=period_end,
+                                     number__isnull=False)
+    own = [e.id for e in indicator.elements if e.aggregation_units == "none"]
+    subtree = Q(unit__path__startswith=unit.path)
+    if own:
+        subtree = (subtree & ~Q(data_element_id__in=own)) | Q(unit=unit, data_element_id__in=own)
+    rows = (query.filter(subtree).values("data_element_id", "period", "period_end", "period_start")
+            .annotate(total=Sum("number"), mean=Avg("number"), low=Min("number"), high=Max("number"),
+                      count=Count("id")))
+    by_period: dict[str, tuple[datetime.date, dict[str, float | None], int]] = {}
+    for row in rows:
+        if parse_period(row["period"]).type.value != period_type:
+            continue
+        element = codes[row["data_element_id"]]
+        method = element.aggregation_units
+        number = {"sum": row["total"], "average": row["mean"], "min": row["low"], "max": row["high"]}.get(
+            method, row["total"])
+        end, inputs, count = by_period.get(row["period"], (row["period_end"], {}, 0))
+        inputs[element.code] = _round(float(number)) if number is not None else None
+        by_period[row["period"]] = (end, inputs, max(count, row["count"]))
+    ordered = sorted((end, period, inputs, count) for period, (end, inputs, count) in by_period.items())
+    return ordered[-SERIES_LENGTH:]
+
+
+def _value(indicator: _Indicator, inputs: dict[str, float | None]) -> float | None:
+    if indicator.formula is None:
+        return inputs.get(indicator.elements[0].code)
+    values = {e.code: inputs.get(e.code) for e in indicator.elements}
+    return evaluate(indicator.formula, values, MissingValues(indicator.model.missing_values))
+
+
+def compute_cell(catalog: Catalog, indicator_id: int, unit: OrgUnit, period: str) -> dict[str, Any] | None:
+    """A cell's result as field values (None when no data lies behind it)."""
+    indicator = catalog.indicators.get(indicator_id)
+    if indicator is None:
+        return None
+    parsed = parse_period(period)
+    series = _series(indicator, unit, parsed.end, parsed.type.value)
+    if not series or series[-1][1] != period:
+        return None
+    _end, _period, inputs, reporting = series[-1]
+    value = _round(_value(indicator, inputs))
+    model = indicator.model
+    target = _target_for(indicator, unit, parsed.end)
+    result: dict[str, Any] = {
+        "value": value, "inputs": {**inputs, "_units": reporting}, "target_id": target.id if target else None,
+        "target_value": target.value if target else None, "deadline": target.deadline if target else None,
+        "achievement": None, "achievement_raw": None, "expected": None,
+        "status": judge.Status.NO_DATA.value if value is None else "no_target", "forecast": None,
+        "forecast_low": None, "forecast_high": None, "csi": None, "escap_ratio": None, "escap_category": "",
+    }
+    if target is None or value is None:
+        return result
+    band = (model.band_low, model.band_high) if model.band_low is not None and model.band_high is not None else None
+    capped, raw = judge.achievement(value, target.value, model.direction, band)
+    baseline_date = parse_period(target.baseline_period).end if target.baseline_period else None
+    expected = judge.expected_on_trajectory(target.baseline_value, baseline_date, target.value, target.deadline,
+                                            parsed.end)
+    result.update(achievement=_round(capped), achievement_raw=_round(raw), expected=_round(expected),
+                  status=judge.status(value, target.value, expected, model.direction, target.green_from,
+                                      target.amber_from, band).value)
+    points = [(end, v) for end, _p, ins, _n in series if (v := _value(indicator, ins)) is not None]
+    predicted = judge.forecast(points, target.deadline)
+    if predicted is not None:
+        result.update(forecast=_round(predicted.value), forecast_low=_round(predicted.low),
+                      forecast_high=_round(predicted.high))
+    if target.baseline_value is not None and baseline_date is not None:
+        index = judge.current_status_index(value, target.baseline_value, target.value)
+        progress = judge.anticipated_progress(value, parsed.end, target.baseline_value, baseline_date, target.value,
+                                              target.deadline)
+        result.update(csi=_round(index[0]) if index else None,
+                      escap_ratio=_round(progress[0]) if progress else None,
+                      escap_category=progress[1].value if progress else "")
+    return result
+
+
+def _store(indicator_id: int, unit: OrgUnit, period: str, computed: dict[str, Any] | None,
+           now: datetime.datetime) -> bool:
+    """Make the stored current result equal the computed one; return True when something changed."""
+    current = Result.objects.filter(indicator_id=indicator_id, unit=unit, period=period, valid_to__isnull=True).first()
+    if current is not None and computed is not None and all(
+            getattr(current, name) == computed[name] for name in COMPARED):
+        return False
+    if current is None and computed is None:
+        return False
+    if current is not None:
+        Result.objects.filter(pk=current.pk).update(valid_to=now)
+    if computed is not None:
+        Result.objects.create(indicator_id=indicator_id, unit=unit, period=period,
+                              period_end=parse_period(period).end, valid_from=now, **computed)
+    return True
+
+
+@dataclass
+class Run:
+    cells: int = 0
+    changed: int = 0
+    events: int = 0
+    changed_cells: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def _recompute_cells(catalog: Catalog, cells: Iterable[tuple[int, int, str]], run: Run) -> None:
+    now = timezone.now()
+    units = {}
+    ordered = sorted(set(cells), key=lambda c: (parse_period(c[2]).end, c[0], c[1]))
+    unit_ids = {c[1] for c in ordered}
+    for unit in OrgUnit.objects.filter(id__in=unit_ids):
+        units[unit.id] = unit
+    for indicator_id, unit_id, period in ordered:
+        run.cells += 1
+        computed = compute_cell(catalog, indicator_id, units[unit_id], period)
+        if _store(indicator_id, units[unit_id], period, computed, now):
+            run.changed += 1
+            if len(run.changed_cells) < 500:
+                run.changed_cells.append((catalog.indicators[indicator_id].model.code if indicator_id in
+                                          catalog.indicators else str(indicator_id), units[unit_id].code, period))
+
+
+def _with_ancestors(unit_codes: Iterable[str]) -> set[int]:
+    paths = dict(OrgUnit.objects.filter(code__in=set(unit_codes)).values_list("id", "path"))
+    codes = {code for path in paths.values() for code in path.strip("/").split("/") if code}
+    return set(OrgUnit.objects.filter(code__in=codes).values_list("id", flat=True))
+
+
+def affected_cells(catalog: Catalog, elements: Iterable[str], units: Iterable[str],
+                   periods: Iterable[str]) -> set[tuple[int, int, str]]:
+    """The cells a change to these elements, units and periods can alter (later periods too: their forecast)."""
+    indicator_ids = {i for code in elements for i in catalog.by_element.get(code, [])}
+    unit_ids = _with_ancestors(units)
+    periods = set(periods)
+    if not indicator_ids or not unit_ids or not periods:
+        return set()
+    cells = {(i, u, p) for i in indicator_ids for u in unit_ids for p in periods}
+    earliest = min(parse_period(p).end for p in periods)
+    later = Result.objects.filter(indicator_id__in=indicator_ids, unit_id__in=unit_ids, valid_to__isnull=True,
+                                  period_end__gt=earliest).values_list("indicator_id", "unit_id", "period")
+    cells.update(later)
+    return cells
+
+
+def all_cells(catalog: Catalog, indicator_ids: Iterable[int] | None = None) -> set[tuple[int, int, str]]:
+    """Every cell some data lies behind (each reporting unit and its ancestors), plus every stored one."""
+    wanted = set(indicator_ids) if indicator_ids is not None else set(catalog.indicators)
+    paths = dict(OrgUnit.objects.values_list("id", "path"))
+    ids_by_code = dict(OrgUnit.objects.values_list("code", "id"))
+    ancestors: dict[int, list[int]] = {}
+    cells: set[tuple[int, int, str]] = set()
+    pairs = DataValue.objects.filter(number__isnull=False).values_list("data_element__code", "unit_id",
+                                                                       "period").distinct()
+    for code, unit_id, period in pairs.iterator(chunk_size=10_000):
+        for indicator_id in catalog.by_element.get(code, []):
+            if indicator_id not in wanted:
+                continue
+            if unit_id not in ancestors:
+                ancestors[unit_id] = [ids_by_code[c] for c in paths[unit_id].strip("/").split("/") if c]
+            for ancestor in ancestors[unit_id]:
+                cells.add((indicator_id, ancestor, period))
+    cells.update(Result.objects.filter(valid_to__isnull=True, indicator_id__in=wanted).values_list(
+        "indicator_id", "unit_id", "period"))
+    return cells
+
+
+@transaction.atomic
+def process_pending(limit: int = 1000) -> Run:
+    """Apply the change events written since the last call; emit one `results` event when results changed."""
+    cursor, _created = Cursor.objects.select_for_update().get_or_create(name=ENGINE)
+    events = list(ChangeEvent.objects.filter(id__gt=cursor.last_event_id).order_by("id")[:limit])
+    run = Run(events=len(events))
+    if not events:
+        return run
+    catalog = Catalog()
+    cells: set[tuple[int, int, str]] = set()
+    for event in events:
+        if event.kind not in _EVENT_KINDS:
+            continue
+        elements = event.payload.get("elements") or []
+        if event.kind == "targets" or event.payload.get("wide"):
+            indicator_ids = {i for code in elements for i in catalog.by_element.get(code, [])}
+            indicator_ids |= set(Indicator.objects.filter(code__in=event.payload.get("indicators") or [])
+                                 .values_list("id", flat=True))
+            cells |= all_cells(catalog, indicator_ids)
+        else:
+            cells |= affected_cells(catalog, elements, event.units, event.periods)
+    _recompute_cells(catalog, cells, run)
+    cursor.last_event_id = events[-1].id
+    cursor.save()
+    if run.changed:
+        emit("results", units={c[1] for c in run.changed_cells}, periods={c[2] for c in run.changed_cells},
+             changed=run.changed, cells=[list(c) for c in run.changed_cells[:100]])
+    return run
+
+
+@transaction.atomic
+def recompute() -> Run:
+    """Recompute every result from the data (the events so far are then taken as applied)."""
+    catalog = Catalog()
+    run = Run()
+    _recompute_cells(catalog, all_cells(catalog), run)
+    last = ChangeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    Cursor.objects.update_or_create(name=ENGINE, defaults={"last_event_id": last})
+    return run
+
+
+def verify() -> list[str]:
+    """Compare a fresh computation of every cell with the stored current results; return the differences."""
+    catalog = Catalog()
+    units = {u.id: u for u in OrgUnit.objects.all()}
+    problems = []
+    stored = {(r.indicator_id, r.unit_id, r.period): r for r in Result.objects.filter(valid_to__isnull=True)}
+    for indicator_id, unit_id, period in sorted(all_cells(catalog), key=lambda c: (c[2], c[0], c[1])):
+        computed = compute_cell(catalog, indicator_id, units[unit_id], period)
+        current = stored.get((indicator_id, unit_id, period))
+        name = f"{catalog.indicators[indicator_id].model.code if indicator_id in catalog.indicators else indicator_id}" \
+               f"/{units[unit_id].code}/{period}"
+        if computed is None and current is None:
+            continue
+        if computed is None or current is None:
+            problems.append(f"{name}: {'stored but has no data' if computed is None else 'missing'}")
+            continue
+        wrong = [f"{n} {getattr(current, n)!r} ≠ {computed[n]!r}" for n in COMPARED if getattr(current, n) != computed[n]]
+        if wrong:
+            problems.append(f"{name}: " + "; ".join(wrong))
+    return problems
+
+
+def results_as_of(moment: datetime.datetime):
+    """The results as they stood at a moment."""
+    return Result.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=moment), valid_from__lte=moment)
