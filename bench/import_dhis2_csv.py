@@ -350,6 +350,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.worker:
         return run_worker(args)
+    if not os.environ.get("DATABASE_URL"):
+        # Without it settings fall back to ./govkpi.sqlite3, someone's working database: it is emptied here.
+        parser.error("set DATABASE_URL to a database made for the benchmark: "
+                     "its data values and change events are emptied")
 
     _setup_django()
     from django.conf import settings
@@ -454,8 +458,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  re-import: {again['total']:,} values in {again['seconds']:.2f}s = "
               f"{again['total'] / again['seconds']:,.0f} values/s; created {again['created']:,}, "
               f"updated {again['updated']:,}, unchanged {again['unchanged']:,}, "
-              f"rejected {again['rejected']:,} ({again['status']}); peak RSS {again['peak_mb']:.0f} MB (+{again['increase_mb']:.0f} MB)",
-              flush=True)
+              f"rejected {again['rejected']:,} ({again['status']}); peak RSS {again['peak_mb']:.0f} MB "
+              f"(+{again['increase_mb']:.0f} MB)", flush=True)
 
     if profile_dir:
         _print_profile(str(profile_dir / "import.prof"), f"import of {args.values:,} values",
