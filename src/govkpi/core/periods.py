@@ -13,6 +13,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import re
+from functools import cached_property
 from dataclasses import dataclass
 from enum import Enum
 
@@ -133,7 +134,7 @@ class Period:
             raise PeriodError("not_a_period", f"{described} không phải là đúng một kỳ",
                               f"{described} is not exactly one period", described)
 
-    @property
+    @cached_property
     def id(self) -> str:
         """Return the DHIS2 identifier, such as 2025Q3, 202509 or 2025W38."""
         s = self.start

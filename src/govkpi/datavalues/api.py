@@ -178,15 +178,9 @@ def post_approval(request: HttpRequest, payload: ApprovalIn) -> Status:
     unit = OrgUnit.objects.select_related("parent").filter(code=payload.unit).first()
     if unit is None:
         return _problem(404, "unit_not_found", f"Không có đơn vị {payload.unit}.", f"No unit {payload.unit}.")
-    steps = {"submit": lambda: approvals.submit(unit, payload.period, request.user),
-             "approve": lambda: approvals.approve(unit, payload.period, request.user),
-             "return": lambda: approvals.return_to_unit(unit, payload.period, request.user, payload.reason),
-             "unlock": lambda: approvals.unlock(unit, payload.period, request.user, payload.reason)}
-    if payload.action not in steps:
-        return _problem(400, "bad_action", "Hành động phải là submit, approve, return hoặc unlock.",
-                        "action must be submit, approve, return or unlock.")
     try:
-        return Status(200, _approval_out(steps[payload.action]()))
+        return Status(200, _approval_out(approvals.act(payload.action, unit, payload.period, request.user,
+                                                       payload.reason)))
     except approvals.ApprovalError as error:
         return _problem(400, error.code, error.message_vi, error.message_en)
     except PeriodError as error:

@@ -47,6 +47,20 @@ def _change(approval: DataApproval, actor: Any, action: str, before: str) -> Dat
     return approval
 
 
+ACTIONS = ("submit", "approve", "return", "unlock")
+
+
+def act(action: str, unit: OrgUnit, period: str, actor: Any, reason: str = "") -> DataApproval:
+    """One approval step by name (submit, approve, return, unlock), for the page and the API alike."""
+    steps = {"submit": lambda: submit(unit, period, actor), "approve": lambda: approve(unit, period, actor),
+             "return": lambda: return_to_unit(unit, period, actor, reason),
+             "unlock": lambda: unlock(unit, period, actor, reason)}
+    if action not in steps:
+        raise ApprovalError("bad_action", "Hành động phải là submit, approve, return hoặc unlock.",
+                            "action must be submit, approve, return or unlock.")
+    return steps[action]()
+
+
 @transaction.atomic
 def submit(unit: OrgUnit, period: str, actor: Any) -> DataApproval:
     """The unit's data entry staff send the period up for approval."""

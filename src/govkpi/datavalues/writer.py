@@ -314,7 +314,7 @@ def _check_outliers(checked: list[_Checked], warnings: list[Conflict]) -> None:
                 c.value, row=c.item.row, warning=True))
 
 
-def _check_rules(checked: list[_Checked], existing: dict, conflicts: list[Conflict]) -> set[int]:
+def _check_rules(checked: list[_Checked], conflicts: list[Conflict]) -> set[int]:
     """Apply the validation rules to every (unit, period) the batch touches; return the refused item indexes."""
     rules = []
     for rule in ValidationRule.objects.all():
@@ -393,7 +393,7 @@ def write_values(items: Iterable[Item], *, actor: Any, channel: str, strategy: S
     checked = _drop_duplicates(checked, result.conflicts)
     existing = _existing([c.key for c in checked])
     checked = _apply_strategy(checked, existing, strategy, result)
-    refused = _check_rules(checked, existing, result.conflicts)
+    refused = _check_rules(checked, result.conflicts)
     if refused:
         checked = [c for c in checked if c.item.index not in refused]
     if len(items) <= OUTLIER_CHECK_LIMIT:
@@ -429,7 +429,7 @@ def _drop_duplicates(checked: list[_Checked], conflicts: list[Conflict]) -> list
                 f"Trùng số liệu ({c.element.code}, {c.unit.code}, {c.period.id}) ở các dòng/vị trí {rows}.",
                 f"The same value ({c.element.code}, {c.unit.code}, {c.period.id}) appears at rows/indexes {rows}.",
                 f"{c.element.code}/{c.unit.code}/{c.period.id}", indexes=indexes, row=c.item.row))
-    return sorted(kept, key=lambda c: c.item.index)
+    return kept  # groups keep first-seen order, so the survivors are in batch order
 
 
 def _apply_strategy(checked: list[_Checked], existing: dict, strategy: Strategy, result: WriteResult) -> list[_Checked]:

@@ -24,10 +24,3 @@ def emit(kind: str, *, units: Iterable[str] = (), periods: Iterable[str] = (), *
     return ChangeEvent.objects.create(at=timezone.now(), kind=kind, units=unit_list, periods=period_list,
                                       payload=payload)
 
-
-def events_after(last_id: int, kinds: Iterable[str] | None = None, limit: int = 500) -> list[ChangeEvent]:
-    """The events written after `last_id`, oldest first."""
-    query = ChangeEvent.objects.filter(id__gt=last_id)
-    if kinds:
-        query = query.filter(kind__in=list(kinds))
-    return list(query.order_by("id")[:limit])

@@ -104,14 +104,10 @@ def template_download(request: HttpRequest, code: str, period: str) -> HttpRespo
 def approval_action(request: HttpRequest, code: str, period: str) -> HttpResponse:
     unit, period = _unit_and_period(request, code, period)
     action, reason = request.POST.get("action", ""), request.POST.get("reason", "")
-    steps = {"submit": lambda: approval.submit(unit, period, request.user),
-             "approve": lambda: approval.approve(unit, period, request.user),
-             "return": lambda: approval.return_to_unit(unit, period, request.user, reason),
-             "unlock": lambda: approval.unlock(unit, period, request.user, reason)}
-    if action not in steps:
+    if action not in approval.ACTIONS:
         raise Http404(action)
     try:
-        steps[action]()
+        approval.act(action, unit, period, request.user, reason)
     except approval.ApprovalError as error:
         request.session["govkpi_flash"] = f"{error.message_vi} / {error.message_en}"
     return redirect("web:data_entry", code=unit.code, period=period)

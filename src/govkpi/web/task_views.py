@@ -19,6 +19,7 @@ from govkpi.core.task_status import State
 from govkpi.indicators.models import Theme
 from govkpi.tasks.figures import figures_by_unit
 from govkpi.tasks import actions
+from govkpi.web.data_views import XLSX
 from govkpi.tasks.models import DeadlineChange, Directive, Evidence, Task
 from govkpi.tasks.views_data import rows
 
@@ -141,9 +142,6 @@ def task_evidence(request: HttpRequest, code: str, pk: int) -> FileResponse:
             request.user, Action.READ, actions.assigner_unit(task)):
         raise PermissionDenied("Không có quyền xem minh chứng này. / Not allowed to read this evidence.")
     return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name, content_type=item.content_type)
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def appendix_export(request: HttpRequest) -> HttpResponse:
