@@ -48,6 +48,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Nhiệm vụ / tasks: {created} mới/created")
     for problem in problems:
         print(f"  {problem}", file=sys.stderr)
+    from govkpi.datavalues.synthetic import load_synthetic_values
+    from govkpi.evaluation.engine import recompute
+
+    synthetic = load_synthetic_values()
+    if synthetic:
+        print(f"Số liệu minh họa (tự sinh, không phải số thật) / synthetic demo values (not real): {synthetic}")
+    run = recompute()
+    print(f"Kết quả đánh giá / results: {run.cells} ô/cells, {run.changed} thay đổi/changed; "
+          f"điểm/scores: {run.scores_changed} thay đổi/changed")
     accounts = ensure_demo_accounts()
     print(f"\nTài khoản demo / demo accounts (mật khẩu / password: {DEMO_PASSWORD}):")
     for account, created in accounts:

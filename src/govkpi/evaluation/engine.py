@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Avg, Count, Max, Min, Q, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 
 from govkpi.core import evaluation as judge
 from govkpi.core.formulas import FormulaError, MissingValues, evaluate, parse_formula
 from govkpi.core.periods import parse_period
 from govkpi.datavalues.models import DataValue
+from govkpi.datavalues.synthetic import DEMO_CHANNEL
 from govkpi.evaluation.models import Cursor, Result
 from govkpi.events.models import ChangeEvent
 from govkpi.events.outbox import emit
@@ -35,9 +36,10 @@ from govkpi.orgunits.models import OrgUnit
 
 ENGINE = "evaluation"
 SERIES_LENGTH = 24  # periods of history behind a forecast
+BULK_FROM = 50  # from this many cells of one indicator, one pass over its values beats a query per cell
 DIGITS = 9  # stored numbers are rounded so that a recomputation compares equal whatever the summing order
 COMPARED = ("value", "inputs", "target_id", "target_value", "deadline", "achievement", "achievement_raw", "expected",
-            "status", "forecast", "forecast_low", "forecast_high", "csi", "escap_ratio", "escap_category")
+            "status", "forecast", "forecast_low", "forecast_high", "csi", "escap_ratio", "escap_category", "demo")
 _EVENT_KINDS = ("datavalues", "targets")
 
 
@@ -93,9 +95,23 @@ def _target_for(indicator: _Indicator, unit: OrgUnit, day: datetime.date) -> Tar
     return None
 
 
-def _series(indicator: _Indicator, unit: OrgUnit, period_end: datetime.date,
-            period_type: str) -> list[tuple[datetime.date, str, dict[str, float | None], int]]:
-    """(period end, period, aggregated inputs, units reporting) for the cell's periods up to `period_end`."""
+@dataclass
+class _Point:
+    """One period of a cell's series: each element aggregated over the subtree, units reporting, demo or not."""
+
+    end: datetime.date
+    period: str
+    inputs: dict[str, float | None]
+    reporting: int = 0
+    demo: bool = False
+
+
+def _aggregate(method: str, total: float, count: int, low: float, high: float) -> float:
+    return {"sum": total, "average": total / count if count else total, "min": low, "max": high}.get(method, total)
+
+
+def _series(indicator: _Indicator, unit: OrgUnit, period_end: datetime.date, period_type: str) -> list[_Point]:
+    """The cell's points for its periods up to `period_end` (the last SERIES_LENGTH of them)."""
     codes = {e.id: e for e in indicator.elements}
     query = DataValue.objects.filter(data_element_id__in=list(codes), period_end__lte=period_end,
                                      number__isnull=False)
@@ -103,22 +119,62 @@ def _series(indicator: _Indicator, unit: OrgUnit, period_end: datetime.date,
     subtree = Q(unit__path__startswith=unit.path)
     if own:
         subtree = (subtree & ~Q(data_element_id__in=own)) | Q(unit=unit, data_element_id__in=own)
-    rows = (query.filter(subtree).values("data_element_id", "period", "period_end", "period_start")
-            .annotate(total=Sum("number"), mean=Avg("number"), low=Min("number"), high=Max("number"),
-                      count=Count("id")))
-    by_period: dict[str, tuple[datetime.date, dict[str, float | None], int]] = {}
+    rows = (query.filter(subtree).values("data_element_id", "period", "period_end")
+            .annotate(total=Sum("number"), low=Min("number"), high=Max("number"),
+                      count=Count("id"), demo=Count("id", filter=Q(channel=DEMO_CHANNEL))))
+    by_period: dict[str, _Point] = {}
     for row in rows:
         if parse_period(row["period"]).type.value != period_type:
             continue
         element = codes[row["data_element_id"]]
-        method = element.aggregation_units
-        number = {"sum": row["total"], "average": row["mean"], "min": row["low"], "max": row["high"]}.get(
-            method, row["total"])
-        end, inputs, count = by_period.get(row["period"], (row["period_end"], {}, 0))
-        inputs[element.code] = _round(float(number)) if number is not None else None
-        by_period[row["period"]] = (end, inputs, max(count, row["count"]))
-    ordered = sorted((end, period, inputs, count) for period, (end, inputs, count) in by_period.items())
-    return ordered[-SERIES_LENGTH:]
+        point = by_period.setdefault(row["period"], _Point(row["period_end"], row["period"], {}))
+        number = _aggregate(element.aggregation_units, row["total"], row["count"], row["low"], row["high"])
+        point.inputs[element.code] = _round(float(number))
+        point.reporting = max(point.reporting, row["count"])
+        point.demo = point.demo or bool(row["demo"])
+    return sorted(by_period.values(), key=lambda p: (p.end, p.period))[-SERIES_LENGTH:]
+
+
+def _all_series(indicator: _Indicator, unit_ids: set[int] | None,
+                ancestors: dict[int, list[int]]) -> dict[int, dict[str, list[_Point]]]:
+    """Every unit's points by period type, from one pass over the indicator's values (set-based recompute):
+    each value is added to the unit itself and each ancestor, as the per-cell query sums a subtree."""
+    sums: dict[tuple[int, str], dict[str, list]] = {}
+    ends: dict[str, datetime.date] = {}
+    for element in indicator.elements:
+        rows = DataValue.objects.filter(data_element_id=element.id, number__isnull=False).values_list(
+            "unit_id", "period", "period_end", "number", "channel")
+        for unit_id, period, end, number, channel in rows.iterator(chunk_size=20_000):
+            ends[period] = end
+            owners = (unit_id,) if element.aggregation_units == "none" else ancestors[unit_id]
+            for owner in owners:
+                if unit_ids is not None and owner not in unit_ids:
+                    continue
+                acc = sums.setdefault((owner, period), {}).get(element.code)
+                if acc is None:
+                    sums[(owner, period)][element.code] = [number, 1, number, number, channel == DEMO_CHANNEL]
+                else:
+                    acc[0] += number
+                    acc[1] += 1
+                    acc[2] = min(acc[2], number)
+                    acc[3] = max(acc[3], number)
+                    acc[4] = acc[4] or channel == DEMO_CHANNEL
+    methods = {e.code: e.aggregation_units for e in indicator.elements}
+    out: dict[int, dict[str, list[_Point]]] = defaultdict(lambda: defaultdict(list))
+    types = {}
+    for (owner, period), by_element in sums.items():
+        point = _Point(ends[period], period, {})
+        for code, (total, count, low, high, demo) in by_element.items():
+            point.inputs[code] = _round(float(_aggregate(methods[code], total, count, low, high)))
+            point.reporting = max(point.reporting, count)
+            point.demo = point.demo or demo
+        if period not in types:
+            types[period] = parse_period(period).type.value
+        out[owner][types[period]].append(point)
+    for by_type in out.values():
+        for points in by_type.values():
+            points.sort(key=lambda p: (p.end, p.period))
+    return out
 
 
 def _value(indicator: _Indicator, inputs: dict[str, float | None]) -> float | None:
@@ -134,19 +190,25 @@ def compute_cell(catalog: Catalog, indicator_id: int, unit: OrgUnit, period: str
     if indicator is None:
         return None
     parsed = parse_period(period)
-    series = _series(indicator, unit, parsed.end, parsed.type.value)
-    if not series or series[-1][1] != period:
+    return _judge(indicator, unit, period, _series(indicator, unit, parsed.end, parsed.type.value))
+
+
+def _judge(indicator: _Indicator, unit: OrgUnit, period: str, series: list[_Point]) -> dict[str, Any] | None:
+    """The result of the cell whose series (ending with the cell's own period) is given."""
+    if not series or series[-1].period != period:
         return None
-    _end, _period, inputs, reporting = series[-1]
-    value = _round(_value(indicator, inputs))
+    parsed = parse_period(period)
+    last = series[-1]
+    value = _round(_value(indicator, last.inputs))
     model = indicator.model
     target = _target_for(indicator, unit, parsed.end)
     result: dict[str, Any] = {
-        "value": value, "inputs": {**inputs, "_units": reporting}, "target_id": target.id if target else None,
+        "value": value, "inputs": {**last.inputs, "_units": last.reporting}, "target_id": target.id if target else None,
         "target_value": target.value if target else None, "deadline": target.deadline if target else None,
         "achievement": None, "achievement_raw": None, "expected": None,
         "status": judge.Status.NO_DATA.value if value is None else "no_target", "forecast": None,
         "forecast_low": None, "forecast_high": None, "csi": None, "escap_ratio": None, "escap_category": "",
+        "demo": last.demo,
     }
     if target is None or value is None:
         return result
@@ -158,7 +220,7 @@ def compute_cell(catalog: Catalog, indicator_id: int, unit: OrgUnit, period: str
     result.update(achievement=_round(capped), achievement_raw=_round(raw), expected=_round(expected),
                   status=judge.status(value, target.value, expected, model.direction, target.green_from,
                                       target.amber_from, band).value)
-    points = [(end, v) for end, _p, ins, _n in series if (v := _value(indicator, ins)) is not None]
+    points = [(p.end, v) for p in series if (v := _value(indicator, p.inputs)) is not None]
     predicted = judge.forecast(points, target.deadline)
     if predicted is not None:
         result.update(forecast=_round(predicted.value), forecast_low=_round(predicted.low),
@@ -173,21 +235,75 @@ def compute_cell(catalog: Catalog, indicator_id: int, unit: OrgUnit, period: str
     return result
 
 
-def _store(indicator_id: int, unit: OrgUnit, period: str, computed: dict[str, Any] | None,
-           now: datetime.datetime) -> bool:
-    """Make the stored current result equal the computed one; return True when something changed."""
-    current = Result.objects.filter(indicator_id=indicator_id, unit=unit, period=period, valid_to__isnull=True).first()
-    if current is not None and computed is not None and all(
-            getattr(current, name) == computed[name] for name in COMPARED):
-        return False
-    if current is None and computed is None:
-        return False
-    if current is not None:
-        Result.objects.filter(pk=current.pk).update(valid_to=now)
-    if computed is not None:
-        Result.objects.create(indicator_id=indicator_id, unit=unit, period=period,
-                              period_end=parse_period(period).end, valid_from=now, **computed)
-    return True
+def compute_cells(catalog: Catalog, cells: Iterable[tuple[int, int, str]],
+                  units: dict[int, OrgUnit]) -> dict[tuple[int, int, str], dict[str, Any] | None]:
+    """Many cells at once: per indicator, one pass over its values when the cells are many, else per cell."""
+    by_indicator: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for indicator_id, unit_id, period in cells:
+        by_indicator[indicator_id].append((unit_id, period))
+    ancestors: dict[int, list[int]] | None = None
+    out: dict[tuple[int, int, str], dict[str, Any] | None] = {}
+    for indicator_id, wanted in by_indicator.items():
+        indicator = catalog.indicators.get(indicator_id)
+        if indicator is None:
+            out.update({(indicator_id, u, p): None for u, p in wanted})
+            continue
+        if len(wanted) < BULK_FROM:
+            for unit_id, period in wanted:
+                out[(indicator_id, unit_id, period)] = compute_cell(catalog, indicator_id, units[unit_id], period)
+            continue
+        if ancestors is None:
+            ancestors = _ancestor_ids()
+        series = _all_series(indicator, {u for u, _p in wanted}, ancestors)
+        for unit_id, period in wanted:
+            parsed = parse_period(period)
+            points = series.get(unit_id, {}).get(parsed.type.value, [])
+            upto = [p for p in points if p.end <= parsed.end][-SERIES_LENGTH:]
+            out[(indicator_id, unit_id, period)] = _judge(indicator, units[unit_id], period, upto)
+    return out
+
+
+def _ancestor_ids() -> dict[int, list[int]]:
+    """Each unit's id with its ancestors' ids, read from the materialised paths."""
+    paths = dict(OrgUnit.objects.values_list("id", "path"))
+    ids_by_code = dict(OrgUnit.objects.values_list("code", "id"))
+    return {uid: [ids_by_code[c] for c in path.strip("/").split("/") if c in ids_by_code]
+            for uid, path in paths.items()}
+
+
+def _store_many(computed: dict[tuple[int, int, str], dict[str, Any] | None], now: datetime.datetime) -> list[
+        tuple[int, int, str]]:
+    """Make the stored current results equal the computed ones; return the cells that changed."""
+    keys = list(computed)
+    current: dict[tuple[int, int, str], Result] = {}
+    by_indicator: dict[int, set[int]] = defaultdict(set)
+    for indicator_id, unit_id, _period in keys:
+        by_indicator[indicator_id].add(unit_id)
+    for indicator_id, unit_ids in by_indicator.items():
+        query = Result.objects.filter(indicator_id=indicator_id, valid_to__isnull=True)
+        if len(unit_ids) <= 500:
+            query = query.filter(unit_id__in=unit_ids)
+        for result in query:
+            key = (result.indicator_id, result.unit_id, result.period)
+            if key in computed:
+                current[key] = result
+    changed, closing, creating = [], [], []
+    for key, new in computed.items():
+        old = current.get(key)
+        if old is None and new is None:
+            continue
+        if old is not None and new is not None and all(getattr(old, n) == new[n] for n in COMPARED):
+            continue
+        if old is not None:
+            closing.append(old.pk)
+        if new is not None:
+            creating.append(Result(indicator_id=key[0], unit_id=key[1], period=key[2],
+                                   period_end=parse_period(key[2]).end, valid_from=now, **new))
+        changed.append(key)
+    for start in range(0, len(closing), 500):
+        Result.objects.filter(pk__in=closing[start:start + 500]).update(valid_to=now)
+    Result.objects.bulk_create(creating, batch_size=1000)
+    return changed
 
 
 @dataclass
@@ -196,23 +312,24 @@ class Run:
     changed: int = 0
     events: int = 0
     changed_cells: list[tuple[str, str, str]] = field(default_factory=list)
+    changed_units: set[str] = field(default_factory=set)
+    changed_periods: set[str] = field(default_factory=set)
+    scores_changed: int = 0
 
 
 def _recompute_cells(catalog: Catalog, cells: Iterable[tuple[int, int, str]], run: Run) -> None:
     now = timezone.now()
-    units = {}
-    ordered = sorted(set(cells), key=lambda c: (parse_period(c[2]).end, c[0], c[1]))
-    unit_ids = {c[1] for c in ordered}
-    for unit in OrgUnit.objects.filter(id__in=unit_ids):
-        units[unit.id] = unit
-    for indicator_id, unit_id, period in ordered:
-        run.cells += 1
-        computed = compute_cell(catalog, indicator_id, units[unit_id], period)
-        if _store(indicator_id, units[unit_id], period, computed, now):
-            run.changed += 1
-            if len(run.changed_cells) < 500:
-                run.changed_cells.append((catalog.indicators[indicator_id].model.code if indicator_id in
-                                          catalog.indicators else str(indicator_id), units[unit_id].code, period))
+    cells = set(cells)
+    units = {u.id: u for u in OrgUnit.objects.filter(id__in={c[1] for c in cells})}
+    computed = compute_cells(catalog, cells, units)
+    run.cells += len(cells)
+    for indicator_id, unit_id, period in _store_many(computed, now):
+        run.changed += 1
+        run.changed_units.add(units[unit_id].code)
+        run.changed_periods.add(period)
+        if len(run.changed_cells) < 500:
+            run.changed_cells.append((catalog.indicators[indicator_id].model.code if indicator_id in
+                                      catalog.indicators else str(indicator_id), units[unit_id].code, period))
 
 
 def _with_ancestors(unit_codes: Iterable[str]) -> set[int]:
@@ -284,9 +401,46 @@ def process_pending(limit: int = 1000) -> Run:
     cursor.last_event_id = events[-1].id
     cursor.save()
     if run.changed:
-        emit("results", units={c[1] for c in run.changed_cells}, periods={c[2] for c in run.changed_cells},
+        emit("results", units=run.changed_units, periods=run.changed_periods,
              changed=run.changed, cells=[list(c) for c in run.changed_cells[:100]])
+    _update_scores(events, run)
     return run
+
+
+def _update_scores(events: list[ChangeEvent], run: Run) -> None:
+    """Rescore the (peer group, month) pairs the events and the changed results touched."""
+    from govkpi.evaluation import scores
+
+    pairs: set[tuple[str, str]] = set()
+    for event in events:
+        wide = bool(event.payload.get("wide"))
+        if event.kind in ("datavalues", "approval"):
+            pairs |= scores.affected_group_months(event.units, event.periods, all_units=wide and not event.units)
+        elif event.kind == "task":
+            pairs |= scores.affected_group_months(event.units, [], later_too=True)
+    if run.changed:
+        pairs |= scores.affected_group_months(run.changed_units, run.changed_periods, later_too=True)
+    pairs |= _new_month(scores)
+    if not pairs:
+        return
+    scored = scores.update_scores(pairs)
+    run.scores_changed = scored.changed
+    if scored.changed:
+        emit("scores", units=scored.changed_units, periods=scored.changed_periods, changed=scored.changed)
+
+
+def _new_month(scores) -> set[tuple[str, str]]:
+    """When a month has just ended, score it (the cursor holds the last month scored, as YYYYMM)."""
+    months = scores.scored_months()
+    if not months:
+        return set()
+    cursor, _created = Cursor.objects.get_or_create(name="scores-month")
+    if cursor.last_event_id >= int(months[-1]):
+        return set()
+    cursor.last_event_id = int(months[-1])
+    cursor.save()
+    scores.ensure_methodology()
+    return {(g, months[-1]) for g in scores.all_groups()}
 
 
 @transaction.atomic
@@ -297,6 +451,12 @@ def recompute() -> Run:
     _recompute_cells(catalog, all_cells(catalog), run)
     last = ChangeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     Cursor.objects.update_or_create(name=ENGINE, defaults={"last_event_id": last})
+    from govkpi.evaluation import scores
+
+    run.scores_changed = scores.recompute_scores().changed
+    months = scores.scored_months()
+    if months:
+        Cursor.objects.update_or_create(name="scores-month", defaults={"last_event_id": int(months[-1])})
     return run
 
 
@@ -306,8 +466,9 @@ def verify() -> list[str]:
     units = {u.id: u for u in OrgUnit.objects.all()}
     problems = []
     stored = {(r.indicator_id, r.unit_id, r.period): r for r in Result.objects.filter(valid_to__isnull=True)}
-    for indicator_id, unit_id, period in sorted(all_cells(catalog), key=lambda c: (c[2], c[0], c[1])):
-        computed = compute_cell(catalog, indicator_id, units[unit_id], period)
+    fresh = compute_cells(catalog, all_cells(catalog), units)
+    for indicator_id, unit_id, period in sorted(fresh, key=lambda c: (c[2], c[0], c[1])):
+        computed = fresh[(indicator_id, unit_id, period)]
         current = stored.get((indicator_id, unit_id, period))
         name = f"{catalog.indicators[indicator_id].model.code if indicator_id in catalog.indicators else indicator_id}" \
                f"/{units[unit_id].code}/{period}"
@@ -319,7 +480,9 @@ def verify() -> list[str]:
         wrong = [f"{n} {getattr(current, n)!r} ≠ {computed[n]!r}" for n in COMPARED if getattr(current, n) != computed[n]]
         if wrong:
             problems.append(f"{name}: " + "; ".join(wrong))
-    return problems
+    from govkpi.evaluation.scores import verify_scores
+
+    return problems + verify_scores()
 
 
 def results_as_of(moment: datetime.datetime):

@@ -32,6 +32,7 @@ class Result(models.Model):
     csi = models.FloatField(null=True)  # ESCAP current status index, capped
     escap_ratio = models.FloatField(null=True)
     escap_category = models.CharField(max_length=32, blank=True)
+    demo = models.BooleanField(default=False)  # some value behind it is synthetic demonstration data
     valid_from = models.DateTimeField()
     valid_to = models.DateTimeField(null=True)
 
@@ -48,3 +49,61 @@ class Cursor(models.Model):
     name = models.CharField(max_length=32, unique=True)
     last_event_id = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class Methodology(models.Model):
+    """One published version of the composite index: component weights, indicator weights, peer groups.
+
+    Never changed in place: a change is a new version in force from a date, and the scores of earlier periods
+    keep the version they were computed with (see evaluation.scores.publish_methodology)."""
+
+    version = models.PositiveIntegerField(unique=True)
+    in_force_from = models.DateField()
+    definition = models.JSONField()
+    notes = models.TextField(blank=True)
+    published_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["version"]
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and Methodology.objects.filter(pk=self.pk).exists():
+            raise ValueError("A published methodology is never changed: publish a new version.")
+        super().save(*args, **kwargs)
+
+    def __str__(self) -> str:
+        return f"v{self.version} (from {self.in_force_from})"
+
+
+class Score(models.Model):
+    """A unit's composite score for a month under one methodology version, with its rank in its peer group.
+
+    Versioned like results: a recomputation that differs closes the current row and adds a new one."""
+
+    id = models.BigAutoField(primary_key=True)
+    methodology = models.ForeignKey(Methodology, on_delete=models.PROTECT, related_name="scores")
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    period = models.CharField(max_length=16)  # a month, YYYYMM
+    group = models.CharField(max_length=32)  # ministries | provinces | communes:<province code>
+    value = models.FloatField(null=True)
+    # Per component: score, declared and effective weight, contribution and what it is made of.
+    components = models.JSONField(default=dict)
+    rank = models.PositiveIntegerField(null=True)
+    group_size = models.PositiveIntegerField(default=0)
+    previous_rank = models.PositiveIntegerField(null=True)
+    demo = models.BooleanField(default=False)  # made of synthetic demonstration values
+    valid_from = models.DateTimeField()
+    valid_to = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "period"], condition=Q(valid_to__isnull=True),
+                                               name="score_current_unique")]
+        indexes = [models.Index(fields=["group", "period", "valid_to"], name="score_group_period_idx"),
+                   models.Index(fields=["unit", "valid_to"], name="score_unit_idx")]
+
+    @property
+    def rank_change(self) -> int | None:
+        if self.rank is None or self.previous_rank is None:
+            return None
+        return self.previous_rank - self.rank
