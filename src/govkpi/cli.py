@@ -49,12 +49,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"  {problem}", file=sys.stderr)
     from govkpi.datavalues.synthetic import load_synthetic_values
-    from govkpi.evaluation.engine import recompute
+    from govkpi.evaluation.engine import process_pending, recompute
 
+    from govkpi.indicators.databases import load_databases
+
+    print("Cơ sở dữ liệu theo dõi / tracked databases: {} mới/created, {} cập nhật/updated".format(*load_databases()))
     synthetic = load_synthetic_values()
     if synthetic:
         print(f"Số liệu minh họa (tự sinh, không phải số thật) / synthetic demo values (not real): {synthetic}")
-    run = recompute()
+    run = recompute() if synthetic else process_pending()  # a second `demo` finds nothing new to evaluate
     print(f"Kết quả đánh giá / results: {run.cells} ô/cells, {run.changed} thay đổi/changed; "
           f"điểm/scores: {run.scores_changed} thay đổi/changed")
     accounts = ensure_demo_accounts()

@@ -51,7 +51,8 @@ def _violations(values: dict[str, float | None], rules) -> set[str]:
 
 def quality_for(units: Sequence[OrgUnit], month: str) -> dict[int, tuple[Quality, bool]]:
     """Each unit's Quality for the month and whether demo values are among those counted; `units` is a peer
-    group (what is in collection is read from their reports)."""
+    group (what is in collection is read from their reports). An element with no tiers is owed by every tier,
+    as in datavalues.completeness."""
     if not units:
         return {}
     due = due_date(parse_period(month), settings.REPORTING_DUE_AFTER_DAYS)
@@ -64,7 +65,7 @@ def quality_for(units: Sequence[OrgUnit], month: str) -> dict[int, tuple[Quality
             "unit_id", "data_element_id", "number", "created_at", "follow_up", "channel"):
         rows[row[0]].append(row)
     reported = {r[1] for unit_rows in rows.values() for r in unit_rows}
-    expected = {kind: {e for e, kinds in monthly if kind in (kinds or []) and e in reported}
+    expected = {kind: {e for e, kinds in monthly if (not kinds or kind in kinds) and e in reported}
                 for kind in {u.kind for u in units}}
     rules = _rules()
     out: dict[int, tuple[Quality, bool]] = {}

@@ -155,3 +155,33 @@ class ReportedFigure(models.Model):
         ordering = ["indicator__code", "period"]
         constraints = [models.UniqueConstraint(fields=["indicator", "period", "unit", "subset", "source"],
                                                name="figure_unique")]
+
+
+class TrackedDatabase(models.Model):
+    """A national or sectoral database whose data the system tracks for "đúng, đủ, sạch, sống"
+    (registry in indicators/data/databases.yaml; sources and caveats in docs/databases-registry.md)."""
+
+    code = models.CharField(max_length=64, unique=True)
+    name_vi = models.CharField(max_length=500)
+    name_en = models.CharField(max_length=500, blank=True)
+    kind = models.CharField(max_length=16)  # national | sectoral
+    in_decree_47_2024 = models.BooleanField(default=False)
+    owner = models.ForeignKey(OrgUnit, null=True, on_delete=models.PROTECT, related_name="+")
+    priority = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, blank=True)  # planned | building | operating | connected
+    status_as_of = models.DateField(null=True)
+    sources = models.JSONField(default=list)
+    notes = models.TextField(blank=True)
+    update_every_days = models.PositiveIntegerField(default=30)
+    last_updated = models.DateField(null=True)
+    records_expected = models.BigIntegerField(null=True)
+    records_received = models.BigIntegerField(null=True)
+    records_valid = models.BigIntegerField(null=True)
+    records_verified = models.BigIntegerField(null=True)
+    demo = models.BooleanField(default=False)  # the record counts and dates are made up for the demo
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name_vi
