@@ -143,3 +143,21 @@ def test_the_command_line_recomputes_and_verifies(catalog, capsys):
     assert main(["recompute", "--verify"]) == 0
     Result.objects.filter(unit__code="CP").update(status="achieved")
     assert main(["recompute", "--verify"]) == 1 and "status 'achieved'" in capsys.readouterr().out
+
+
+def test_a_new_target_rejudges_the_results_through_an_event(catalog):
+    from govkpi.events.models import ChangeEvent
+    from govkpi.indicators.catalog import apply_target
+
+    write(("DVC_TOANTRINH", "01", 1500), ("DVC_TONG", "01", 2000))
+    engine.process_pending()
+    assert current("DVC_TOANTRINH_TYLE", "01").achievement == pytest.approx(93.75)
+    report = apply_target("DVC_TOANTRINH_TYLE", {"value": 75, "deadline": datetime.date(2025, 12, 31),
+                                                 "scope": "national", "set_on": datetime.date(2025, 6, 1)})
+    assert report.ok
+    event = ChangeEvent.objects.order_by("-id").first()
+    assert (event.kind, event.payload["indicators"]) == ("targets", ["DVC_TOANTRINH_TYLE"])
+    engine.process_pending()
+    result = current("DVC_TOANTRINH_TYLE", "01")
+    assert (result.target_value, result.achievement, result.status) == (75, 100, "achieved")
+    assert engine.verify() == []

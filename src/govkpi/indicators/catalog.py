@@ -19,6 +19,7 @@ from django.db import models, transaction
 from govkpi.audit.trail import record
 from govkpi.core.aggregation import PeriodAggregation, UnitAggregation
 from govkpi.core.formulas import FormulaError, find_cycle, parse_formula
+from govkpi.events.outbox import emit
 from govkpi.indicators.models import (
     DataElement,
     Direction,
@@ -61,6 +62,8 @@ class CatalogReport:
     actor: Any = None  # who writes: recorded in the audit trail with every change
     created: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
+    # Indicators whose targets or definition changed: their results are recomputed (a `targets` event).
+    judged_again: set[str] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -219,6 +222,7 @@ def _save(model: type, lookup: dict[str, Any], values: dict[str, Any], report: C
         report.count(report.created, kind)
         record(f"catalog.{kind}.create", actor=report.actor, object_type=model.__name__, object_key=key,
                after={k: _plain(v) for k, v in values.items()})
+        _note_judged_again(obj, report)
     elif any(getattr(obj, k) != v for k, v in values.items()):
         before = {k: _plain(getattr(obj, k)) for k in values}
         for k, v in values.items():
@@ -227,7 +231,21 @@ def _save(model: type, lookup: dict[str, Any], values: dict[str, Any], report: C
         report.count(report.updated, kind)
         record(f"catalog.{kind}.update", actor=report.actor, object_type=model.__name__, object_key=key,
                before=before, after={k: _plain(v) for k, v in values.items()})
+        _note_judged_again(obj, report)
     return obj
+
+
+def _note_judged_again(obj: Any, report: CatalogReport) -> None:
+    if isinstance(obj, Target):
+        report.judged_again.add(obj.indicator.code)
+    elif isinstance(obj, Indicator):
+        report.judged_again.add(obj.code)
+
+
+def _announce(report: CatalogReport) -> None:
+    """One change event for the evaluation engine and open dashboards, in the catalog write's transaction."""
+    if report.judged_again:
+        emit("targets", indicators=sorted(report.judged_again))
 
 
 def _entry_values(item: dict[str, Any], units: dict[str, OrgUnit], directives: dict[str, Directive]) -> dict[str, Any]:
@@ -282,6 +300,8 @@ def apply_catalog(document: dict[str, Any], dry_run: bool = False, actor: Any = 
         _apply_indicator(item, units, directives, themes, report)
     if dry_run:
         transaction.set_rollback(True)
+    else:
+        _announce(report)
     return report
 
 
@@ -344,4 +364,5 @@ def apply_target(indicator_code: str, item: dict[str, Any], actor: Any = None) -
         "baseline_period": str(item.get("baseline_period") or ""),
         "supersedes": previous,
     }, report, "targets")
+    _announce(report)
     return report
