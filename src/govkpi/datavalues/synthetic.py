@@ -66,8 +66,9 @@ def _received_at(rng: random.Random, period_id: str) -> datetime.datetime:
 
 
 @transaction.atomic
-def load_synthetic_values(today: datetime.date | None = None) -> int:
-    """Write the demonstration values once (idempotent: nothing happens when demo values exist)."""
+def load_synthetic_values(today: datetime.date | None = None, commune_months: tuple[str, str] = COMMUNE_MONTHS) -> int:
+    """Write the demonstration values once (idempotent: nothing happens when demo values exist).
+    `commune_months`: the first and last month of the communes' series (benchmarks ask for more)."""
     if DataValue.objects.filter(channel=DEMO_CHANNEL).exists():
         return 0
     today = today or timezone.localdate()
@@ -83,7 +84,7 @@ def load_synthetic_values(today: datetime.date | None = None) -> int:
     for series in SERIES:
         if series.part not in elements or series.whole not in elements:
             continue
-        span = COMMUNE_MONTHS if series.kinds == ("commune",) else PROVINCE_MONTHS
+        span = commune_months if series.kinds == ("commune",) else PROVINCE_MONTHS
         months = [m for m in _months(*span) if parse_period(m).end < today]
         for kind in series.kinds:
             for unit in units[kind]:

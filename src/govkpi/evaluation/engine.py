@@ -408,30 +408,38 @@ def process_pending(limit: int = 1000) -> Run:
 
 
 def _update_scores(events: list[ChangeEvent], run: Run) -> None:
-    """Rescore the (peer group, month) pairs the events and the changed results touched."""
+    """Rescore the (peer group, month) pairs the events and the changed results touched: only the units
+    concerned are computed again, their groups re-ranked."""
     from govkpi.evaluation import scores
 
-    pairs: set[tuple[str, str]] = set()
+    months = scores.scored_months()
+    pairs: scores.Pairs = {}
+
+    def add(more: scores.Pairs) -> None:
+        for key, units in more.items():
+            scores._merge(pairs, key, units)
+
     for event in events:
         wide = bool(event.payload.get("wide"))
         if event.kind in ("datavalues", "approval"):
-            pairs |= scores.affected_group_months(event.units, event.periods, all_units=wide and not event.units)
+            add(scores.affected_group_months(event.units, event.periods, all_units=wide and not event.units,
+                                             scored=months))
         elif event.kind == "task":
-            pairs |= scores.affected_group_months(event.units, [], later_too=True)
+            add(scores.affected_group_months(event.units, [], later_too=True, scored=months))
     if run.changed:
-        pairs |= scores.affected_group_months(run.changed_units, run.changed_periods, later_too=True)
-    pairs |= _new_month(scores)
+        add(scores.affected_group_months(run.changed_units, run.changed_periods, later_too=True, scored=months))
+    for key in _new_month(scores, months):
+        scores._merge(pairs, key, None)
     if not pairs:
         return
-    scored = scores.update_scores(pairs)
+    scored = scores.update_scores(pairs, months=months)
     run.scores_changed = scored.changed
     if scored.changed:
         emit("scores", units=scored.changed_units, periods=scored.changed_periods, changed=scored.changed)
 
 
-def _new_month(scores) -> set[tuple[str, str]]:
+def _new_month(scores, months: list[str]) -> set[tuple[str, str]]:
     """When a month has just ended, score it (the cursor holds the last month scored, as YYYYMM)."""
-    months = scores.scored_months()
     if not months:
         return set()
     cursor, _created = Cursor.objects.get_or_create(name="scores-month")

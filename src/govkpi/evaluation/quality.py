@@ -49,9 +49,10 @@ def _violations(values: dict[str, float | None], rules) -> set[str]:
     return broken
 
 
-def quality_for(units: Sequence[OrgUnit], month: str) -> dict[int, tuple[Quality, bool]]:
+def quality_for(units: Sequence[OrgUnit], month: str,
+                group: Sequence[OrgUnit] | None = None) -> dict[int, tuple[Quality, bool]]:
     """Each unit's Quality for the month and whether demo values are among those counted; `units` is a peer
-    group (what is in collection is read from their reports). An element with no tiers is owed by every tier,
+    group, or a part of `group` (what is in collection is read from the group's reports). An element with no tiers is owed by every tier,
     as in datavalues.completeness."""
     if not units:
         return {}
@@ -64,7 +65,11 @@ def quality_for(units: Sequence[OrgUnit], month: str) -> dict[int, tuple[Quality
     for row in DataValue.objects.filter(unit__in=units, period=month).values_list(
             "unit_id", "data_element_id", "number", "created_at", "follow_up", "channel"):
         rows[row[0]].append(row)
-    reported = {r[1] for unit_rows in rows.values() for r in unit_rows}
+    if group is not None and len(group) != len(units):
+        reported = set(DataValue.objects.filter(unit__in=group, period=month).values_list(
+            "data_element_id", flat=True).distinct())
+    else:
+        reported = {r[1] for unit_rows in rows.values() for r in unit_rows}
     expected = {kind: {e for e, kinds in monthly if (not kinds or kind in kinds) and e in reported}
                 for kind in {u.kind for u in units}}
     rules = _rules()

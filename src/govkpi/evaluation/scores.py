@@ -25,6 +25,7 @@ from govkpi.core.task_status import State, deadline_on, stage_on, state_on
 from govkpi.datavalues.models import DataValue
 from govkpi.evaluation.models import Methodology, Result, Score
 from govkpi.evaluation.quality import quality_for
+from govkpi.indicators.models import DataElement
 from govkpi.orgunits.models import OrgUnit
 from govkpi.tasks.figures import facts_for
 from govkpi.tasks.models import Task
@@ -204,11 +205,11 @@ def _task_component(units: list[OrgUnit], month: str, definition: dict, today: d
     return out
 
 
-def _quality_component(units: list[OrgUnit], month: str, definition: dict) -> tuple[dict[int, scoring.Component],
-                                                                                       dict[int, bool]]:
+def _quality_component(units: list[OrgUnit], month: str, definition: dict,
+                       group: list[OrgUnit]) -> tuple[dict[int, scoring.Component], dict[int, bool]]:
     weight = definition["components"].get("quality", 0)
     out, demo = {}, {}
-    for unit_id, (quality, is_demo) in quality_for(units, month).items():
+    for unit_id, (quality, is_demo) in quality_for(units, month, group).items():
         out[unit_id] = scoring.Component("quality", _r(quality.score), weight,
                                          details={k: _r(v) if isinstance(v, float) else v
                                                   for k, v in quality.as_dict().items()})
@@ -218,17 +219,29 @@ def _quality_component(units: list[OrgUnit], month: str, definition: dict) -> tu
 
 def compute_group(group: str, month: str, *, methodology: Methodology | None = None,
                   today: datetime.date | None = None, previous_ranks: dict[int, int | None] | None = None,
-                  facts_cache: dict | None = None) -> dict[int, dict[str, Any]]:
-    """Every unit's score fields for the group and month (units with no component defined are left out)."""
+                  facts_cache: dict | None = None, only: set[int] | None = None,
+                  stored: dict[int, Score] | None = None) -> dict[int, dict[str, Any]]:
+    """Every unit's score fields for the group and month (units with no component defined are left out).
+
+    With `only` and the group's `stored` scores, only those units' components are computed again; the others
+    keep their stored components, and ranks are redone over the whole group (an incremental update)."""
     today = today or timezone.localdate()
     methodology = methodology or methodology_for(month)
     definition = methodology.definition
     units = group_units(group)
-    indicators = _indicator_component(units, month, definition)
-    tasks = _task_component(units, month, definition, today, facts_cache)
-    quality, quality_demo = _quality_component(units, month, definition)
+    partial = only is not None and stored is not None
+    fresh = [u for u in units if u.id in only] if partial else units
+    indicators = _indicator_component(fresh, month, definition)
+    tasks = _task_component(fresh, month, definition, today, None if partial else facts_cache)
+    quality, quality_demo = _quality_component(fresh, month, definition, units)
     scored: dict[int, dict[str, Any]] = {}
     for unit in units:
+        if partial and unit.id not in only:
+            if unit.id in stored:
+                old = stored[unit.id]
+                scored[unit.id] = {"methodology_id": old.methodology_id, "group": group, "value": old.value,
+                                   "demo": old.demo, "components": old.components}
+            continue
         parts = [indicators[unit.id], tasks[unit.id], quality[unit.id]]
         value = scoring.composite(parts)
         if value is None:
@@ -258,76 +271,137 @@ class ScoreRun:
     changed_periods: set[str] = field(default_factory=set)
 
 
-def _store_group(group: str, month: str, computed: dict[int, dict[str, Any]], now: datetime.datetime,
-                 run: ScoreRun) -> None:
-    current = {s.unit_id: s for s in Score.objects.filter(group=group, period=month, valid_to__isnull=True)}
+def _store_group(group: str, month: str, computed: dict[int, dict[str, Any]], current: dict[int, Score],
+                 now: datetime.datetime, run: ScoreRun) -> set[int]:
+    """Make the stored current scores equal the computed ones; return the units whose rank changed."""
     codes = dict(OrgUnit.objects.filter(id__in=set(current) | set(computed)).values_list("id", "code"))
+    reranked: set[int] = set()
+    closing, creating = [], []
     for unit_id in set(current) | set(computed):
         old, new = current.get(unit_id), computed.get(unit_id)
         if old is not None and new is not None and all(getattr(old, n) == new[n] for n in COMPARED):
             continue
+        if old is None or new is None or old.rank != new["rank"]:
+            reranked.add(unit_id)
         if old is not None:
-            Score.objects.filter(pk=old.pk).update(valid_to=now)
+            closing.append(old.pk)
         if new is not None:
-            Score.objects.create(unit_id=unit_id, period=month, valid_from=now, **new)
+            creating.append(Score(unit_id=unit_id, period=month, valid_from=now, **new))
         run.changed += 1
         run.changed_units.add(codes[unit_id])
         run.changed_periods.add(month)
+    Score.objects.filter(pk__in=closing).update(valid_to=now)
+    Score.objects.bulk_create(creating)
+    return reranked
 
 
-def active_group_months(months: Iterable[str]) -> set[tuple[str, str]]:
-    """The (group, month) pairs that can have a score: some unit of the group reported that month, has an
-    indicator result counting that month, or leads a task assigned by then; or a score is stored for it."""
-    months = sorted(set(months))
-    if not months:
+Pairs = dict[tuple[str, str], "set[int] | None"]  # (group, month) → the units to compute again (None: all)
+
+
+def _merge(pairs: Pairs, key: tuple[str, str], units: set[int] | None) -> None:
+    """Add a pair; None (every unit) absorbs any set of units."""
+    if units is None or (key in pairs and pairs[key] is None):
+        pairs[key] = None
+    else:
+        pairs[key] = (pairs.get(key) or set()) | (units or set())
+
+
+def active_group_months(pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Of these (group, month) pairs, those that can have a score: some unit of the group reported that month,
+    has an indicator result counting that month, or leads a task assigned by then; or a score is stored."""
+    pairs = set(pairs)
+    if not pairs:
         return set()
-    groups = {u.id: group_of(u) for u in OrgUnit.objects.current().filter(kind__in=("ministry", "province", "commune"))}
+    months = sorted({m for _g, m in pairs})
     ends = {m: parse_period(m).end for m in months}
+    wanted = {g for g, _m in pairs}
+    groups: dict[int, str] = {}
+    units = OrgUnit.objects.current().filter(kind__in=("ministry", "province", "commune"))
+    if len(wanted) < 4:  # a change: only the groups named
+        query = Q()
+        for group in wanted:
+            query |= (Q(kind="ministry") if group == MINISTRIES else Q(kind="province") if group == PROVINCES
+                      else Q(kind="commune", parent__code=group.split(":", 1)[1]))
+        units = units.filter(query)
+    for unit in units.only("id", "kind", "path", "parent_id"):
+        if (group := group_of(unit)) in wanted:
+            groups[unit.id] = group
+    ids = list(groups)
     active: set[tuple[str, str]] = set()
-    for unit_id, period in DataValue.objects.filter(period__in=months).values_list("unit_id", "period").distinct():
-        if groups.get(unit_id):
+    values = DataValue.objects.filter(period__in=months)
+    results = Result.objects.filter(valid_to__isnull=True, achievement__isnull=False,
+                                    period_end__lte=ends[months[-1]])
+    tasks = Task.objects.filter(lead_unit__isnull=False)
+    if len(ids) <= 500:
+        values, results, tasks = (values.filter(unit_id__in=ids), results.filter(unit_id__in=ids),
+                                  tasks.filter(lead_unit_id__in=ids))
+    for unit_id, period in values.values_list("unit_id", "period").distinct():
+        if unit_id in groups:
             active.add((groups[unit_id], period))
-    window = 366  # days: results count for the 12 months after their period ends
-    for unit_id, end in (Result.objects.filter(valid_to__isnull=True, achievement__isnull=False)
-                         .values_list("unit_id", "period_end").distinct()):
-        if groups.get(unit_id):
-            active.update((groups[unit_id], m) for m in months if end <= ends[m] < end + datetime.timedelta(window))
-    for unit_id, first in (Task.objects.filter(lead_unit__isnull=False).values("lead_unit_id")
-                           .annotate(first=Min("assigned_on")).values_list("lead_unit_id", "first")):
-        if groups.get(unit_id):
+    window = datetime.timedelta(days=366)  # results count for the 12 months after their period ends
+    for unit_id, end in results.values_list("unit_id", "period_end").distinct():
+        if unit_id in groups:
+            active.update((groups[unit_id], m) for m in months if end <= ends[m] < end + window)
+    for unit_id, first in tasks.values("lead_unit_id").annotate(first=Min("assigned_on")).values_list(
+            "lead_unit_id", "first"):
+        if unit_id in groups:
             active.update((groups[unit_id], m) for m in months if first <= ends[m])
-    active.update(Score.objects.filter(valid_to__isnull=True, period__in=months).values_list("group", "period")
-                  .distinct())
-    return active
+    active.update(Score.objects.filter(valid_to__isnull=True, period__in=months, group__in=wanted)
+                  .values_list("group", "period").distinct())
+    return active & pairs
 
 
-def update_scores(group_months: Iterable[tuple[str, str]], today: datetime.date | None = None) -> ScoreRun:
-    """Recompute and store the given (group, month) pairs, month by month so ranks carry forward; a month whose
-    ranks changed also refreshes the next month's rank change. Pairs with nothing to score are skipped."""
+def update_scores(group_months: Iterable[tuple[str, str]] | Pairs, today: datetime.date | None = None,
+                  months: list[str] | None = None) -> ScoreRun:
+    """Recompute and store the given (group, month) pairs, month by month so ranks carry forward. A pair may name
+    the units whose inputs changed: only their components are computed again, the group is re-ranked. A month
+    whose ranks changed refreshes the next month's previous ranks. Pairs with nothing to score are skipped."""
     today = today or timezone.localdate()
-    months = set(scored_months(today))
-    pending = {(g, m) for g, m in group_months if m in months}
-    active = active_group_months({m for _g, m in pending} | {parse_period(m).next().id for _g, m in pending})
-    pending &= active
+    scored = set(months if months is not None else scored_months(today))
+    asked: Pairs = group_months if isinstance(group_months, dict) else {gm: None for gm in group_months}
+    pending: Pairs = {}
+    for key, units in asked.items():
+        if key[1] in scored:
+            _merge(pending, key, units)
+    active = active_group_months(pending)
     run = ScoreRun()
     versions = list(Methodology.objects.order_by("version")) or [ensure_methodology()]
     now = timezone.now()
     facts_cache: dict = {}
-    done: set[tuple[str, str]] = set()
     while pending:
-        group, month = min(pending, key=lambda gm: (gm[1], gm[0]))
-        pending.discard((group, month))
-        done.add((group, month))
-        before = run.changed
-        computed = compute_group(group, month, methodology=methodology_for(month, versions), today=today,
-                                 facts_cache=facts_cache)
-        _store_group(group, month, computed, now, run)
+        (group, month) = min(pending, key=lambda gm: (gm[1], gm[0]))
+        only = pending.pop((group, month))
+        if (group, month) not in active:
+            continue
+        methodology = methodology_for(month, versions)
+        current = {s.unit_id: s for s in Score.objects.filter(group=group, period=month, valid_to__isnull=True)}
+        incremental = bool(only is not None and current
+                           and all(s.methodology_id == methodology.id for s in current.values())
+                           and not _collection_changed(group, month, current))
+        computed = compute_group(group, month, methodology=methodology, today=today, facts_cache=facts_cache,
+                                 only=only if incremental else None, stored=current if incremental else None)
+        reranked = _store_group(group, month, computed, current, now, run)
         run.group_months += 1
         following = parse_period(month).next().id
-        if (run.changed > before and following in months and (group, following) not in done
-                and (group, following) in active):
-            pending.add((group, following))
+        if reranked and following in scored:
+            _merge(pending, (group, following), set())  # previous ranks only
+            active |= active_group_months({(group, following)})
     return run
+
+
+def _collection_changed(group: str, month: str, current: dict[int, Score]) -> bool:
+    """True when what the group owes for the month differs from what the stored scores assumed (a first report
+    of an element puts it in collection for every unit of the group)."""
+    units = group_units(group)
+    if not units:
+        return False
+    kind = units[0].kind
+    monthly = [e for e, k in DataElement.objects.filter(frequency="monthly").values_list("id", "unit_kinds")
+               if not k or kind in k]
+    owed = DataValue.objects.filter(unit__in=units, period=month, data_element_id__in=monthly).values(
+        "data_element_id").distinct().count()
+    assumed = {(s.components.get("quality") or {}).get("expected") for s in current.values()}
+    return assumed != {owed}
 
 
 def recompute_scores(today: datetime.date | None = None) -> ScoreRun:
@@ -346,7 +420,7 @@ def verify_scores(today: datetime.date | None = None) -> list[str]:
     codes = dict(OrgUnit.objects.values_list("id", "code"))
     facts_cache: dict = {}
     months = scored_months(today)
-    active = active_group_months(months)
+    active = active_group_months({(g, m) for g in all_groups() for m in months})
     for month in months:
         for group in all_groups():
             if (group, month) not in active:
@@ -367,23 +441,23 @@ def verify_scores(today: datetime.date | None = None) -> list[str]:
 
 
 def affected_group_months(units: Iterable[str], months: Iterable[str], all_units: bool = False,
-                          later_too: bool = False, today: datetime.date | None = None) -> set[tuple[str, str]]:
-    """The (group, month) pairs a change to these units in these months can alter; `later_too` adds the
-    following months (an indicator result counts for the next 12 months, a task fact from its day on)."""
-    scored = scored_months(today)
+                          later_too: bool = False, scored: list[str] | None = None) -> Pairs:
+    """The (group, month) pairs a change to these units in these months can alter, each with the units to
+    compute again; `later_too` adds the following months (an indicator result counts for the next 12 months,
+    a task fact from its day on)."""
+    scored = scored if scored is not None else scored_months()
     if not scored:
-        return set()
+        return {}
+    by_group: dict[str, set[int] | None] = {}
     if all_units:
-        groups = set(all_groups())
+        by_group = {g: None for g in all_groups()}
     else:
-        groups = set()
         codes = set(units)
         for unit in OrgUnit.objects.filter(code__in=codes):
-            for code in [c for c in unit.path.strip("/").split("/") if c]:
-                codes.add(code)
+            codes.update(c for c in unit.path.strip("/").split("/") if c)
         for unit in OrgUnit.objects.filter(code__in=codes):
             if (group := group_of(unit)) is not None:
-                groups.add(group)
+                by_group.setdefault(group, set()).add(unit.id)
     months = {m for m in months if m}
     if not months:
         chosen = set(scored)
@@ -391,7 +465,11 @@ def affected_group_months(units: Iterable[str], months: Iterable[str], all_units
         first = min(parse_period(m).end for m in months)
         chosen = {m for m in scored if parse_period(m).end >= first} if later_too else \
             {period_of(PeriodType.MONTHLY, parse_period(m).end).id for m in months}
-    return {(g, m) for g in groups for m in chosen if m in scored}
+    pairs: Pairs = {}
+    for group, unit_ids in by_group.items():
+        for month in chosen & set(scored):
+            _merge(pairs, (group, month), None if unit_ids is None else set(unit_ids))
+    return pairs
 
 
 def scores_as_of(moment: datetime.datetime):
