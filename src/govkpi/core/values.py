@@ -47,6 +47,9 @@ def _number(raw: object, integer: bool) -> float:
         number = float(raw)
     else:
         text = str(raw).strip()
+        # Plain ASCII digits, by far the most common in machine files, read the same by every path below.
+        if text.isascii() and text.isdigit():
+            return float(text)
         try:
             number = float(text) if not integer and _MACHINE_NUMBER.fullmatch(text) else parse_number(text)
         except ValueError:

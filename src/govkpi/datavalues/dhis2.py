@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 from collections.abc import Iterable, Iterator
+from operator import itemgetter
 from typing import Any
 
 from govkpi.core.tabular import neutralise
@@ -81,26 +82,41 @@ def items_from_csv(lines: Iterable[str]) -> Iterator[Item]:
     """The items of a DHIS2 CSV, one per non-empty row; `row` is the line number (the header is line 1)."""
     reader = csv.reader(lines)
     positions = {name: i for i, name in enumerate(CSV_COLUMNS)}
+    fields = _FIELDS
+    read = itemgetter(*(positions[name] for name in fields))
+    width = len(CSV_COLUMNS)
     index = 0
     for number, cells in enumerate(reader, start=1):
-        if not any(cell.strip() for cell in cells):
+        if not "".join(cells).strip():  # only blank cells: the same as every cell being blank
             continue
         if number == 1 and "dataelement" in [c.strip().lower() for c in cells]:
             names = [c.strip().lower() for c in cells]
             positions = {name: names.index(name) for name in CSV_COLUMNS if name in names}
+            width = max(positions.values(), default=-1) + 1
+            # A header naming every column is read by position at once; otherwise cell by cell.
+            read = itemgetter(*(positions[name] for name in fields)) if all(n in positions for n in fields) else None
             continue
-
-        def cell(name: str, cells: list[str] = cells) -> str:
-            at = positions.get(name)
-            return cells[at].strip() if at is not None and at < len(cells) else ""
-
-        comment = cell("comment")
+        if read is not None and len(cells) >= width:
+            element, period, unit, value, comment, followup, deleted = read(cells)
+            element, period, unit, value, comment, followup, deleted = (
+                element.strip(), period.strip(), unit.strip(), value.strip(), comment.strip(), followup.strip(),
+                deleted.strip())
+        else:
+            element, period, unit, value, comment, followup, deleted = (
+                _cell(cells, positions.get(name)) for name in fields)
         if len(comment) > 1 and comment[0] == "'" and comment[1] in "=+-@":
             comment = comment[1:]  # our own export's neutralising apostrophe, as a spreadsheet would drop it
-        yield Item(index=index, row=number, data_element=cell("dataelement"), period=cell("period"),
-                   unit=cell("orgunit"), value=cell("value"), comment=comment or None,
-                   follow_up=_flag(cell("followup")), deleted=bool(_flag(cell("deleted"))))
+        yield Item(index=index, row=number, data_element=element, period=period, unit=unit, value=value,
+                   comment=comment or None, follow_up=_flag(followup) if followup else None,
+                   deleted=bool(_flag(deleted)) if deleted else False)
         index += 1
+
+
+_FIELDS = ("dataelement", "period", "orgunit", "value", "comment", "followup", "deleted")
+
+
+def _cell(cells: list[str], at: int | None) -> str:
+    return cells[at].strip() if at is not None and at < len(cells) else ""
 
 
 def import_summary(result: WriteResult) -> dict[str, Any]:

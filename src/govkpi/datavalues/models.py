@@ -38,8 +38,11 @@ class DataValue(models.Model):
     """The value of one data element for one unit and one period: at most one, changed in place, history kept."""
 
     id = models.BigAutoField(primary_key=True)
-    data_element = models.ForeignKey(DataElement, on_delete=models.PROTECT, related_name="values")
-    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    # No index of their own for the two foreign keys: the unique key (data_element, unit, period) and the
+    # (unit, period) index begin with them and serve every lookup by element or by unit. Each index costs
+    # every insert; see docs/performance.md.
+    data_element = models.ForeignKey(DataElement, on_delete=models.PROTECT, related_name="values", db_index=False)
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", db_index=False)
     period = models.CharField(max_length=16)  # DHIS2 identifier: 202509, 2025Q3, 2025
     period_start = models.DateField()
     period_end = models.DateField()
@@ -51,7 +54,9 @@ class DataValue(models.Model):
     channel = models.CharField(max_length=16, choices=Channel.choices)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
-    batch = models.ForeignKey(ImportBatch, null=True, on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    # Not indexed: nothing looks values up by their import batch, and import batches are never deleted.
+    batch = models.ForeignKey(ImportBatch, null=True, on_delete=models.PROTECT, related_name="+", db_constraint=False,
+                              db_index=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["data_element", "unit", "period"], name="datavalue_key")]
