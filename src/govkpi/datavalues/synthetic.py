@@ -108,7 +108,7 @@ def load_synthetic_values(today: datetime.date | None = None, commune_months: tu
                             follow_up=rng.random() < 0.02, stored_by=DEMO_ACTOR, channel=DEMO_CHANNEL,
                             comment="Số liệu minh họa (tự sinh) / synthetic demo data", created_at=received,
                             updated_at=received, batch=batch))
-                    if rng.random() < 0.6:
+                    if i < len(months) - 1 and rng.random() < 0.6:  # the last month still awaits approval
                         approved.add((unit.id, month))
     DataValue.objects.bulk_create(rows, batch_size=2000)
     decided = now
