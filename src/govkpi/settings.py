@@ -81,12 +81,14 @@ INSTALLED_APPS = [
     "govkpi.datavalues",
     "govkpi.evaluation",
     "govkpi.web",
+    "govkpi.portal",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "govkpi.web.middleware.VietnameseFirstMiddleware",  # before LocaleMiddleware: no Accept-Language guessing
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -167,6 +169,7 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
+                "govkpi.live.context.latest_event",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -185,6 +188,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# Our own date formats: 24/09/2025 in both languages (Django's vi default is 24-09-2025), 39,51 in Vietnamese.
+FORMAT_MODULE_PATH = ["govkpi.formats"]
 USE_I18N = True
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_TZ = True

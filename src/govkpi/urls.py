@@ -5,6 +5,7 @@ from django_otp.admin import OTPAdminSite
 from govkpi.accounts.views import SignInView
 
 from govkpi.api.main import api
+from govkpi.live import stream
 
 # The admin site only for staff who have passed the second factor (django-otp's documented switch).
 admin.site.__class__ = OTPAdminSite
@@ -13,7 +14,9 @@ admin.site.login = SignInView.as_view()  # one sign-in page; the second factor f
 urlpatterns = [
     path("account/", include("govkpi.accounts.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/events", stream.events, name="events"),  # server-sent events: a plain async view, not ninja
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("public/", include("govkpi.portal.urls")),
     path("", include("govkpi.web.urls")),
 ]

@@ -79,5 +79,5 @@ def sign_in(page, server: str, username: str) -> None:
     page.goto(f"{server}/account/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main form button[type=submit]")  # the sign-in form, not the language switch
     page.wait_for_load_state()

@@ -8,7 +8,8 @@ from govkpi.api.main import api
 from govkpi.orgunits.models import OrgUnit, build_path
 
 pytestmark = pytest.mark.django_db
-PAGES = ["/", "/units/01/", "/units/P63-02/", "/account/login/"]
+PAGES = ["/", "/units/", "/units/01/", "/units/P63-02/", "/account/login/", "/rankings/", "/rankings/methodology/",
+         "/panels/headline/", "/panels/changes/"]
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -3,8 +3,8 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-def test_home_page_is_vietnamese_and_shows_the_real_counts(client):
-    response = client.get("/")
+def test_unit_list_is_vietnamese_and_shows_the_real_counts(client):
+    response = client.get("/units/")
     assert response.status_code == 200
     html = response.content.decode()
     assert '<html lang="vi">' in html

@@ -1,4 +1,4 @@
-"""Keep results current: apply the change events as they come, at most half a second after each write."""
+"""Keep results current: apply the change events as they come, a fraction of a second after each write."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db import close_old_connections
 from govkpi.evaluation.engine import process_pending
 
 log = logging.getLogger(__name__)
-INTERVAL = 0.5
+INTERVAL = 0.2  # seconds: with the stream's own 0.2 s, a dashboard updates well within a second
 
 
 def follow(stop: threading.Event, interval: float = INTERVAL) -> None:

@@ -1,11 +1,20 @@
 from django.urls import path
 
-from govkpi.web import data_views, task_views, views
+from govkpi.web import dashboard_views, data_views, indicator_views, task_views, views
 
 app_name = "web"
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", dashboard_views.home, name="home"),
+    path("panels/map-data/", dashboard_views.map_data, name="panel_map_data"),
+    path("panels/series/", dashboard_views.series_data, name="panel_series"),
+    path("panels/<str:name>/", dashboard_views.panel, name="panel"),
+    path("rankings/", dashboard_views.rankings, name="rankings"),
+    path("rankings/methodology/", dashboard_views.methodology, name="methodology"),
+    path("indicators/<str:code>/", indicator_views.indicator_page, name="indicator"),
+    path("units/", views.units, name="units"),
     path("units/<str:code>/", views.unit_page, name="unit"),
+    path("units/<str:code>/score/", views.score_explain, name="score_explain"),
+    path("units/<str:code>/panels/<str:name>/", views.unit_panel, name="unit_panel"),
     path("tasks/", task_views.task_board, name="tasks"),
     path("data/upload/", data_views.upload, name="data_upload"),
     path("data/upload/errors/<str:key>.xlsx", data_views.upload_errors, name="data_upload_errors"),

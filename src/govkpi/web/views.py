@@ -1,4 +1,5 @@
-"""Pages: parse, authorise, call the domain, render. Nothing else lives here."""
+"""Unit pages: the list of units, a unit's dashboard with its panels, and the explanation of its score.
+Parse, authorise, call the domain, render. Nothing else lives here."""
 
 from __future__ import annotations
 
@@ -9,6 +10,14 @@ from django.utils import timezone
 
 from govkpi.orgunits.models import Kind, OrgUnit, Succession
 from govkpi.orgunits.reference import GOVERNMENT_CODE
+from govkpi.web import unit_data
+
+UNIT_PANELS = {
+    "indicators": "web/panels/_unit_indicators.html",
+    "tasks": "web/panels/_unit_tasks.html",
+    "score": "web/panels/_unit_score.html",
+    "communes": "web/panels/_communes.html",
+}
 
 
 def _with_child_counts(qs):
@@ -21,8 +30,8 @@ def _with_child_counts(qs):
     )
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    """The national view: the central agencies and the 34 provinces with their communes."""
+def units(request: HttpRequest) -> HttpResponse:
+    """The units: the central agencies and the 34 provinces with their communes."""
     today = timezone.localdate()
     current = OrgUnit.objects.valid_on(today)
     context = {
@@ -37,14 +46,33 @@ def home(request: HttpRequest) -> HttpResponse:
         "dissolved_ministries": OrgUnit.objects.filter(kind=Kind.MINISTRY, valid_to__lt=today).count(),
         "historical_provinces": OrgUnit.objects.filter(kind=Kind.PROVINCE, valid_to__lt=today).count(),
     }
-    return render(request, "web/home.html", context)
+    return render(request, "web/units.html", context)
 
 
-def unit_page(request: HttpRequest, code: str) -> HttpResponse:
-    """One unit: where it sits, what lies below it, and where it came from or went."""
+def _unit(code: str) -> OrgUnit:
     unit = OrgUnit.objects.select_related("parent").filter(code=code).first()
     if unit is None:
         raise Http404(code)
+    return unit
+
+
+def _panel_context(name: str, request: HttpRequest, unit: OrgUnit) -> dict:
+    if name == "indicators":
+        return {"unit": unit, "results": unit_data.unit_results(request.user, unit)}
+    if name == "tasks":
+        return {"unit": unit, "tasks": unit_data.unit_tasks(unit, timezone.localdate())}
+    if name == "score":
+        score = unit_data.unit_score(unit)
+        return {"unit": unit, "score": score, "parts": unit_data.score_parts(score)}
+    if unit.kind != Kind.PROVINCE:
+        raise Http404(name)
+    return {"unit": unit, "communes": unit_data.commune_table(unit)}
+
+
+def unit_page(request: HttpRequest, code: str) -> HttpResponse:
+    """One unit: where it sits, what lies below it, where it came from or went; its indicators, tasks, score
+    and rank among its peers; a province's communes with their scores."""
+    unit = _unit(code)
     ancestors = {u.code: u for u in OrgUnit.objects.filter(code__in=unit.ancestor_codes())}
     today = timezone.localdate()
     children = OrgUnit.objects.filter(parent=unit).valid_on(today).order_by("legal_type", "name")
@@ -52,8 +80,33 @@ def unit_page(request: HttpRequest, code: str) -> HttpResponse:
         "unit": unit,
         "ancestors": [ancestors[c] for c in unit.ancestor_codes() if c in ancestors],
         "children": children,
-        "children_by_type": children.values("legal_type").annotate(n=Count("id")).order_by("legal_type"),
         "predecessors": Succession.objects.filter(successor=unit).select_related("predecessor"),
         "successors": Succession.objects.filter(predecessor=unit).select_related("successor"),
+        "is_province": unit.kind == Kind.PROVINCE,
     }
+    for name in ("indicators", "tasks", "score"):
+        context.update(_panel_context(name, request, unit))
+    if unit.kind == Kind.PROVINCE:
+        context.update(_panel_context("communes", request, unit))
+    context["demo"] = bool(context["results"]["demo"] or context["tasks"]["demo"]
+                           or (context["score"] and context["score"].demo)
+                           or (context.get("communes") and context["communes"]["demo"]))
     return render(request, "web/unit.html", context)
+
+
+def unit_panel(request: HttpRequest, code: str, name: str) -> HttpResponse:
+    """One panel of a unit's dashboard alone (the partial the page includes)."""
+    if name not in UNIT_PANELS:
+        raise Http404(name)
+    unit = _unit(code)
+    return render(request, UNIT_PANELS[name], _panel_context(name, request, unit))
+
+
+def score_explain(request: HttpRequest, code: str) -> HttpResponse:
+    """Why the unit has its score and rank in a month: the /scores/{code}/explain content as a page."""
+    unit = _unit(code)
+    period = request.GET.get("period", "")
+    explanation = unit_data.explain(request.user, unit, period if period.isdigit() else "")
+    if explanation is None:
+        raise Http404(f"{code} {period}")
+    return render(request, "web/explain.html", {"unit": unit, **explanation})

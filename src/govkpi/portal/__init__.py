@@ -1,0 +1,1 @@
+"""The public portal: what the Government publishes, for anyone, without signing in."""

@@ -1,0 +1,74 @@
+"""Public portal pages and open-data downloads: no sign-in, and the same for every visitor.
+
+The views never read `request.user`: what they show comes from `portal.published` alone, and the templates
+get an anonymous user, so that a signed-in official sees exactly what the public sees."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from govkpi.evaluation import scores
+from govkpi.portal import opendata, published
+
+GROUPS = {"ministries": scores.MINISTRIES, "provinces": scores.PROVINCES}
+
+
+def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    # The auth context processor would hand the session user to the page; the portal shows nobody.
+    return render(request, template, {**context, "user": AnonymousUser(), "perms": None})
+
+
+@require_safe
+def index(request: HttpRequest) -> HttpResponse:
+    """Published indicators with their latest national result and cited figures; the top of each ranking."""
+    summaries = sorted(published.indicator_summaries(), key=lambda s: s.national is None)  # results first
+    rankings = [published.ranking(g) for g in GROUPS.values()]
+    demo = any(s.national and s.national.demo for s in summaries) or any(r.demo for r in rankings)
+    return _render(request, "portal/index.html", {"summaries": summaries, "rankings": rankings, "demo": demo})
+
+
+@require_safe
+def rankings(request: HttpRequest) -> HttpResponse:
+    """The ranking of ministries and of provinces for a month (default: the latest scored)."""
+    period = request.GET.get("period", "").strip()[:16]
+    tables = [published.ranking(g, period) for g in GROUPS.values()]
+    periods = sorted(set(published.score_periods(scores.MINISTRIES)) | set(published.score_periods(scores.PROVINCES)),
+                     reverse=True)
+    return _render(request, "portal/rankings.html", {
+        "rankings": tables, "periods": periods, "period": period or (tables[1].period or tables[0].period or ""),
+        "demo": any(r.demo for r in tables)})
+
+
+@require_safe
+def methodology(request: HttpRequest) -> HttpResponse:
+    return _render(request, "portal/methodology.html", {"versions": published.methodology_versions()})
+
+
+@require_safe
+def databases(request: HttpRequest) -> HttpResponse:
+    rows = published.databases()
+    return _render(request, "portal/databases.html", {
+        "rows": rows, "today": timezone.localdate(), "demo": any(r.database.demo for r in rows)})
+
+
+@require_safe
+def data(request: HttpRequest) -> HttpResponse:
+    return _render(request, "portal/data.html", {"datasets": list(opendata.DATASETS),
+                                                 "formats": list(opendata.FORMATS)})
+
+
+@require_safe
+def download(request: HttpRequest, dataset: str, fmt: str) -> HttpResponse:
+    """One dataset in one format, as an attachment named govkpi-<dataset>-<date>.<format>."""
+    if dataset not in opendata.DATASETS or fmt not in opendata.FORMATS:
+        raise Http404(f"{dataset}.{fmt}")
+    body = opendata.render(dataset, fmt)
+    response = HttpResponse(body, content_type=opendata.FORMATS[fmt])
+    name = f"govkpi-{dataset}-{timezone.localdate():%Y%m%d}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Access-Control-Allow-Origin"] = "*"  # open data: any site may read it
+    return response
