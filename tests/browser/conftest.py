@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 DEMO_PASSWORD = "govkpi-demo-2025"
+INTERNAL_INDICATOR = "TTHC_HAILONG_TYLE"
 
 
 def _free_port() -> int:
@@ -30,6 +31,12 @@ def server(tmp_path_factory):
            "DJANGO_SETTINGS_MODULE": "govkpi.settings"}
     govkpi = [sys.executable, "-m", "govkpi.cli"]
     subprocess.run([*govkpi, "demo"], env=env, cwd=folder, check=True, capture_output=True, timeout=600)
+    # The reference catalog publishes every indicator; one is made internal so that the tests can check it
+    # never reaches a public page.
+    subprocess.run([*govkpi, "manage", "shell", "-c",
+                    f"from govkpi.indicators.models import Indicator; "
+                    f"Indicator.objects.filter(code='{INTERNAL_INDICATOR}').update(published=False)"],
+                   env=env, cwd=folder, check=True, capture_output=True, timeout=120)
     port = _free_port()
     log = (folder / "server.log").open("w")
     process = subprocess.Popen([*govkpi, "serve", "--port", str(port)], env=env, cwd=folder,

@@ -36,7 +36,8 @@
       // Panels that fetch themselves listen for this (hx-trigger="govkpi:refresh-<part> from:body").
       document.body.dispatchEvent(new CustomEvent("govkpi:refresh-" + part));
       document.querySelectorAll('[data-live~="' + part + '"]').forEach(function (el) {
-        if (!el.id || seen[el.id] || el.hasAttribute("hx-get")) {
+        // Charts (data-chart) redraw themselves from their JSON on the same body event (dashboard.js).
+        if (!el.id || seen[el.id] || el.hasAttribute("hx-get") || el.querySelector("[data-chart]")) {
           return;
         }
         seen[el.id] = true;
