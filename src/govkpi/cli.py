@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 
 def _setup_django() -> None:
@@ -288,6 +289,35 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_methodology(args: argparse.Namespace) -> int:
+    """List the composite index's versions, or publish a new one from a JSON file (never edits an old one)."""
+    _setup_django()
+    import datetime
+    import json
+
+    from govkpi.evaluation.models import Methodology
+    from govkpi.evaluation.scores import ensure_methodology, publish_methodology
+
+    if args.action == "list":
+        ensure_methodology()
+        for version in Methodology.objects.order_by("version"):
+            print(f"v{version.version}  từ/from {version.in_force_from}  "
+                  f"{json.dumps(version.definition['components'])}  {version.notes}")
+        return 0
+    if not args.file or not args.from_date:
+        print("govkpi methodology publish FILE.json --from YYYY-MM-DD", file=sys.stderr)
+        return 2
+    try:
+        definition = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        version = publish_methodology(definition, datetime.date.fromisoformat(args.from_date), notes=args.notes,
+                                      by=args.by)
+    except (OSError, ValueError) as error:  # a bad file or definition: nothing is written
+        print(f"Không công bố được / not published: {error}", file=sys.stderr)
+        return 1
+    print(f"Đã công bố / published v{version.version}, hiệu lực từ / in force from {version.in_force_from}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the application with uvicorn; the evaluation follows the change events in the same process."""
     import uvicorn
@@ -366,6 +396,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="apply the pending change events to the results (--follow: keep on)")
     evaluate.add_argument("--follow", action="store_true")
     evaluate.set_defaults(func=cmd_evaluate)
+
+    methodology = sub.add_parser("methodology", help="the composite index's versions: list, or publish a new one")
+    methodology.add_argument("action", choices=["list", "publish"])
+    methodology.add_argument("file", nargs="?", help="JSON: {\"components\": {\"indicators\": 0.5, …}, …}")
+    methodology.add_argument("--from", dest="from_date", help="first day in force, YYYY-MM-DD")
+    methodology.add_argument("--notes", default="")
+    methodology.add_argument("--by", default="")
+    methodology.set_defaults(func=cmd_methodology)
 
     serve = sub.add_parser("serve", help="serve over HTTP (uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")

@@ -113,3 +113,18 @@ def test_database_quality_and_the_registry():
     population = TrackedDatabase.objects.get(code="CSDL_DANCU")
     assert population.owner.code == "BCA" and population.kind == "national" and population.demo
     assert TrackedDatabase.objects.filter(owner__isnull=True).count() == 0
+
+
+def test_the_command_line_lists_and_publishes_methodology_versions(two_provinces, tmp_path, capsys):
+    from govkpi.cli import main
+
+    assert main(["methodology", "list"]) == 0 and "v1" in capsys.readouterr().out
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"components": {"luck": 1}}')
+    assert main(["methodology", "publish", str(bad), "--from", "2025-08-01"]) == 1
+    assert Methodology.objects.count() == 1  # nothing written
+    good = tmp_path / "v2.json"
+    good.write_text('{"components": {"indicators": 0.6, "tasks": 0.2, "quality": 0.2}}')
+    assert main(["methodology", "publish", str(good), "--from", "2025-08-01", "--notes", "Kết luận mới"]) == 0
+    assert "v2" in capsys.readouterr().out
+    assert score("01", "202508").methodology.version == 2 and score("01").methodology.version == 1
