@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
+from django.db import connections
 from django.http import HttpRequest, StreamingHttpResponse
 
 from govkpi.events.models import ChangeEvent
@@ -54,23 +56,36 @@ def _start_id(request: HttpRequest) -> int | None:
 async def _stream(last_id: int, once: bool, poll: float, lifetime: float) -> AsyncIterator[str]:
     yield "retry: 1000\n\n"  # reconnect after a second when the connection drops
     loop = asyncio.get_running_loop()
+    # One thread per stream does its reads, so the stream holds one database connection, closed at the end.
+    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="govkpi-events")
     started = quiet_since = loop.time()
-    while True:
-        rows = await sync_to_async(_after, thread_sensitive=False)(last_id)
-        for event_id, kind, data in rows:
-            last_id = event_id
-            yield format_event(event_id, kind, data)
-        now = loop.time()
-        if rows:
-            quiet_since = now
-        elif now - quiet_since >= KEEPALIVE:
-            yield ": keep-alive\n\n"
-            quiet_since = now
-        if once and len(rows) < BATCH:
-            return
-        if now - started >= lifetime:
-            return
-        await asyncio.sleep(poll)
+    try:
+        while True:
+            rows = await loop.run_in_executor(reader, _after, last_id)
+            for event_id, kind, data in rows:
+                last_id = event_id
+                yield format_event(event_id, kind, data)
+            now = loop.time()
+            if rows:
+                quiet_since = now
+            elif now - quiet_since >= KEEPALIVE:
+                yield ": keep-alive\n\n"
+                quiet_since = now
+            if once and len(rows) < BATCH:
+                return
+            if now - started >= lifetime:
+                return
+            await asyncio.sleep(poll)
+    finally:
+        await loop.run_in_executor(reader, connections.close_all)
+        reader.shutdown(wait=False)
+
+
+def _latest_id_closing() -> int:
+    try:
+        return _latest_id()
+    finally:
+        connections.close_all()  # this runs on a passing worker thread: leave no connection behind
 
 
 async def events(request: HttpRequest) -> StreamingHttpResponse:
@@ -78,7 +93,7 @@ async def events(request: HttpRequest) -> StreamingHttpResponse:
     / `?after=`). `?once=1` sends what is pending and ends (for tests and scripts)."""
     start = _start_id(request)
     if start is None:
-        start = await sync_to_async(_latest_id, thread_sensitive=False)()
+        start = await sync_to_async(_latest_id_closing, thread_sensitive=False)()
     once = request.GET.get("once") == "1"
     response = StreamingHttpResponse(_stream(start, once, POLL, LIFETIME), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
