@@ -161,3 +161,13 @@ def test_a_new_target_rejudges_the_results_through_an_event(catalog):
     result = current("DVC_TOANTRINH_TYLE", "01")
     assert (result.target_value, result.achievement, result.status) == (75, 100, "achieved")
     assert engine.verify() == []
+
+
+def test_after_the_deadline_a_missed_target_is_off_track_with_no_forecast(catalog):
+    for month, done in (("202601", 1000), ("202602", 1100), ("202603", 1500)):
+        write(("DVC_TOANTRINH", "01", done), ("DVC_TONG", "01", 2000), period=month)
+    engine.process_pending()
+    march = current("DVC_TOANTRINH_TYLE", "01", "202603")  # 75% of the 80% due on 31/12/2025
+    assert march.deadline == datetime.date(2025, 12, 31) and march.achievement == pytest.approx(93.75)
+    assert march.status == "off_track" and march.forecast is None  # not "at risk": the deadline has passed
+    assert engine.verify() == []

@@ -220,7 +220,13 @@ def _judge(indicator: _Indicator, unit: OrgUnit, period: str, series: list[_Poin
     result.update(achievement=_round(capped), achievement_raw=_round(raw), expected=_round(expected),
                   status=judge.status(value, target.value, expected, model.direction, target.green_from,
                                       target.amber_from, band).value)
-    points = [(p.end, v) for p in series if (v := _value(indicator, p.inputs)) is not None]
+    if parsed.end > target.deadline:
+        # The deadline has passed: the target was met or missed; "at risk" and a forecast no longer apply.
+        if result["status"] != judge.Status.ACHIEVED.value:
+            result["status"] = judge.Status.OFF_TRACK.value
+        points = []
+    else:
+        points = [(p.end, v) for p in series if (v := _value(indicator, p.inputs)) is not None]
     predicted = judge.forecast(points, target.deadline)
     if predicted is not None:
         result.update(forecast=_round(predicted.value), forecast_low=_round(predicted.low),

@@ -21,7 +21,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 
 from govkpi.events.models import ChangeEvent
 
-POLL = 0.2  # seconds between reads of the outbox: the dashboards' delay after a write
+POLL = 0.1  # seconds between reads of the outbox: the dashboards' delay after a write
 KEEPALIVE = 15.0  # a comment line this often keeps proxies from closing an idle stream
 LIFETIME = 300.0  # the stream ends after this long; EventSource reconnects and catches up
 BATCH = 200

@@ -58,8 +58,9 @@ class IndicatorSummary:
 def indicator_summaries() -> list[IndicatorSummary]:
     """Each published indicator with its latest national result and the figures cited for it."""
     latest: dict[int, Result] = {}
-    for result in published_results().filter(unit__code=GOVERNMENT_CODE).order_by("period_end", "id"):
-        latest[result.indicator_id] = result  # the latest period wins
+    ended = published_results().filter(unit__code=GOVERNMENT_CODE, period_end__lt=timezone.localdate())
+    for result in ended.order_by("period_end", "id"):
+        latest[result.indicator_id] = result  # the latest period that has ended (an open one is partial)
     figures: dict[int, list[ReportedFigure]] = {}
     for figure in cited_figures():
         figures.setdefault(figure.indicator_id, []).append(figure)

@@ -82,7 +82,8 @@ def headline(user: User) -> dict[str, Any]:
     """The Government's latest judged result per indicator, each with the figures the Government published,
     and the cited figures of indicators not judged yet."""
     results = latest_per_indicator(
-        Result.objects.filter(visible_results(user), unit__code=GOVERNMENT_CODE, valid_to__isnull=True)
+        Result.objects.filter(visible_results(user), unit__code=GOVERNMENT_CODE, valid_to__isnull=True,
+                              period_end__lt=timezone.localdate())  # a period still open is partial
         .select_related("indicator", "target__directive"))
     indicators = visible_indicators(user)
     figures: dict[int, list[ReportedFigure]] = defaultdict(list)
@@ -158,7 +159,9 @@ def province_values(user: User, indicator: Indicator, period: str = "") -> dict[
     query = Result.objects.filter(visible_results(user), indicator=indicator, valid_to__isnull=True,
                                   unit__kind="province", unit__valid_to__isnull=True)
     if not period:
-        period = query.order_by("-period_end").values_list("period", flat=True).first() or ""
+        # The latest period that has ended: the month in progress holds only the first reports.
+        period = (query.filter(period_end__lt=timezone.localdate()).order_by("-period_end")
+                  .values_list("period", flat=True).first() or "")
     rows = list(query.filter(period=period).select_related("unit").order_by("unit__code"))
     reverse_order = indicator.direction == "lower_is_better"
     ranked = sorted((r for r in rows if r.value is not None), key=lambda r: r.value, reverse=not reverse_order)

@@ -54,7 +54,7 @@
     });
     document.body.dataset.lastEvent = event.lastEventId || "";
     if (!timer && Object.keys(stale).length) {
-      timer = window.setTimeout(refresh, 100);  // several events of one write: one refresh
+      timer = window.setTimeout(refresh, 50);  // several events of one write: one refresh
     }
   }
 
