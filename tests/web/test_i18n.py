@@ -160,3 +160,18 @@ def test_placeholders_survive_translation():
 def test_an_english_browser_still_gets_vietnamese_until_the_switch(client):
     response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert response.status_code == 200 and '<html lang="vi">' in response.content.decode()
+
+
+def test_catalog_names_follow_the_language():
+    from types import SimpleNamespace
+
+    from django.utils import translation
+
+    from govkpi.web.templatetags.govkpi_format import local_name
+
+    entry = SimpleNamespace(name_vi="Tỷ lệ dịch vụ công trực tuyến toàn trình", name_en="End-to-end online services")
+    with translation.override("en"):
+        assert local_name(entry) == "End-to-end online services"
+        assert local_name(SimpleNamespace(name_vi="Chỉ có tiếng Việt", name_en="")) == "Chỉ có tiếng Việt"
+    with translation.override("vi"):
+        assert local_name(entry) == "Tỷ lệ dịch vụ công trực tuyến toàn trình"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 
 from django import template
-from django.utils import formats
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -132,3 +132,12 @@ def explain_url(score) -> str:  # noqa: ANN001 - a Score
     from urllib.parse import quote
 
     return _pattern("web:score_explain").replace("__CODE__", quote(score.unit.code, safe="")) + f"?period={score.period}"
+
+
+@register.filter
+def local_name(entry) -> str:  # noqa: ANN001 - a catalog entry or a theme (name_vi, name_en)
+    """The entry's English name when the interface is in English and one exists, else its Vietnamese name."""
+    english = getattr(entry, "name_en", "") or ""
+    if english and (translation.get_language() or "vi").startswith("en"):
+        return english
+    return getattr(entry, "name_vi", "") or ""
