@@ -36,3 +36,13 @@ def test_task_page_shows_the_six_points_and_the_timeline(client, tasks):
     html = client.get("/tasks/P-1/").content.decode()
     assert "Đủ 6 rõ" in html and "31/08/2025" in html and "created" in html
     assert client.get("/tasks/NOPE/").status_code == 404
+
+
+def test_task_board_pages_the_list_and_keeps_the_filters(client):
+    for n in range(205):
+        actions.create_task(code=f"PG-{n:03}", title=f"Nhiệm vụ thử {n}", assigned_on=datetime.date(2025, 7, 20))
+    html = client.get("/tasks/", {"unclear": "1"}).content.decode()
+    assert "205 nhiệm vụ" in html and html.count('class="code">PG-') == 200
+    assert 'href="?unclear=1&amp;page=2" rel="next"' in html and "Trang 1/2" in html
+    second = client.get("/tasks/", {"unclear": "1", "page": "2"}).content.decode()
+    assert second.count('class="code">PG-') == 5 and 'rel="prev"' in second

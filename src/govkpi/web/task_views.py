@@ -6,6 +6,8 @@ import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,13 +17,14 @@ from govkpi.accounts.permissions import can
 from govkpi.accounts.roles import Action
 
 from govkpi.core.six_clear import LABELS_VI
-from govkpi.core.task_status import State
+from govkpi.core.task_status import State, state_on
 from govkpi.indicators.models import Theme
-from govkpi.tasks.figures import figures_by_unit
+from govkpi.tasks.figures import facts_for
 from govkpi.tasks import actions
+from govkpi.web.dashboard_data import task_figures
 from govkpi.web.data_views import XLSX
 from govkpi.tasks.models import DeadlineChange, Directive, Evidence, Task
-from govkpi.tasks.views_data import rows
+from govkpi.tasks.views_data import clarity, rows
 
 STATE_LABELS = {
     State.NOT_STARTED.value: "Chưa triển khai", State.IN_PROGRESS.value: "Đang thực hiện",
@@ -38,11 +41,14 @@ def _as_of(request: HttpRequest) -> datetime.date:
         return timezone.localdate()
 
 
+TASKS_PER_PAGE = 200  # the 1,500 reference task rows in one page weighed 550 KB
+
+
 def task_board(request: HttpRequest) -> HttpResponse:
     """Tasks with filters (agency, status, directive, theme, due window) and counts per agency."""
     day = _as_of(request)
-    qs = Task.objects.select_related("lead_unit", "assigned_unit", "directive", "parent").prefetch_related(
-        "coordinating_units").filter(children__isnull=True)
+    qs = Task.objects.select_related("lead_unit", "assigned_unit", "directive", "parent").filter(
+        children__isnull=True)
     g = request.GET
     if g.get("lead"):
         qs = qs.filter(lead_unit__code=g["lead"])
@@ -52,17 +58,25 @@ def task_board(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(themes__code=g["theme"])
     if g.get("due") and g["due"].isdigit():
         qs = qs.filter(deadline__gte=day, deadline__lte=day + datetime.timedelta(days=int(g["due"])))
-    items = rows(qs.order_by("deadline", "code"), day)
+    # Filter on the cheap facts first, then build full rows for the page shown only.
+    tasks = list(qs.order_by("deadline", "code"))
     if g.get("status"):
-        items = [i for i in items if i["status"] == g["status"]]
+        facts = facts_for(tasks)
+        tasks = [t for t in tasks if state_on(facts[t.pk], day).value == g["status"]]
     if g.get("unclear") == "1":
-        items = [i for i in items if i["six_clear_missing"]]
+        tasks = [t for t in tasks if clarity(t)]
+    page = Paginator(tasks, TASKS_PER_PAGE).get_page(g.get("page"))
+    prefetch_related_objects(page.object_list, "coordinating_units")
+    items = rows(page.object_list, day)
     for item in items:
         item["status_label"] = STATE_LABELS[item["status"]]
         item["missing_labels"] = [LABELS_VI[p] for p in item["six_clear_missing"]]
-    figures = [(u, f) for u, f in figures_by_unit(day) if f.total]
+    figures = task_figures(day)  # cached until the next task change
+    others = g.copy()
+    others.pop("page", None)
     context = {
-        "items": items, "as_of": day, "figures": figures, "filters": g,
+        "items": items, "total": page.paginator.count, "page": page, "query": others.urlencode(),
+        "as_of": day, "figures": figures, "filters": g,
         "overdue_total": sum(f.overdue for _, f in figures),
         "overdue_units": sum(1 for _, f in figures if f.overdue),
         "directives": Directive.objects.all(), "themes": Theme.objects.all(), "states": STATE_LABELS.items(),
