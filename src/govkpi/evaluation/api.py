@@ -175,6 +175,13 @@ class RankingItem(Schema):
     demo: bool
 
 
+def _ranking_item(score: Score) -> dict:
+    """One line of a ranking (the rankings endpoint and the peers of an explanation)."""
+    return {"rank": score.rank, "unit": score.unit.code, "unit_name": score.unit.name, "value": score.value,
+            "previous_rank": score.previous_rank, "rank_change": score.rank_change,
+            "components": {n: p.get("score") for n, p in score.components.items()}, "demo": score.demo}
+
+
 class RankingOut(Schema):
     group: str
     period: str | None
@@ -204,10 +211,7 @@ def rankings(request: HttpRequest, group: str = "provinces", province: str = "",
         "group": group, "period": period or None, "as_of": as_of,
         "methodology_version": rows[0].methodology.version if rows else None,
         "demo": any(s.demo for s in rows),
-        "items": [{"rank": s.rank, "unit": s.unit.code, "unit_name": s.unit.name, "value": s.value,
-                   "previous_rank": s.previous_rank, "rank_change": s.rank_change,
-                   "components": {n: p.get("score") for n, p in s.components.items()}, "demo": s.demo}
-                  for s in rows]})
+        "items": [_ranking_item(s) for s in rows]})
 
 
 class ExplainOut(Schema):
@@ -234,10 +238,7 @@ def explain(request: HttpRequest, code: str, period: str = "", as_of: datetime.d
         "score": _score_out(score, request, detail=True),
         "methodology": {"version": methodology.version, "in_force_from": methodology.in_force_from,
                         "definition": methodology.definition, "notes": methodology.notes},
-        "peers": [{"rank": s.rank, "unit": s.unit.code, "unit_name": s.unit.name, "value": s.value,
-                   "previous_rank": s.previous_rank, "rank_change": s.rank_change,
-                   "components": {n: p.get("score") for n, p in s.components.items()}, "demo": s.demo}
-                  for s in peers],
+        "peers": [_ranking_item(s) for s in peers],
         "sources": {
             "results": f"/api/v1/results?unit={code}",
             "values": f"/api/v1/dataValueSets?orgUnit={code}&period={score.period}",

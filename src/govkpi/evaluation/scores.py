@@ -220,7 +220,8 @@ def _quality_component(units: list[OrgUnit], month: str, definition: dict,
 def compute_group(group: str, month: str, *, methodology: Methodology | None = None,
                   today: datetime.date | None = None, previous_ranks: dict[int, int | None] | None = None,
                   facts_cache: dict | None = None, only: set[int] | None = None,
-                  stored: dict[int, Score] | None = None) -> dict[int, dict[str, Any]]:
+                  stored: dict[int, Score] | None = None,
+                  units: list[OrgUnit] | None = None) -> dict[int, dict[str, Any]]:
     """Every unit's score fields for the group and month (units with no component defined are left out).
 
     With `only` and the group's `stored` scores, only those units' components are computed again; the others
@@ -228,7 +229,7 @@ def compute_group(group: str, month: str, *, methodology: Methodology | None = N
     today = today or timezone.localdate()
     methodology = methodology or methodology_for(month)
     definition = methodology.definition
-    units = group_units(group)
+    units = units if units is not None else group_units(group)
     partial = only is not None and stored is not None
     fresh = [u for u in units if u.id in only] if partial else units
     indicators = _indicator_component(fresh, month, definition)
@@ -368,6 +369,7 @@ def update_scores(group_months: Iterable[tuple[str, str]] | Pairs, today: dateti
     versions = list(Methodology.objects.order_by("version")) or [ensure_methodology()]
     now = timezone.now()
     facts_cache: dict = {}
+    members: dict[str, list[OrgUnit]] = {}  # each group's units, read once per run
     while pending:
         (group, month) = min(pending, key=lambda gm: (gm[1], gm[0]))
         only = pending.pop((group, month))
@@ -375,11 +377,15 @@ def update_scores(group_months: Iterable[tuple[str, str]] | Pairs, today: dateti
             continue
         methodology = methodology_for(month, versions)
         current = {s.unit_id: s for s in Score.objects.filter(group=group, period=month, valid_to__isnull=True)}
+        if group not in members:
+            members[group] = group_units(group)
+        units = members[group]
         incremental = bool(only is not None and current
                            and all(s.methodology_id == methodology.id for s in current.values())
-                           and not _collection_changed(group, month, current))
+                           and not _collection_changed(units, month, current))
         computed = compute_group(group, month, methodology=methodology, today=today, facts_cache=facts_cache,
-                                 only=only if incremental else None, stored=current if incremental else None)
+                                 only=only if incremental else None, stored=current if incremental else None,
+                                 units=units)
         reranked = _store_group(group, month, computed, current, now, run)
         run.group_months += 1
         following = parse_period(month).next().id
@@ -389,10 +395,9 @@ def update_scores(group_months: Iterable[tuple[str, str]] | Pairs, today: dateti
     return run
 
 
-def _collection_changed(group: str, month: str, current: dict[int, Score]) -> bool:
+def _collection_changed(units: list[OrgUnit], month: str, current: dict[int, Score]) -> bool:
     """True when what the group owes for the month differs from what the stored scores assumed (a first report
     of an element puts it in collection for every unit of the group)."""
-    units = group_units(group)
     if not units:
         return False
     kind = units[0].kind
