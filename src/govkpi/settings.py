@@ -146,6 +146,14 @@ API_RATE_AUTHENTICATED = os.environ.get("GOVKPI_API_RATE_AUTHENTICATED", "6000/m
 # closes CLOSES days after it ends (an approver can reopen it). Uploaded data files are refused beyond MAX.
 REPORTING_DUE_AFTER_DAYS = int(os.environ.get("GOVKPI_REPORTING_DUE_AFTER_DAYS", "15"))
 REPORTING_CLOSES_AFTER_DAYS = int(os.environ.get("GOVKPI_REPORTING_CLOSES_AFTER_DAYS", "90"))
+# Official figures (core.official): a period's figures are provisional until OFFICIAL_AFTER days after it ends
+# (default: the reporting due date), or until every expected unit has reported and been approved when
+# OFFICIAL_WHEN_ALL_APPROVED. Only official figures are published, ranked by default and sent to the public.
+OFFICIAL_AFTER_DAYS = int(os.environ.get("GOVKPI_OFFICIAL_AFTER_DAYS", str(REPORTING_DUE_AFTER_DAYS)))
+OFFICIAL_WHEN_ALL_APPROVED = os.environ.get("GOVKPI_OFFICIAL_WHEN_ALL_APPROVED", "1") == "1"
+# Live event streams (live.stream): at most this many open at once in one process, and per client address.
+EVENT_STREAMS_MAX = int(os.environ.get("GOVKPI_EVENT_STREAMS_MAX", "500"))
+EVENT_STREAMS_PER_CLIENT = int(os.environ.get("GOVKPI_EVENT_STREAMS_PER_CLIENT", "8"))
 DATA_FILE_MAX_BYTES = int(os.environ.get("GOVKPI_DATA_FILE_MAX_MB", "50")) * 1024 * 1024
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {

@@ -49,11 +49,12 @@ def _violations(values: dict[str, float | None], rules) -> set[str]:
     return broken
 
 
-def quality_for(units: Sequence[OrgUnit], month: str,
-                group: Sequence[OrgUnit] | None = None) -> dict[int, tuple[Quality, bool]]:
+def quality_for(units: Sequence[OrgUnit], month: str, group: Sequence[OrgUnit] | None = None,
+                today: datetime.date | None = None) -> dict[int, tuple[Quality, bool]]:
     """Each unit's Quality for the month and whether demo values are among those counted; `units` is a peer
     group, or a part of `group` (what is in collection is read from the group's reports). An element with no tiers is owed by every tier,
-    as in datavalues.completeness."""
+    as in datavalues.completeness. Until the due date (`today` on or before it) nothing is owed yet: a unit is
+    judged on what it has sent, and one that has sent nothing is not counted."""
     if not units:
         return {}
     due = due_date(parse_period(month), settings.REPORTING_DUE_AFTER_DAYS)
@@ -74,8 +75,11 @@ def quality_for(units: Sequence[OrgUnit], month: str,
                 for kind in {u.kind for u in units}}
     rules = _rules()
     out: dict[int, tuple[Quality, bool]] = {}
+    still_due = (today or timezone.localdate()) <= due
     for unit in units:
         wanted = expected[unit.kind]
+        if still_due:
+            wanted = wanted & {r[1] for r in rows.get(unit.id, [])}
         values = [r for r in rows.get(unit.id, []) if r[1] in wanted]
         broken = _violations({codes[r[1]]: r[2] for r in rows.get(unit.id, [])}, rules) if rules else set()
         on_time = sum(1 for r in values if timezone.localdate(r[3]) <= due)

@@ -205,11 +205,11 @@ def _task_component(units: list[OrgUnit], month: str, definition: dict, today: d
     return out
 
 
-def _quality_component(units: list[OrgUnit], month: str, definition: dict,
-                       group: list[OrgUnit]) -> tuple[dict[int, scoring.Component], dict[int, bool]]:
+def _quality_component(units: list[OrgUnit], month: str, definition: dict, group: list[OrgUnit],
+                       today: datetime.date) -> tuple[dict[int, scoring.Component], dict[int, bool]]:
     weight = definition["components"].get("quality", 0)
     out, demo = {}, {}
-    for unit_id, (quality, is_demo) in quality_for(units, month, group).items():
+    for unit_id, (quality, is_demo) in quality_for(units, month, group, today).items():
         out[unit_id] = scoring.Component("quality", _r(quality.score), weight,
                                          details={k: _r(v) if isinstance(v, float) else v
                                                   for k, v in quality.as_dict().items()})
@@ -234,7 +234,7 @@ def compute_group(group: str, month: str, *, methodology: Methodology | None = N
     fresh = [u for u in units if u.id in only] if partial else units
     indicators = _indicator_component(fresh, month, definition)
     tasks = _task_component(fresh, month, definition, today, None if partial else facts_cache)
-    quality, quality_demo = _quality_component(fresh, month, definition, units)
+    quality, quality_demo = _quality_component(fresh, month, definition, units, today)
     scored: dict[int, dict[str, Any]] = {}
     for unit in units:
         if partial and unit.id not in only:

@@ -26,6 +26,7 @@ from govkpi.evaluation.models import Result, Score
 from govkpi.events.models import ChangeEvent
 from govkpi.indicators.models import Indicator, ReportedFigure
 from govkpi.portal import published
+from govkpi.reads.visibility import Viewer
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_CONTENT_TYPE, "json": "application/json"}
@@ -167,7 +168,9 @@ def published_version() -> str:
     """A digest that changes whenever anything a download holds may have changed: the change events (results
     and scores), the stored rows, and every published indicator with its wording and cited figures. An
     indicator withdrawn from publication changes it at once, so a cached file never outlives it."""
+    calendar = Viewer.public().calendar
     parts = [
+        calendar.cutoff, calendar.early_official,  # a month turning official changes what is published
         ChangeEvent.objects.aggregate(last=Max("id"))["last"],
         Result.objects.aggregate(n=Count("id"), last=Max("id"), closed=Max("valid_to")),
         Score.objects.aggregate(n=Count("id"), last=Max("id"), closed=Max("valid_to")),

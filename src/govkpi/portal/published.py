@@ -3,8 +3,9 @@ rankings, the methodology and the tracked databases.
 
 Every portal page and every open-data download reads through these functions, and none of them takes a
 user: the portal treats every visitor as anonymous, so what it shows cannot depend on who is signed in.
-An unpublished indicator is filtered here, once: its results, its figures and its lines in a score's
-breakdown never leave this module.
+It reads as `Viewer.public()` (govkpi.reads.visibility): published indicators in official periods only, so a
+month still being reported never reaches the portal or open data, and an unpublished indicator's results,
+figures and lines in a score's breakdown never leave this module.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from govkpi.evaluation import quality, scores
 from govkpi.evaluation.models import Methodology, Result, Score
 from govkpi.indicators.models import Indicator, ReportedFigure, TrackedDatabase
 from govkpi.orgunits.reference import GOVERNMENT_CODE
+from govkpi.reads.visibility import Viewer
 
 PUBLIC_GROUPS = (scores.MINISTRIES, scores.PROVINCES)
 COMPONENTS = ("indicators", "tasks", "quality")
@@ -37,8 +39,8 @@ def published_codes() -> set[str]:
 
 
 def published_results() -> QuerySet[Result]:
-    """The current results of published indicators, every unit and period."""
-    return (Result.objects.filter(valid_to__isnull=True, indicator__published=True)
+    """The current official results of published indicators, every unit."""
+    return (Result.objects.filter(Viewer.public().results(), valid_to__isnull=True)
             .select_related("indicator", "unit"))
 
 
@@ -56,11 +58,10 @@ class IndicatorSummary:
 
 
 def indicator_summaries() -> list[IndicatorSummary]:
-    """Each published indicator with its latest national result and the figures cited for it."""
+    """Each published indicator with its latest official national result and the figures cited for it."""
     latest: dict[int, Result] = {}
-    ended = published_results().filter(unit__code=GOVERNMENT_CODE, period_end__lt=timezone.localdate())
-    for result in ended.order_by("period_end", "id"):
-        latest[result.indicator_id] = result  # the latest period that has ended (an open one is partial)
+    for result in published_results().filter(unit__code=GOVERNMENT_CODE).order_by("period_end", "id"):
+        latest[result.indicator_id] = result
     figures: dict[int, list[ReportedFigure]] = {}
     for figure in cited_figures():
         figures.setdefault(figure.indicator_id, []).append(figure)
@@ -89,14 +90,17 @@ def public_components(components: dict[str, Any], published: set[str]) -> dict[s
     return out
 
 
+def _public_scores() -> QuerySet[Score]:
+    return Score.objects.filter(Viewer.public().scores(), valid_to__isnull=True)
+
+
 def latest_period(group: str) -> str | None:
-    return (Score.objects.filter(group=group, valid_to__isnull=True).order_by("-period")
-            .values_list("period", flat=True).first())
+    """The latest official month scored for the group."""
+    return _public_scores().filter(group=group).order_by("-period").values_list("period", flat=True).first()
 
 
 def score_periods(group: str) -> list[str]:
-    return list(Score.objects.filter(group=group, valid_to__isnull=True).order_by("-period")
-                .values_list("period", flat=True).distinct())
+    return list(_public_scores().filter(group=group).order_by("-period").values_list("period", flat=True).distinct())
 
 
 @dataclass
@@ -112,16 +116,16 @@ class Ranking:
 
 
 def ranking(group: str, period: str = "") -> Ranking:
-    """A peer group's current ranking for a month (default: the latest month scored)."""
+    """A peer group's current ranking for an official month (default: the latest)."""
     period = period or latest_period(group) or ""
-    rows = list(Score.objects.filter(group=group, period=period, valid_to__isnull=True)
+    rows = list(_public_scores().filter(group=group, period=period)
                 .select_related("unit", "methodology").order_by("rank", "unit__code"))
     return Ranking(group, period or None, rows[0].methodology.version if rows else None, rows)
 
 
 def published_scores() -> QuerySet[Score]:
-    """Current scores of ministries and provinces, every month scored."""
-    return (Score.objects.filter(valid_to__isnull=True, group__in=PUBLIC_GROUPS)
+    """Current scores of ministries and provinces, every official month."""
+    return (_public_scores().filter(group__in=PUBLIC_GROUPS)
             .select_related("unit", "methodology").order_by("group", "period", "rank", "unit__code"))
 
 

@@ -1,5 +1,5 @@
 """The national dashboard, its panels (each at its own URL, so a live update re-fetches one panel), the
-rankings and the published methodology. Parse, authorise, call dashboard_data, render."""
+rankings and the published methodology. Parse, ask the read door (govkpi.reads) as the viewer, render."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils import timezone
-
 from govkpi.indicators.models import Indicator
 from govkpi.orgunits.models import OrgUnit
 from govkpi.orgunits.reference import GOVERNMENT_CODE
-from govkpi.web import dashboard_data as data
+from govkpi.reads import rankings as ranking_reads
+from govkpi.reads import results
+from govkpi.reads.changes import recent_changes
+from govkpi.reads.labels import COMPONENT_LABELS, STATUS_LABELS
+from govkpi.reads.tasks import overdue_by_agency
+from govkpi.reads.visibility import Viewer
 
 PANELS = {
     "headline": "web/panels/_headline.html",
@@ -26,17 +29,18 @@ def _group(request: HttpRequest) -> tuple[str, str, str]:
     """The peer group asked for: (group, province, stored group key); 404 when it names no group."""
     group = request.GET.get("group", "provinces")
     province = request.GET.get("province", "") if group == "communes" else ""
-    key = data.group_key(group, province)
+    key = ranking_reads.group_key(group, province)
     if key is None:
         raise Http404(group)
     return group, province, key
 
 
-def _ranking_context(group: str, province: str, key: str, period: str = "", limit: int | None = None) -> dict:
-    ranking = data.ranking(key, period)
+def _ranking_context(viewer: Viewer, group: str, province: str, key: str, period: str = "",
+                     limit: int | None = None) -> dict:
+    ranking = ranking_reads.ranking(viewer, key, period)
     province_unit = OrgUnit.objects.filter(code=province, kind="province").first() if province else None
     return {"ranking": ranking, "group": group, "province": province_unit,
-            "rows": ranking["rows"][:limit] if limit else ranking["rows"], "limit": limit,
+            "rows": ranking.rows[:limit] if limit else ranking.rows, "limit": limit,
             "panel_id": f"panel-rankings-{group}" + (f"-{province}" if province else "")}
 
 
@@ -49,36 +53,39 @@ def _chosen_indicator(request: HttpRequest, choices: list[Indicator]) -> Indicat
 
 
 def _panel_context(name: str, request: HttpRequest) -> dict[str, Any]:
+    viewer = Viewer(request.user)
     if name == "headline":
-        return {"headline": data.headline(request.user)}
+        return {"headline": results.headline(viewer)}
     if name == "overdue":
-        return {"overdue": data.overdue_by_agency(timezone.localdate())}
+        return {"overdue": overdue_by_agency(viewer.calendar.today)}
     if name == "changes":
-        return {"changes": data.recent_changes(request.user)}
+        return {"changes": recent_changes(viewer)}
     group, province, key = _group(request)
     limit = int(request.GET["limit"]) if request.GET.get("limit", "").isdigit() else None
-    context = _ranking_context(group, province, key, request.GET.get("period", ""), limit)
+    context = _ranking_context(viewer, group, province, key, request.GET.get("period", ""), limit)
     context["compact"] = request.GET.get("compact") == "1"
     return context
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """The national dashboard: headline indicators, overdue tasks, rankings, the map, the trend, changes."""
-    choices = data.map_indicators(request.user)
+    """The national dashboard: headline indicators, overdue tasks, rankings, the map, the trend, changes — the
+    latest official figures, with provisional ones beside them for readers of their units."""
+    viewer = Viewer(request.user)
+    choices = results.map_indicators(viewer)
     chosen = _chosen_indicator(request, choices)
     government = OrgUnit.objects.filter(code=GOVERNMENT_CODE).first()
-    provinces = data.province_values(request.user, chosen) if chosen else None
+    provinces = results.province_values(viewer, chosen) if chosen else None
     context = {
-        "headline": data.headline(request.user),
-        "overdue": data.overdue_by_agency(timezone.localdate()),
-        "changes": data.recent_changes(request.user),
-        "ministries": {**_ranking_context("ministries", "", "ministries"), "compact": True},
-        "provinces": {**_ranking_context("provinces", "", "provinces"), "compact": True},
+        "headline": results.headline(viewer),
+        "overdue": overdue_by_agency(viewer.calendar.today),
+        "changes": recent_changes(viewer),
+        "ministries": {**_ranking_context(viewer, "ministries", "", "ministries"), "compact": True},
+        "provinces": {**_ranking_context(viewer, "provinces", "", "provinces"), "compact": True},
         "map_indicators": choices, "chosen": chosen, "province_values": provinces,
-        "government": government, "status_labels": data.STATUS_LABELS,
+        "government": government, "status_labels": STATUS_LABELS,
     }
-    context["demo"] = any(part and part.get("demo") for part in (
-        context["headline"], context["ministries"]["ranking"], context["provinces"]["ranking"], provinces))
+    context["demo"] = bool(context["headline"]["demo"] or context["ministries"]["ranking"].demo
+                           or context["provinces"]["ranking"].demo or (provinces and provinces["demo"]))
     return render(request, "web/dashboard.html", context)
 
 
@@ -89,8 +96,8 @@ def panel(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, PANELS[name], _panel_context(name, request))
 
 
-def _visible_indicator(request: HttpRequest) -> Indicator:
-    indicator = data.visible_indicators(request.user).filter(code=request.GET.get("indicator", "")).first()
+def _visible_indicator(viewer: Viewer, request: HttpRequest) -> Indicator:
+    indicator = viewer.indicators().filter(code=request.GET.get("indicator", "")).first()
     if indicator is None:
         raise Http404("indicator")
     return indicator
@@ -98,19 +105,22 @@ def _visible_indicator(request: HttpRequest) -> Indicator:
 
 def map_data(request: HttpRequest) -> JsonResponse:
     """Per-province values of one indicator for the choropleth (JSON)."""
-    indicator = _visible_indicator(request)
-    values = data.province_values(request.user, indicator, request.GET.get("period", ""))
-    return JsonResponse(data.map_payload(values), json_dumps_params={"ensure_ascii": False})
+    viewer = Viewer(request.user)
+    indicator = _visible_indicator(viewer, request)
+    values = results.province_values(viewer, indicator, request.GET.get("period", ""))
+    return JsonResponse(results.map_payload(values), json_dumps_params={"ensure_ascii": False})
 
 
 def series_data(request: HttpRequest) -> JsonResponse:
     """One unit's series of one indicator with its target and forecast, for the trend chart (JSON)."""
-    indicator = _visible_indicator(request)
+    viewer = Viewer(request.user)
+    indicator = _visible_indicator(viewer, request)
     unit = OrgUnit.objects.filter(code=request.GET.get("unit", GOVERNMENT_CODE)).first()
     if unit is None:
         raise Http404("unit")
-    results = data.series(request.user, indicator, unit)
-    return JsonResponse(data.series_payload(indicator, unit, results), json_dumps_params={"ensure_ascii": False})
+    points = results.series(viewer, indicator, unit)
+    return JsonResponse(results.series_payload(viewer, indicator, unit, points),
+                        json_dumps_params={"ensure_ascii": False})
 
 
 def rankings(request: HttpRequest) -> HttpResponse:
@@ -120,13 +130,13 @@ def rankings(request: HttpRequest) -> HttpResponse:
         context: dict[str, Any] = {"group": group, "ranking": None, "rows": [], "province": None}
     else:
         group, province, key = _group(request)
-        context = _ranking_context(group, province, key, request.GET.get("period", ""))
+        context = _ranking_context(Viewer(request.user), group, province, key, request.GET.get("period", ""))
     context["provinces_list"] = OrgUnit.objects.current().filter(kind="province").order_by("name")
-    context["groups"] = data.GROUPS
+    context["groups"] = ranking_reads.GROUPS
     return render(request, "web/rankings.html", context)
 
 
 def methodology(request: HttpRequest) -> HttpResponse:
     """Every published version of the composite index and its weights."""
-    return render(request, "web/methodology.html", {"versions": data.methodology_versions(),
-                                                     "labels": data.COMPONENT_LABELS})
+    return render(request, "web/methodology.html", {"versions": ranking_reads.methodology_versions(),
+                                                     "labels": COMPONENT_LABELS})

@@ -8,23 +8,25 @@ from django.shortcuts import render
 
 from govkpi.orgunits.models import OrgUnit
 from govkpi.orgunits.reference import GOVERNMENT_CODE
-from govkpi.web import dashboard_data as data
-from govkpi.web import unit_data
+from govkpi.reads import results, units
+from govkpi.reads.labels import STATUS_LABELS
+from govkpi.reads.visibility import Viewer
 
 
 def indicator_page(request: HttpRequest, code: str) -> HttpResponse:
     """One indicator; an unpublished one is shown only to signed-in users with read rights (404 otherwise)."""
-    indicator = (data.visible_indicators(request.user).select_related("owner", "legal_basis")
+    viewer = Viewer(request.user)
+    indicator = (viewer.indicators().select_related("owner", "legal_basis")
                  .filter(code=code).first())
     if indicator is None:
         raise Http404(code)
     unit = OrgUnit.objects.filter(code=request.GET.get("unit", GOVERNMENT_CODE)).first()
     if unit is None:
         raise Http404("unit")
-    series = data.series(request.user, indicator, unit)
-    provinces = data.province_values(request.user, indicator)
+    series = results.series(viewer, indicator, unit)
+    provinces = results.province_values(viewer, indicator)
     context = {"indicator": indicator, "unit": unit, "series": list(reversed(series)),
-               "provinces": provinces, "status_labels": data.STATUS_LABELS,
+               "provinces": provinces, "status_labels": STATUS_LABELS, "calendar": viewer.calendar,
                "demo": provinces["demo"] or any(r.demo for r in series),
-               **unit_data.indicator_page(request.user, indicator)}
+               **units.indicator_page(indicator)}
     return render(request, "web/indicator.html", context)

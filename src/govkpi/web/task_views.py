@@ -21,7 +21,7 @@ from govkpi.core.task_status import State, state_on
 from govkpi.indicators.models import Theme
 from govkpi.tasks.figures import facts_for
 from govkpi.tasks import actions
-from govkpi.web.dashboard_data import task_figures
+from govkpi.reads.tasks import task_figures
 from govkpi.web.data_views import XLSX
 from govkpi.tasks.models import DeadlineChange, Directive, Evidence, Task
 from govkpi.tasks.views_data import clarity, rows

@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from govkpi.orgunits.models import Kind, OrgUnit, Succession
 from govkpi.orgunits.reference import GOVERNMENT_CODE
-from govkpi.web import unit_data
+from govkpi.reads import explain, rankings, results
+from govkpi.reads import units as unit_reads
+from govkpi.reads.visibility import Viewer
 
 UNIT_PANELS = {
     "indicators": "web/panels/_unit_indicators.html",
@@ -56,17 +58,18 @@ def _unit(code: str) -> OrgUnit:
     return unit
 
 
-def _panel_context(name: str, request: HttpRequest, unit: OrgUnit) -> dict:
+def _panel_context(name: str, viewer: Viewer, unit: OrgUnit) -> dict:
     if name == "indicators":
-        return {"unit": unit, "results": unit_data.unit_results(request.user, unit)}
+        return {"unit": unit, "results": results.unit_results(viewer, unit)}
     if name == "tasks":
-        return {"unit": unit, "tasks": unit_data.unit_tasks(unit, timezone.localdate())}
+        return {"unit": unit, "tasks": unit_reads.unit_tasks(unit, viewer.calendar.today)}
     if name == "score":
-        score = unit_data.unit_score(unit)
-        return {"unit": unit, "score": score, "parts": unit_data.score_parts(score)}
+        score = rankings.unit_score(viewer, unit.id)
+        explanation = explain.explain(viewer, unit, score.period) if score else None
+        return {"unit": unit, "score": score, "parts": explanation.parts() if explanation else []}
     if unit.kind != Kind.PROVINCE:
         raise Http404(name)
-    return {"unit": unit, "communes": unit_data.commune_table(unit)}
+    return {"unit": unit, "communes": unit_reads.commune_table(viewer, unit)}
 
 
 def unit_page(request: HttpRequest, code: str) -> HttpResponse:
@@ -84,10 +87,11 @@ def unit_page(request: HttpRequest, code: str) -> HttpResponse:
         "successors": Succession.objects.filter(predecessor=unit).select_related("successor"),
         "is_province": unit.kind == Kind.PROVINCE,
     }
+    viewer = Viewer(request.user)
     for name in ("indicators", "tasks", "score"):
-        context.update(_panel_context(name, request, unit))
+        context.update(_panel_context(name, viewer, unit))
     if unit.kind == Kind.PROVINCE:
-        context.update(_panel_context("communes", request, unit))
+        context.update(_panel_context("communes", viewer, unit))
     context["demo"] = bool(context["results"]["demo"] or context["tasks"]["demo"]
                            or (context["score"] and context["score"].demo)
                            or (context.get("communes") and context["communes"]["demo"]))
@@ -99,14 +103,19 @@ def unit_panel(request: HttpRequest, code: str, name: str) -> HttpResponse:
     if name not in UNIT_PANELS:
         raise Http404(name)
     unit = _unit(code)
-    return render(request, UNIT_PANELS[name], _panel_context(name, request, unit))
+    return render(request, UNIT_PANELS[name], _panel_context(name, Viewer(request.user), unit))
 
 
 def score_explain(request: HttpRequest, code: str) -> HttpResponse:
     """Why the unit has its score and rank in a month: the /scores/{code}/explain content as a page."""
     unit = _unit(code)
     period = request.GET.get("period", "")
-    explanation = unit_data.explain(request.user, unit, period if period.isdigit() else "")
+    explanation = explain.explain(Viewer(request.user), unit, period if period.isdigit() else "")
     if explanation is None:
         raise Http404(f"{code} {period}")
-    return render(request, "web/explain.html", {"unit": unit, **explanation})
+    return render(request, "web/explain.html", {
+        "unit": unit, "score": explanation.score, "parts": explanation.parts(),
+        "indicator_items": explanation.indicator_items(), "tasks": explanation.tasks(),
+        "quality": explanation.components.get("quality") or {}, "methodology": explanation.methodology,
+        "peers": explanation.peers, "periods": explanation.periods, "official": explanation.official,
+        "demo": explanation.demo})

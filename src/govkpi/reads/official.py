@@ -1,0 +1,130 @@
+"""Which periods' figures are official today, and how far a provisional one has been reported.
+
+The rule itself is core.official (pure); this module reads the counts it needs — the units expected to report
+for a period and those whose data is approved — once per period and per request. Every face that shows
+results or scores asks here, so "official" means the same on a page, in the API, in the portal and in open data.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from govkpi.core.official import FigureStatus, figure_status, official_from
+from govkpi.core.periods import parse_period
+from govkpi.core.windows import due_date
+from govkpi.datavalues.models import ApprovalState, DataApproval, DataValue
+from govkpi.indicators.models import DataElement
+from govkpi.orgunits.models import OrgUnit
+
+REPORTING_KINDS = ("ministry", "province", "commune")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How far a provisional figure has been reported: units reporting of those expected, and the due date."""
+
+    reporting: int
+    expected: int
+    due: datetime.date
+
+
+def expected_kinds(period_type: str, element_codes: set[str] | None = None) -> set[str]:
+    """The unit kinds owing values of that period type (of the given elements, else of any element)."""
+    query = DataElement.objects.filter(frequency=period_type)
+    if element_codes is not None:
+        query = query.filter(code__in=element_codes)
+    kinds: set[str] = set()
+    for unit_kinds in query.values_list("unit_kinds", flat=True):
+        kinds |= set(unit_kinds or REPORTING_KINDS) & set(REPORTING_KINDS)
+    return kinds
+
+
+@dataclass
+class Calendar:
+    """Official and provisional periods as of one day (default: today in Asia/Ho_Chi_Minh)."""
+
+    today: datetime.date = field(default_factory=timezone.localdate)
+    _statuses: dict[str, FigureStatus] = field(default_factory=dict, repr=False)
+
+    @property
+    def official_after(self) -> int:
+        return settings.OFFICIAL_AFTER_DAYS
+
+    @cached_property
+    def cutoff(self) -> datetime.date:
+        """Periods ending on or before this day are official by the calendar alone."""
+        return self.today - datetime.timedelta(days=self.official_after + 1)
+
+    def due(self, period: str) -> datetime.date:
+        return due_date(parse_period(period), self.official_after)
+
+    def status(self, period: str) -> FigureStatus:
+        if period not in self._statuses:
+            parsed = parse_period(period)
+            by_date = figure_status(parsed.end, self.today, self.official_after)
+            if by_date is FigureStatus.PROVISIONAL and parsed.end < self.today and settings.OFFICIAL_WHEN_ALL_APPROVED:
+                expected, approved = self._approval_counts(period)
+                by_date = figure_status(parsed.end, self.today, self.official_after, expected, approved)
+            self._statuses[period] = by_date
+        return self._statuses[period]
+
+    def is_official(self, period: str) -> bool:
+        return self.status(period) is FigureStatus.OFFICIAL
+
+    def _approval_counts(self, period: str) -> tuple[int, int]:
+        parsed = parse_period(period)
+        kinds = expected_kinds(parsed.type.value)
+        units = OrgUnit.objects.valid_on(parsed.end).filter(kind__in=kinds)
+        approved = DataApproval.objects.filter(unit__in=units, period=period, state=ApprovalState.APPROVED)
+        return units.count(), approved.count()
+
+    @cached_property
+    def early_official(self) -> list[str]:
+        """Periods ended but not yet due whose every expected unit is approved (official ahead of the date)."""
+        if not settings.OFFICIAL_WHEN_ALL_APPROVED:
+            return []
+        candidates = (DataApproval.objects.filter(state=ApprovalState.APPROVED).values_list("period", flat=True)
+                      .distinct())
+        out = []
+        for period in candidates:
+            end = parse_period(period).end
+            if self.cutoff < end < self.today and self.is_official(period):
+                out.append(period)
+        return sorted(out)
+
+    def official_q(self, prefix: str = "", end_field: str = "period_end") -> Q:
+        """A filter on rows with a period (Result: `period_end`; Score has none: pass end_field="" to filter
+        months by their id) that keeps the official periods."""
+        if end_field:
+            by_date = Q(**{f"{prefix}{end_field}__lte": self.cutoff})
+        else:
+            by_date = Q(**{f"{prefix}period__lte": self.last_official_month()})
+        return by_date | Q(**{f"{prefix}period__in": self.early_official})
+
+    def last_official_month(self) -> str:
+        """The newest month whose figures are official by the calendar alone (YYYYMM)."""
+        day = self.cutoff
+        if (day + datetime.timedelta(days=1)).day != 1:  # the cutoff falls inside a month: that month is not yet
+            day = day.replace(day=1) - datetime.timedelta(days=1)
+        return f"{day:%Y%m}"
+
+    def official_from(self, period: str) -> datetime.date:
+        return official_from(parse_period(period).end, self.official_after)
+
+    def coverage(self, unit: OrgUnit, period: str, element_codes: set[str] | None = None) -> Coverage:
+        """Units of the unit's subtree (itself included) that reported the period, of those expected."""
+        parsed = parse_period(period)
+        kinds = expected_kinds(parsed.type.value, element_codes)
+        expected = OrgUnit.objects.valid_on(parsed.end).filter(kind__in=kinds, path__startswith=unit.path)
+        values = DataValue.objects.filter(unit__in=expected, period=period)
+        if element_codes is not None:
+            values = values.filter(data_element__code__in=element_codes)
+        return Coverage(reporting=values.values("unit_id").distinct().count(), expected=expected.count(),
+                        due=self.due(period))
+

@@ -1,0 +1,196 @@
+"""Results as each face reads them: the headline, a unit's indicators, the provinces' map, a series, the API list.
+
+Each read takes a `Viewer` and shows official figures by default. A provisional figure (its period still being
+reported) is added beside the official one only for a viewer who reads the unit, with its coverage:
+"Số liệu tạm tính: 1/49 đơn vị đã báo cáo, hạn 15/12/2026".
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from govkpi.evaluation.engine import results_as_of
+from govkpi.evaluation.models import Result
+from govkpi.indicators.models import Indicator, ReportedFigure
+from govkpi.orgunits.models import OrgUnit
+from govkpi.orgunits.reference import GOVERNMENT_CODE
+from govkpi.reads.labels import STATUS_LABELS
+from govkpi.reads.official import Coverage
+from govkpi.reads.visibility import Viewer
+
+API_LIMIT = 5000
+
+
+@dataclass
+class Provisional:
+    """A result of a period still being reported, with how far it has been reported."""
+
+    result: Result
+    coverage: Coverage
+
+
+def latest_per_indicator(results: QuerySet[Result]) -> list[Result]:
+    """The latest period of each indicator among the results, in indicator code order."""
+    latest: dict[int, Result] = {}
+    for result in results.order_by("period_end", "id"):
+        latest[result.indicator_id] = result
+    return sorted(latest.values(), key=lambda r: r.indicator.code)
+
+
+def _element_codes(indicator: Indicator, result: Result) -> set[str]:
+    return {k for k in result.inputs if not k.startswith("_")} or {indicator.code}
+
+
+def _provisional(viewer: Viewer, unit: OrgUnit, official: dict[int, Result]) -> dict[int, Provisional]:
+    """The unit's provisional results newer than its official ones, when the viewer reads the unit."""
+    if not viewer.may_read(unit):
+        return {}
+    calendar = viewer.calendar
+    newer = (Result.objects.filter(unit=unit, valid_to__isnull=True, period_end__lt=calendar.today)
+             .exclude(calendar.official_q()).select_related("indicator", "target__directive"))
+    out = {}
+    for result in latest_per_indicator(newer):
+        before = official.get(result.indicator_id)
+        if before is None or before.period_end < result.period_end:
+            out[result.indicator_id] = Provisional(result, calendar.coverage(
+                unit, result.period, _element_codes(result.indicator, result)))
+    return out
+
+
+def _rows(viewer: Viewer, unit: OrgUnit, results: list[Result]) -> list[dict[str, Any]]:
+    official = {r.indicator_id: r for r in results}
+    provisional = _provisional(viewer, unit, official)
+    indicators = {r.indicator_id: r.indicator for r in results}
+    indicators.update({i: p.result.indicator for i, p in provisional.items()})
+    rows = []
+    for indicator_id, indicator in sorted(indicators.items(), key=lambda item: item[1].code):
+        result = official.get(indicator_id)
+        rows.append({"result": result, "indicator": indicator, "provisional": provisional.get(indicator_id),
+                     "status_label": STATUS_LABELS.get(result.status, result.status) if result else ""})
+    return rows
+
+
+def unit_results(viewer: Viewer, unit: OrgUnit) -> dict[str, Any]:
+    """The unit's latest official result per indicator the viewer may see, and for a reader of the unit the
+    newer provisional one beside it."""
+    query = (Result.objects.filter(viewer.official_results(), unit=unit, valid_to__isnull=True)
+             .select_related("indicator", "target__directive"))
+    rows = _rows(viewer, unit, latest_per_indicator(query))
+    demo = any((row["result"] and row["result"].demo) or (row["provisional"] and row["provisional"].result.demo)
+               for row in rows)
+    return {"rows": rows, "demo": demo, "as_of": viewer.calendar.today}
+
+
+def headline(viewer: Viewer) -> dict[str, Any]:
+    """The Government's latest official result per indicator with the figures the Government published (and
+    the provisional one for a national reader), and the cited figures of indicators not judged yet."""
+    government = OrgUnit.objects.get(code=GOVERNMENT_CODE)
+    table = unit_results(viewer, government)
+    figures: dict[int, list[ReportedFigure]] = defaultdict(list)
+    for figure in (ReportedFigure.objects.filter(unit=government, indicator__in=viewer.indicators())
+                   .select_related("indicator", "source").order_by("indicator__code", "period")):
+        figures[figure.indicator_id].append(figure)
+    for row in table["rows"]:
+        row["figures"] = figures.get(row["indicator"].id, [])
+    judged = {row["indicator"].id for row in table["rows"]}
+    cited = [f for iid, group in figures.items() if iid not in judged for f in group]
+    return {**table, "cited": cited}
+
+
+def map_indicators(viewer: Viewer) -> list[Indicator]:
+    """Indicators with official results for provinces the viewer may see: what the map can show."""
+    ids = (Result.objects.filter(viewer.official_results(), valid_to__isnull=True, unit__kind="province")
+           .values_list("indicator_id", flat=True).distinct())
+    return list(viewer.indicators().filter(id__in=ids).order_by("code"))
+
+
+def province_values(viewer: Viewer, indicator: Indicator, period: str = "") -> dict[str, Any]:
+    """Each current province's result for the indicator in one period (default: the latest official one)."""
+    query = Result.objects.filter(viewer.results(), indicator=indicator, valid_to__isnull=True,
+                                  unit__kind="province", unit__valid_to__isnull=True)
+    if not period:
+        period = (query.filter(viewer.calendar.official_q()).order_by("-period_end")
+                  .values_list("period", flat=True).first() or "")
+    rows = list(query.filter(period=period).select_related("unit").order_by("unit__code"))
+    lower_is_better = indicator.direction == "lower_is_better"
+    ranked = sorted((r for r in rows if r.value is not None), key=lambda r: r.value, reverse=not lower_is_better)
+    return {"indicator": indicator, "period": period or None, "rows": rows, "ranked": ranked,
+            "official": bool(period) and viewer.calendar.is_official(period), "demo": any(r.demo for r in rows)}
+
+
+def _indicator_dict(indicator: Indicator) -> dict[str, Any]:
+    return {"code": indicator.code, "name": indicator.name_vi, "unit_of_measure": indicator.unit_of_measure,
+            "value_type": indicator.value_type, "decimals": indicator.decimals, "direction": indicator.direction}
+
+
+def map_payload(values: dict[str, Any]) -> dict[str, Any]:
+    """The province values as the map script reads them (JSON)."""
+    return {"indicator": _indicator_dict(values["indicator"]), "period": values["period"], "demo": values["demo"],
+            "official": values["official"],
+            "items": [{"code": r.unit.code, "name": r.unit.name, "value": r.value, "target": r.target_value,
+                       "achievement": r.achievement, "status": r.status,
+                       "status_label": str(STATUS_LABELS.get(r.status, r.status)),
+                       "url": reverse("web:unit", args=[r.unit.code])} for r in values["rows"]]}
+
+
+def series(viewer: Viewer, indicator: Indicator, unit: OrgUnit) -> list[Result]:
+    """The unit's current results for the indicator that the viewer may see, oldest first."""
+    return list(Result.objects.filter(viewer.results(), indicator=indicator, unit=unit, valid_to__isnull=True)
+                .select_related("target").order_by("period_end"))
+
+
+def series_payload(viewer: Viewer, indicator: Indicator, unit: OrgUnit, results: list[Result]) -> dict[str, Any]:
+    """A series as the trend chart reads it: values (each marked official or not), the trajectory, the target
+    and the forecast."""
+    last = results[-1] if results else None
+    return {"indicator": _indicator_dict(indicator), "unit": {"code": unit.code, "name": unit.name},
+            "demo": any(r.demo for r in results),
+            "points": [{"period": r.period, "end": r.period_end.isoformat(), "value": r.value,
+                        "expected": r.expected, "target": r.target_value, "status": r.status,
+                        "official": viewer.calendar.is_official(r.period)} for r in results],
+            "target": None if last is None or last.target_value is None else {
+                "value": last.target_value, "deadline": last.deadline.isoformat() if last.deadline else None},
+            "forecast": None if last is None or last.forecast is None or last.deadline is None else {
+                "value": last.forecast, "low": last.forecast_low, "high": last.forecast_high,
+                "at": last.deadline.isoformat(), "from": last.period_end.isoformat(), "from_value": last.value}}
+
+
+def api_results(viewer: Viewer, *, indicator: str = "", unit: str = "", parent: str = "", period: str = "",
+                as_of: datetime.date | None = None) -> list[dict[str, Any]]:
+    """GET /api/v1/results: what the viewer may see, filtered, each row marked official or provisional."""
+    if as_of is not None:
+        query = results_as_of(datetime.datetime.combine(as_of, datetime.time.max,
+                                                        tzinfo=timezone.get_current_timezone()))
+    else:
+        query = Result.objects.filter(valid_to__isnull=True)
+    query = query.filter(viewer.results()).select_related("indicator", "unit", "target")
+    filters = Q()
+    if indicator:
+        filters &= Q(indicator__code__in=indicator.split(","))
+    if unit:
+        filters &= Q(unit__code__in=unit.split(","))
+    if parent:
+        filters &= Q(unit__parent__code=parent)
+    if period:
+        filters &= Q(period__in=period.split(","))
+    rows = query.filter(filters).order_by("indicator__code", "period_end", "unit__code")[:API_LIMIT]
+    return [_api_row(viewer, r) for r in rows]
+
+
+def _api_row(viewer: Viewer, result: Result) -> dict[str, Any]:
+    return {"indicator": result.indicator.code, "unit": result.unit.code, "unit_name": result.unit.name,
+            "period": result.period, "figures": viewer.calendar.status(result.period).value,
+            "value": result.value, "inputs": viewer.inputs(result.inputs, result.unit),
+            "target_value": result.target_value, "target_set_on": result.target.set_on if result.target else None,
+            "deadline": result.deadline, "achievement": result.achievement, "achievement_raw": result.achievement_raw,
+            "expected": result.expected, "status": result.status, "forecast": result.forecast,
+            "forecast_low": result.forecast_low, "forecast_high": result.forecast_high, "csi": result.csi,
+            "escap_ratio": result.escap_ratio, "escap_category": result.escap_category,
+            "demo": result.demo, "computed_at": result.valid_from}

@@ -1,0 +1,131 @@
+"""The one rule of who may see what. Every face (pages, JSON API, portal, open data, the event stream) asks here.
+
+    who    anonymous; a member with roles at units; a request with a token narrowed to units and actions
+           (accounts.permissions applies the token inside `can` and `units_where`)
+    what   published or not (indicators, data elements); official or provisional (reads.official)
+    where  the subtrees the viewer may read
+
+A result or score is visible when its unit lies in a subtree the viewer may read (then everything of it is),
+or when it is public: a published indicator in an official period. Inputs (the data-element values a result is
+made of) of an unpublished element go only to readers of the unit. The portal and open data always read as
+`Viewer.public()`, whoever is signed in.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+
+from govkpi.accounts.permissions import User, can, sees_unpublished, units_where
+from govkpi.accounts.roles import Action
+from govkpi.indicators.models import DataElement, Indicator
+from govkpi.orgunits.models import OrgUnit
+from govkpi.reads.official import Calendar
+
+
+class Viewer:
+    """Who is reading, with the questions every read asks about them (answers cached for one request)."""
+
+    def __init__(self, user: User | None = None, calendar: Calendar | None = None) -> None:
+        self.user = user if user is not None else AnonymousUser()
+        self.calendar = calendar or Calendar()
+
+    @classmethod
+    def public(cls, calendar: Calendar | None = None) -> "Viewer":
+        """The public: what the portal, open data and anonymous callers see."""
+        return cls(AnonymousUser(), calendar)
+
+    @cached_property
+    def is_public(self) -> bool:
+        """True when the viewer may read no unit (anonymous, or a token without `read`)."""
+        return not sees_unpublished(self.user)
+
+    @cached_property
+    def readable_units(self) -> QuerySet[OrgUnit]:
+        if self.is_public:
+            return OrgUnit.objects.none()
+        return OrgUnit.objects.filter(units_where(self.user, Action.READ))
+
+    @cached_property
+    def reads_everything(self) -> bool:
+        """True for a reader of the whole country (a membership at the root, not narrowed by a token)."""
+        if self.is_public:
+            return False
+        roots = list(OrgUnit.objects.filter(parent__isnull=True))
+        return bool(roots) and all(can(self.user, Action.READ, root) for root in roots)
+
+    def may_read(self, unit: OrgUnit) -> bool:
+        """True when the unit lies in a subtree the viewer may read."""
+        return not self.is_public and can(self.user, Action.READ, unit)
+
+    def readable_codes(self) -> set[str] | None:
+        """The codes of every unit the viewer may read (None: every unit)."""
+        if self.reads_everything:
+            return None
+        return set(self.readable_units.values_list("code", flat=True))
+
+    # -- the catalog --------------------------------------------------------------------------------------
+
+    def indicators(self) -> QuerySet[Indicator]:
+        """Indicators whose definition the viewer may read: published ones; all of them for a reader."""
+        return Indicator.objects.filter(published=True) if self.is_public else Indicator.objects.all()
+
+    def shows_indicator_at(self, indicator: Indicator, unit: OrgUnit) -> bool:
+        return indicator.published or self.may_read(unit)
+
+    @cached_property
+    def _published_elements(self) -> set[str]:
+        return set(DataElement.objects.filter(published=True).values_list("code", flat=True))
+
+    @cached_property
+    def _published_indicators(self) -> set[str]:
+        return set(Indicator.objects.filter(published=True).values_list("code", flat=True))
+
+    def is_published(self, indicator_code: str) -> bool:
+        return indicator_code in self._published_indicators
+
+    # -- results and scores -------------------------------------------------------------------------------
+
+    def _readable(self, prefix: str) -> Q:
+        if self.reads_everything:
+            return Q(**{f"{prefix}pk__isnull": False})  # every row (an empty Q() would vanish inside an OR)
+        return Q(**{f"{prefix}unit__in": self.readable_units})
+
+    def results(self, prefix: str = "") -> Q:
+        """A filter on Result (or, with `prefix`, a relation to it) keeping what the viewer may see."""
+        public = Q(**{f"{prefix}indicator__published": True}) & self.calendar.official_q(prefix)
+        return public if self.is_public else public | self._readable(prefix)
+
+    def official_results(self, prefix: str = "") -> Q:
+        """Only official figures, of what the viewer may see (the default of dashboards and maps)."""
+        return self.results(prefix) & self.calendar.official_q(prefix)
+
+    def scores(self, prefix: str = "") -> Q:
+        """A filter on Score: official months for everyone, provisional ones within the readable subtrees."""
+        official = self.calendar.official_q(prefix, end_field="")
+        return official if self.is_public else official | self._readable(prefix)
+
+    def shows_result(self, unit: OrgUnit, period: str, indicator_published: bool) -> bool:
+        """The same rule as `results`, for one row already read."""
+        return self.may_read(unit) or (indicator_published and self.calendar.is_official(period))
+
+    def shows_score(self, unit: OrgUnit, period: str) -> bool:
+        return self.calendar.is_official(period) or self.may_read(unit)
+
+    def inputs(self, inputs: dict[str, Any], unit: OrgUnit) -> dict[str, Any]:
+        """A result's inputs without the values of unpublished data elements, unless the viewer reads the unit."""
+        if self.may_read(unit):
+            return inputs
+        return {k: v for k, v in inputs.items() if k.startswith("_") or k in self._published_elements}
+
+    def score_components(self, components: dict[str, Any], unit: OrgUnit) -> dict[str, Any]:
+        """A score's breakdown: without the lines of unpublished indicators (not even their codes) and without
+        the inputs of unpublished data elements, unless the viewer reads the unit."""
+        if self.may_read(unit) or "indicators" not in components:
+            return components
+        items = [{**item, "inputs": self.inputs(item.get("inputs") or {}, unit)}
+                 for item in components["indicators"].get("items", []) if self.is_published(item.get("indicator", ""))]
+        return {**components, "indicators": {**components["indicators"], "items": items}}
