@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
-from govkpi.accounts.models import Membership
+from govkpi.accounts.models import ApiToken, Membership
 from govkpi.accounts.roles import ROLE_ACTIONS, Action
 from govkpi.orgunits.models import OrgUnit
 
@@ -30,24 +30,48 @@ def roles_for_action(action: str) -> set[str]:
     return {role for role, actions in ROLE_ACTIONS.items() if action in actions}
 
 
-def _token_allows(user: User, action: str, unit: OrgUnit) -> bool:
-    """A request made with an API token is narrowed to the token's units and actions."""
+def _token_units(user: User, token: ApiToken) -> list[OrgUnit]:
+    """The units the request's API token narrows to (empty: no narrowing)."""
+    # Cached on the user object for the length of one request, like the memberships; keyed by the token
+    # so that another token set on the same object is read afresh.
+    cached = getattr(user, "_govkpi_token_units", None)
+    if cached is None or cached[0] is not token:
+        cached = (token, list(token.units.all()))
+        user._govkpi_token_units = cached  # type: ignore[union-attr]
+    return cached[1]
+
+
+def _meet(granted: list[OrgUnit], narrowing: list[OrgUnit]) -> list[OrgUnit]:
+    """The tops of the subtrees covered by both lists (an empty narrowing narrows nothing)."""
+    if not narrowing:
+        return granted
+    met: dict[int, OrgUnit] = {}
+    for g in granted:
+        for n in narrowing:
+            # Two subtrees meet in the deeper one when one holds the other, and nowhere otherwise.
+            deeper = n if n.is_within(g) else g if g.is_within(n) else None
+            if deeper is not None:
+                met[deeper.pk] = deeper
+    return list(met.values())
+
+
+def _allowed_units(user: User, action: str) -> list[OrgUnit]:
+    """The tops of the subtrees where the user may do the action: memberships met with the request's token."""
+    granted = [m.unit for m in _memberships(user) if action in ROLE_ACTIONS[m.role]]
     token = getattr(user, "_govkpi_token", None)
     if token is None:
-        return True
+        return granted
     if token.actions and action not in token.actions:
-        return False
-    scope = list(token.units.all())
-    return not scope or any(unit.is_within(u) for u in scope)
+        return []
+    return _meet(granted, _token_units(user, token))
 
 
 def can(user: User, action: str, unit: OrgUnit) -> bool:
-    """True when one of the user's memberships allows the action on a unit within its subtree."""
+    """True when one of the user's memberships allows the action on a unit within its subtree (and the
+    request's API token, if any, allows the action there too)."""
     if action not in Action.values:
         raise ValueError(f"unknown action {action!r}")
-    return _token_allows(user, action, unit) and any(
-        action in ROLE_ACTIONS[m.role] and unit.is_within(m.unit) for m in _memberships(user)
-    )
+    return any(unit.is_within(top) for top in _allowed_units(user, action))
 
 
 def require(user: User, action: str, unit: OrgUnit) -> None:
@@ -59,11 +83,11 @@ def require(user: User, action: str, unit: OrgUnit) -> None:
 
 
 def units_where(user: User, action: str) -> Q:
-    """A filter on OrgUnit for the units where the user may do the action (empty for none)."""
-    allowed = [m.unit.path for m in _memberships(user) if action in ROLE_ACTIONS[m.role]]
+    """A filter on OrgUnit for the units where the user may do the action (empty for none): the same
+    answer as `can`, token narrowing included."""
     query = Q(pk__in=[])
-    for path in allowed:
-        query |= Q(path__startswith=path)
+    for top in _allowed_units(user, action):
+        query |= Q(path__startswith=top.path)
     return query
 
 
@@ -73,10 +97,13 @@ def actions_at(user: User, unit: OrgUnit) -> set[str]:
 
 
 def scope_units(user: User) -> Iterable[OrgUnit]:
-    """The units at the top of the user's memberships."""
-    return [m.unit for m in _memberships(user)]
+    """The units at the top of the user's memberships (narrowed by the request's API token, if any)."""
+    units = [m.unit for m in _memberships(user)]
+    token = getattr(user, "_govkpi_token", None)
+    return units if token is None else _meet(units, _token_units(user, token))
 
 
 def sees_unpublished(user: User) -> bool:
-    """True for a signed-in user with read access somewhere; anonymous users see only what is published."""
-    return any(Action.READ in ROLE_ACTIONS[m.role] for m in _memberships(user))
+    """True for a signed-in user with read access somewhere (through the request's API token, if any);
+    anonymous users, and tokens that may not read, see only what is published."""
+    return bool(_allowed_units(user, Action.READ))
