@@ -4,8 +4,8 @@ between rendering the page and opening the stream is missed."""
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from govkpi.live.stream import _latest_id
+from govkpi.live.hub import latest_id
 
 
 def latest_event(request: HttpRequest) -> dict:
-    return {"latest_event_id": SimpleLazyObject(_latest_id)}
+    return {"latest_event_id": SimpleLazyObject(latest_id)}

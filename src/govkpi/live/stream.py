@@ -1,101 +1,191 @@
 """Server-sent events at /api/v1/events: the change events, as they are written, for open dashboards.
 
 Every write (values, approvals, targets, tasks) and every evaluation pass (results, scores) appends a row to
-the outbox (events.models.ChangeEvent) in its own transaction. The stream reads the outbox after the last
-id it sent, every POLL seconds: this works the same with one worker or several, on SQLite or PostgreSQL, and
-a client that lost its connection catches up from its `Last-Event-ID` (EventSource sends it by itself).
-Only what is safe to publish goes out: the kind, the units and periods touched, and when; never a payload
-(which may name an unpublished indicator).
+the outbox (events.models.ChangeEvent) in its own transaction. One reader per process (live.hub) follows the
+outbox and feeds every open stream, so it works the same with one worker or several, on SQLite or PostgreSQL.
+
+What goes out is decided by the read door (reads.visibility.Viewer.sees_change): the public hears only of
+changes to official figures, targets and tasks, and gets no history from before it connected (beyond
+REPLAY_SECONDS, so a page rendered a moment ago misses nothing); a signed-in reader also hears of every change
+within its units, and a reconnecting one catches up from its `Last-Event-ID`. Only the kind, the units and
+periods touched and when are sent, never a payload. Streams are capped in all and per client address.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import datetime
+import threading
+from collections import Counter
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import connections
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
 
+from govkpi.accounts.tokens import active_token
 from govkpi.events.models import ChangeEvent
+from govkpi.live.hub import BATCH, HUB, Event, Subscriber, latest_id, read_after
+from govkpi.reads.visibility import Viewer
 
-POLL = 0.1  # seconds between reads of the outbox: the dashboards' delay after a write
 KEEPALIVE = 15.0  # a comment line this often keeps proxies from closing an idle stream
 LIFETIME = 300.0  # the stream ends after this long; EventSource reconnects and catches up
-BATCH = 200
+REPLAY_SECONDS = 60  # how far back the public may resume
 PUBLISHED_KINDS = ("datavalues", "approval", "targets", "task", "results", "scores")
 
-
-def _latest_id() -> int:
-    return ChangeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-
-
-def _after(last_id: int) -> list[tuple[int, str, str]]:
-    """(id, kind, data) of the published events after `last_id`, oldest first."""
-    rows = ChangeEvent.objects.filter(id__gt=last_id).order_by("id").values_list(
-        "id", "kind", "units", "periods", "at", "payload")[:BATCH]
-    out = []
-    for event_id, kind, units, periods, at, payload in rows:
-        data = {"id": event_id, "kind": kind, "units": units, "periods": periods, "at": at.isoformat(),
-                "wide": bool((payload or {}).get("wide"))}
-        out.append((event_id, kind, json.dumps(data, ensure_ascii=False)))
-    return out
+_open: Counter[str] = Counter()  # open streams per client address, in this process
+_open_lock = threading.Lock()
 
 
 def format_event(event_id: int, kind: str, data: str) -> str:
     return f"id: {event_id}\nevent: {kind if kind in PUBLISHED_KINDS else 'change'}\ndata: {data}\n\n"
 
 
-def _start_id(request: HttpRequest) -> int | None:
+def _requested_start(request: HttpRequest) -> int | None:
     text = request.headers.get("Last-Event-ID") or request.GET.get("after") or ""
     return int(text) if text.isdigit() else None
 
 
-async def _stream(last_id: int, once: bool, poll: float, lifetime: float) -> AsyncIterator[str]:
+def _viewer(request: HttpRequest, user) -> Viewer:  # noqa: ANN001 - a user or AnonymousUser
+    """The session's user, or a bearer token's (scripts; EventSource itself cannot send headers)."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        token = active_token(header.removeprefix("Bearer ").strip())
+        if token is not None:
+            user = token.user
+            user._govkpi_token = token  # read by accounts.permissions
+    return Viewer(user)
+
+
+def _start(viewer: Viewer, requested: int | None, latest: int) -> int:
+    """Where the stream starts: after the requested id, but the public no further back than REPLAY_SECONDS."""
+    if requested is None:
+        return latest
+    if viewer.is_public:
+        since = timezone.now() - datetime.timedelta(seconds=REPLAY_SECONDS)
+        recent = ChangeEvent.objects.filter(at__lt=since).order_by("-id").values_list("id", flat=True).first()
+        return max(requested, recent or 0)
+    return requested
+
+
+def _catch_up(start: int, upto: int | None, admits) -> list[Event]:  # noqa: ANN001 - a predicate on events
+    """The admitted events after `start` (up to `upto`, or all there are)."""
+    backlog: list[Event] = []
+    while upto is None or start < upto:
+        batch = [e for e in read_after(start, BATCH) if upto is None or e.id <= upto]
+        if not batch:
+            break
+        backlog += [e for e in batch if admits(e)]
+        start = batch[-1].id
+    return backlog
+
+
+def _open_stream(request: HttpRequest, user, loop: asyncio.AbstractEventLoop, once: bool):  # noqa: ANN001, ANN202
+    """Everything a stream needs read before it starts (on a worker thread): the audience, the subscription to
+    the hub (none for `once`) and the events to catch up on."""
+    try:
+        viewer = _viewer(request, user)
+        readable = viewer.readable_codes()
+
+        def admits(event: Event) -> bool:
+            return viewer.sees_change(event.kind, list(event.units), list(event.periods), readable)
+
+        requested = _requested_start(request)
+        if once:
+            start = _start(viewer, requested, latest_id())
+            return None, _catch_up(start, None, admits)
+        subscriber = Subscriber(admits, loop)
+        hub_position = HUB.subscribe(subscriber)
+        return subscriber, _catch_up(_start(viewer, requested, hub_position), hub_position, admits)
+    finally:
+        connections.close_all()  # a passing worker thread: leave no connection behind
+
+
+async def _stream(subscriber: Subscriber | None, backlog: list[Event], lifetime: float) -> AsyncIterator[str]:
     yield "retry: 1000\n\n"  # reconnect after a second when the connection drops
-    loop = asyncio.get_running_loop()
-    # One thread per stream does its reads, so the stream holds one database connection, closed at the end.
-    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="govkpi-events")
-    started = quiet_since = loop.time()
+    last_sent = 0
     try:
-        while True:
-            rows = await loop.run_in_executor(reader, _after, last_id)
-            for event_id, kind, data in rows:
-                last_id = event_id
-                yield format_event(event_id, kind, data)
-            now = loop.time()
-            if rows:
-                quiet_since = now
-            elif now - quiet_since >= KEEPALIVE:
+        for event in backlog:
+            last_sent = event.id
+            yield format_event(event.id, event.kind, event.data)
+        if subscriber is None:
+            return
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while not subscriber.closed and loop.time() - started < lifetime:
+            try:
+                event = await asyncio.wait_for(subscriber.queue.get(), KEEPALIVE)
+            except TimeoutError:
                 yield ": keep-alive\n\n"
-                quiet_since = now
-            if once and len(rows) < BATCH:
-                return
-            if now - started >= lifetime:
-                return
-            await asyncio.sleep(poll)
+                continue
+            if event.id > last_sent:
+                last_sent = event.id
+                yield format_event(event.id, event.kind, event.data)
     finally:
-        await loop.run_in_executor(reader, connections.close_all)
-        reader.shutdown(wait=False)
+        if subscriber is not None:
+            HUB.unsubscribe(subscriber)
 
 
-def _latest_id_closing() -> int:
+def _client(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "") or "?"
+
+
+def _take_place(client: str) -> str | None:
+    """Count the stream in, or say why not (too many in all, or from this client)."""
+    with _open_lock:
+        if sum(_open.values()) >= settings.EVENT_STREAMS_MAX:
+            return "all"
+        if _open[client] >= settings.EVENT_STREAMS_PER_CLIENT:
+            return "client"
+        _open[client] += 1
+        return None
+
+
+def _leave_place(client: str) -> None:
+    with _open_lock:
+        _open[client] -= 1
+        if _open[client] <= 0:
+            del _open[client]
+
+
+async def _counted(client: str, stream: AsyncIterator[str]) -> AsyncIterator[str]:
     try:
-        return _latest_id()
+        async for chunk in stream:
+            yield chunk
     finally:
-        connections.close_all()  # this runs on a passing worker thread: leave no connection behind
+        _leave_place(client)
 
 
-async def events(request: HttpRequest) -> StreamingHttpResponse:
-    """GET /api/v1/events: `text/event-stream` of change events from the next one on (or after `Last-Event-ID`
-    / `?after=`). `?once=1` sends what is pending and ends (for tests and scripts)."""
-    start = _start_id(request)
-    if start is None:
-        start = await sync_to_async(_latest_id_closing, thread_sensitive=False)()
-    once = request.GET.get("once") == "1"
-    response = StreamingHttpResponse(_stream(start, once, POLL, LIFETIME), content_type="text/event-stream")
+def _refused(why: str) -> HttpResponse:
+    if why == "client":
+        text = "Quá nhiều luồng cập nhật mở từ địa chỉ này. / Too many open event streams from this address."
+        status = 429
+    else:
+        text = "Máy chủ đang phục vụ tối đa số luồng cập nhật. / The server holds as many event streams as it may."
+        status = 503
+    response = HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = "30"
+    return response
+
+
+async def events(request: HttpRequest) -> HttpResponse:
+    """GET /api/v1/events: `text/event-stream` of the change events the caller may hear of, from the next one
+    on (or after `Last-Event-ID` / `?after=`). `?once=1` sends what is pending and ends (tests and scripts)."""
+    client = _client(request)
+    refused = _take_place(client)
+    if refused:
+        return _refused(refused)
+    try:
+        user = await request.auser()
+        subscriber, backlog = await sync_to_async(_open_stream, thread_sensitive=False)(
+            request, user, asyncio.get_running_loop(), request.GET.get("once") == "1")
+    except BaseException:
+        _leave_place(client)
+        raise
+    response = StreamingHttpResponse(_counted(client, _stream(subscriber, backlog, LIFETIME)),
+                                     content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
     return response

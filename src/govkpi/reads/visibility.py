@@ -25,6 +25,10 @@ from govkpi.indicators.models import DataElement, Indicator
 from govkpi.orgunits.models import OrgUnit
 from govkpi.reads.official import Calendar
 
+# What the public may be told has changed: figures (results, scores), targets and tasks — never that a unit
+# wrote or had approved values in a month still being reported.
+PUBLIC_CHANGE_KINDS = frozenset({"results", "scores", "targets", "task"})
+
 
 class Viewer:
     """Who is reading, with the questions every read asks about them (answers cached for one request)."""
@@ -129,3 +133,15 @@ class Viewer:
         items = [{**item, "inputs": self.inputs(item.get("inputs") or {}, unit)}
                  for item in components["indicators"].get("items", []) if self.is_published(item.get("indicator", ""))]
         return {**components, "indicators": {**components["indicators"], "items": items}}
+
+    # -- change events ------------------------------------------------------------------------------------
+
+    def sees_change(self, kind: str, units: list[str], periods: list[str], readable: set[str] | None) -> bool:
+        """Whether a change event may be sent to the viewer. `readable` is `readable_codes()`, read once per
+        stream: the public hears of changes to official figures, tasks and targets; a reader also of every
+        change within its units (a wide change names none and reaches every reader)."""
+        if kind in PUBLIC_CHANGE_KINDS and (not periods or any(self.calendar.is_official(p) for p in periods)):
+            return True
+        if self.is_public:
+            return False
+        return readable is None or not units or not readable.isdisjoint(units)
