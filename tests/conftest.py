@@ -1,9 +1,13 @@
-"""Fixtures that build real objects: the whole reference hierarchy is loaded once per run."""
+"""Fixtures that build real objects: the whole reference hierarchy is loaded once per run.
+
+`--today=YYYY-MM-DD` runs the whole session as of that day (10:00 in Viet Nam, the clock ticking), so that the
+tests that depend on the date can be run as of any day: `./dev test tests/datavalues --today=2026-12-31`."""
 
 from __future__ import annotations
 
 import copy
 import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -12,6 +16,33 @@ from govkpi.accounts.models import Membership
 from govkpi.orgunits.models import OrgUnit
 from govkpi.orgunits.reference import reference_hierarchy
 from govkpi.orgunits.sync import sync_reference_hierarchy
+
+TRAVEL_HOUR = datetime.time(10)
+TRAVEL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")  # settings.TIME_ZONE
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--today", metavar="YYYY-MM-DD", type=datetime.date.fromisoformat, default=None,
+                     help="run the session as of this day, 10:00 in Asia/Ho_Chi_Minh, the clock ticking "
+                          "(time-machine)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    day = config.getoption("today", None)
+    if day is None:
+        return
+    import time_machine
+
+    travel = time_machine.travel(datetime.datetime.combine(day, TRAVEL_HOUR, TRAVEL_ZONE), tick=True)
+    travel.start()  # before any fixture: the session database is built on that day too
+    config.add_cleanup(travel.stop)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    day = config.getoption("today", None)
+    if day is None:
+        return None
+    return f"today: {day.isoformat()} {TRAVEL_HOUR:%H:%M} {TRAVEL_ZONE.key} (--today, time-machine)"
 
 
 @pytest.fixture(scope="session")
@@ -83,3 +114,30 @@ SMALL_CATALOG = {
 def small_catalog():
     """A catalog document shaped like the reference one, small enough to read in a test."""
     return copy.deepcopy(SMALL_CATALOG)
+
+
+@pytest.fixture
+def approve(make_user):
+    """Submit and approve units' data for a period through the real approval steps: an official period's
+    figures are made of approved data only (docs/adr/0001-one-read-door.md)."""
+    from govkpi.accounts.roles import Role
+    from govkpi.datavalues import approval
+
+    approver = []
+
+    def run(period: str, *codes: str) -> None:
+        if not approver:
+            approver.append(make_user(Role.SYSTEM_ADMIN, "CP"))
+        for code in codes:
+            unit = OrgUnit.objects.select_related("parent").get(code=code)
+            approval.submit(unit, period, approver[0])
+            approval.approve(unit, period, approver[0])
+
+    return run
+
+
+@pytest.fixture
+def all_provisional(settings):
+    """Every period still being reported, so results count every value received: for the tests of the engine's
+    arithmetic (the approved-only basis of official periods has its own tests)."""
+    settings.OFFICIAL_AFTER_DAYS = 100_000

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from govkpi.accounts.roles import Role
 from govkpi.audit.models import AuditEntry
@@ -12,6 +13,7 @@ from govkpi.datavalues import approval
 from govkpi.datavalues.models import DataValue, DataValueHistory, ReportingWindow
 from govkpi.datavalues.writer import Item, Strategy, write_values
 from govkpi.events.models import ChangeEvent
+from govkpi.events.types import parse
 
 pytestmark = pytest.mark.django_db
 
@@ -53,8 +55,10 @@ def test_every_accepted_write_emits_one_event_and_one_audit_entry(elements, mont
     assert result.written
     event = ChangeEvent.objects.latest("id")
     assert ChangeEvent.objects.count() == events + 1 and AuditEntry.objects.count() == audits + 1
-    assert (event.kind, event.units, event.periods, event.payload["batch"]) == (
-        "datavalues", ["01", "79"], [month], result.batch_id)
+    written = parse(event)
+    assert (event.kind, event.units, event.periods, written.batch) == ("datavalues", ["01", "79"], [month],
+                                                                       result.batch_id)
+    assert (written.imported, written.updated, written.deleted, written.ignored, written.channel) == (2, 0, 0, 0, "api")
     write_values([item(0, "DVC_TONG", "01", month, 10)], actor=clerk, channel="api")  # unchanged: nothing emitted
     assert ChangeEvent.objects.count() == events + 1
 
@@ -256,7 +260,7 @@ def test_completeness_counts_expected_received_on_time_and_missing(elements, mon
     write_values([item(0, "DVC_TONG", "01", month, 5)], actor=None, channel="api")
     figures = completeness(unit("01"), month)
     # Written today, more than 15 days after last month ended: late.
-    late_by = (datetime.date.today() - figures.due).days
+    late_by = (timezone.localdate() - figures.due).days
     assert (figures.expected, figures.received, figures.on_time, figures.late) == (
         3, 1, int(late_by <= 0), int(late_by > 0))
     assert figures.missing == ("DVC_TOANTRINH", "NGAY_KET_NOI") and round(figures.rate, 1) == 33.3

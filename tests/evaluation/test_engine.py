@@ -17,7 +17,7 @@ JULY = "202507"
 
 
 @pytest.fixture
-def catalog(small_catalog):
+def catalog(small_catalog, all_provisional):
     for element in small_catalog["data_elements"]:
         element.update(frequency="monthly")
     assert apply_catalog(small_catalog).ok
@@ -70,11 +70,12 @@ def test_one_change_recomputes_only_the_cells_it_touches_and_keeps_the_old_resul
 
 def test_a_new_result_emits_a_results_event(catalog):
     from govkpi.events.models import ChangeEvent
+    from govkpi.events.types import parse
 
     write(("DVC_TOANTRINH", "01", 1), ("DVC_TONG", "01", 2))
     engine.process_pending()
     event = ChangeEvent.objects.filter(kind="results").latest("id")
-    assert event.payload["changed"] == 2 and set(event.units) == {"01", "CP"}
+    assert parse(event).changed == 2 and set(event.units) == {"01", "CP"}
 
 
 def test_verify_finds_a_result_changed_behind_the_engines_back(catalog):
@@ -124,9 +125,11 @@ def test_random_changes_then_verify(catalog, changes):
     assert engine.verify() == []
 
 
-def test_results_api_filters_and_as_of(client, catalog):
+def test_results_api_filters_and_as_of(client, catalog, make_user):
     write(("DVC_TOANTRINH", "01", 1500), ("DVC_TONG", "01", 2000))
     engine.process_pending()
+    assert client.get("/api/v1/results").json() == []  # provisional figures are not for the public
+    client.force_login(make_user("viewer", "CP"))
     rows = client.get("/api/v1/results", {"indicator": "DVC_TOANTRINH_TYLE", "unit": "CP"}).json()
     assert [(r["unit"], r["period"], r["value"], r["target_value"], r["status"]) for r in rows] == [
         ("CP", JULY, 75.0, 80.0, "at_risk")]
@@ -147,6 +150,7 @@ def test_the_command_line_recomputes_and_verifies(catalog, capsys):
 
 def test_a_new_target_rejudges_the_results_through_an_event(catalog):
     from govkpi.events.models import ChangeEvent
+    from govkpi.events.types import parse
     from govkpi.indicators.catalog import apply_target
 
     write(("DVC_TOANTRINH", "01", 1500), ("DVC_TONG", "01", 2000))
@@ -156,7 +160,7 @@ def test_a_new_target_rejudges_the_results_through_an_event(catalog):
                                                  "scope": "national", "set_on": datetime.date(2025, 6, 1)})
     assert report.ok
     event = ChangeEvent.objects.order_by("-id").first()
-    assert (event.kind, event.payload["indicators"]) == ("targets", ["DVC_TOANTRINH_TYLE"])
+    assert (event.kind, parse(event).indicators) == ("targets", ("DVC_TOANTRINH_TYLE",))
     engine.process_pending()
     result = current("DVC_TOANTRINH_TYLE", "01")
     assert (result.target_value, result.achievement, result.status) == (75, 100, "achieved")

@@ -85,7 +85,8 @@ def test_a_new_methodology_version_applies_from_its_date_and_never_changes_the_o
     assert engine.verify() == []
 
 
-def test_explain_and_rankings_api(client, two_provinces):
+def test_explain_and_rankings_api(client, two_provinces, make_user):
+    client.force_login(make_user("viewer", "CP"))  # a reader: the months are still provisional (all_provisional)
     ranking = client.get("/api/v1/rankings", {"group": "provinces", "period": JULY}).json()
     assert [(i["rank"], i["unit"]) for i in ranking["items"]][:3] == [(1, "01"), (2, "79"), (3, "04")]  # "04" is the first code after 01 (02 and 03 merged away)
     assert ranking["methodology_version"] == 1 and ranking["demo"] is False

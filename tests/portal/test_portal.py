@@ -31,7 +31,7 @@ SECRETS = ["NOI_BO", "Chỉ tiêu nội bộ", "nội bộ", "Internal indicator
 
 
 @pytest.fixture
-def published_and_internal(small_catalog):
+def published_and_internal(small_catalog, approve):
     """The small catalog with values for the published DVC_TOANTRINH_TYLE and the unpublished NOI_BO, which
     gets a data element of its own, a target and a cited figure, so it has results, a place in the scores'
     breakdown and a figure that must all stay out of the portal."""
@@ -48,6 +48,7 @@ def published_and_internal(small_catalog):
     engine.process_pending()
     write(("DVC_TOANTRINH", "01", 1500), ("DVC_TONG", "01", 2000), ("DVC_TOANTRINH", "79", 2451),
           ("DVC_TONG", "79", 8000), ("NOI_BO", "01", 987654), ("NOI_BO", "79", 876543))
+    approve(JULY, "01", "79")  # official figures are made of approved data
     engine.process_pending()
     # The data really is there, in the scores' breakdown too: what the portal hides, it had to hide.
     assert Result.objects.filter(indicator__code="NOI_BO", unit__code="CP", valid_to__isnull=True).exists()

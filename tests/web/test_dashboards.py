@@ -30,7 +30,7 @@ def write(*values, period=JULY):
 
 
 @pytest.fixture
-def scored(small_catalog):
+def scored(small_catalog, approve):
     """The small catalog with an unpublished ratio beside the published one; Hà Nội, TP. Hồ Chí Minh and two
     communes of Hà Nội report July 2025; results and scores computed."""
     for element in small_catalog["data_elements"]:
@@ -43,6 +43,7 @@ def scored(small_catalog):
     engine.process_pending()
     write(("DVC_TOANTRINH", "01", 1500), ("DVC_TONG", "01", 2000), ("DVC_TOANTRINH", "79", 2451),
           ("DVC_TONG", "79", 8000), ("DVC_TONG", "00004", 10), ("DVC_TOANTRINH", "00004", 5))
+    approve(JULY, "01", "79", "00004")  # official figures are made of approved data
     engine.process_pending()
     assert Result.objects.filter(indicator__code=SECRET_CODE, valid_to__isnull=True).exists()
 

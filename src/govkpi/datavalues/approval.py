@@ -16,6 +16,7 @@ from govkpi.audit.trail import record
 from govkpi.core.periods import parse_period
 from govkpi.datavalues.models import ApprovalState, DataApproval
 from govkpi.events.outbox import emit
+from govkpi.events.types import ApprovalChanged
 from govkpi.orgunits.models import OrgUnit
 
 
@@ -43,7 +44,8 @@ def _change(approval: DataApproval, actor: Any, action: str, before: str) -> Dat
     record(f"approval.{action}", actor=actor, object_type="DataApproval",
            object_key=f"{approval.unit.code}/{approval.period}", unit=approval.unit.code,
            before={"state": before}, after={"state": approval.state, "reason": approval.reason})
-    emit("approval", units=[approval.unit.code], periods=[approval.period], state=approval.state, action=action)
+    emit(ApprovalChanged(state=str(approval.state), action=action), units=[approval.unit.code],
+         periods=[approval.period])
     return approval
 
 

@@ -47,6 +47,7 @@ from govkpi.core.windows import Window, default_window
 from govkpi.datavalues.models import (ApprovalState, DataApproval, DataValue, DataValueHistory, HistoryKind,
                                       ImportBatch, ReportingWindow, ValidationRule)
 from govkpi.events.outbox import emit
+from govkpi.events.types import ValuesWritten
 from govkpi.indicators.models import DataElement
 from govkpi.orgunits.models import OrgUnit
 from govkpi.orgunits.resolve import resolve_unit
@@ -791,8 +792,10 @@ class _BatchWriter:
                       "elements": sorted(self.elements)[:50],
                       **({"key": [single.element.code, single.unit.code, single.period.id], "value": single.value}
                          if single else {})})
-        emit("datavalues", units=units, periods=self.periods, batch=batch.id, elements=sorted(self.elements),
-             **counts)
+        emit(ValuesWritten(elements=tuple(sorted(self.elements)), batch=batch.id, imported=result.created,
+                           updated=result.updated, deleted=result.deleted,
+                           ignored=result.unchanged + result.rejected, channel=str(self.channel)),
+             units=units, periods=self.periods)
         result.written = True
         result.batch_id = batch.id
 

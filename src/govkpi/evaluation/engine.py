@@ -20,27 +20,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
 from django.utils import timezone
 
 from govkpi.core import evaluation as judge
 from govkpi.core.formulas import FormulaError, MissingValues, evaluate, parse_formula
 from govkpi.core.periods import parse_period
-from govkpi.datavalues.models import DataValue
+from govkpi.datavalues.models import ApprovalState, DataApproval, DataValue
 from govkpi.datavalues.synthetic import DEMO_CHANNEL
 from govkpi.evaluation.models import Cursor, Result
 from govkpi.events.models import ChangeEvent
 from govkpi.events.outbox import emit
+from govkpi.events.types import (AnyChange, ApprovalChanged, ResultsChanged, ScoresChanged, TargetsChanged,
+                                 TaskChanged, ValuesWritten, parse)
 from govkpi.indicators.models import DataElement, Indicator, Target, TargetScope
 from govkpi.orgunits.models import OrgUnit
+from govkpi.reads.official import Calendar
 
 ENGINE = "evaluation"
+OFFICIAL_CURSOR = "official-cutoff"  # the day up to which periods were official at the last pass
 SERIES_LENGTH = 24  # periods of history behind a forecast
 BULK_FROM = 50  # from this many cells of one indicator, one pass over its values beats a query per cell
 DIGITS = 9  # stored numbers are rounded so that a recomputation compares equal whatever the summing order
 COMPARED = ("value", "inputs", "target_id", "target_value", "deadline", "achievement", "achievement_raw", "expected",
             "status", "forecast", "forecast_low", "forecast_high", "csi", "escap_ratio", "escap_category", "demo")
-_EVENT_KINDS = ("datavalues", "targets")
 
 
 def _round(number: float | None) -> float | None:
@@ -56,9 +59,12 @@ class _Indicator:
 
 
 class Catalog:
-    """The indicators with their formulas, elements and targets, read once per run."""
+    """The indicators with their formulas, elements and targets, read once per run, and the day up to which
+    periods are official: their cells count approved values only (docs/adr/0001-one-read-door.md)."""
 
-    def __init__(self) -> None:
+    def __init__(self, calendar: Calendar | None = None) -> None:
+        self.official_until = (calendar or Calendar()).cutoff
+        self._approved: set[tuple[int, str]] | None = None
         elements = {e.code: e for e in DataElement.objects.all()}
         targets: dict[int, list[Target]] = defaultdict(list)
         for target in Target.objects.select_related("scope_unit").order_by("set_on", "id"):
@@ -81,6 +87,20 @@ class Catalog:
             self.indicators[indicator.id] = _Indicator(indicator, formula, used, targets[indicator.id])
             for element in used:
                 self.by_element[element.code].append(indicator.id)
+
+    def approved(self) -> set[tuple[int, str]]:
+        """(unit id, period) of every approved report (read once, for a set-based pass)."""
+        if self._approved is None:
+            self._approved = set(DataApproval.objects.filter(state=ApprovalState.APPROVED)
+                                 .values_list("unit_id", "period"))
+        return self._approved
+
+    def counted(self) -> Q:
+        """A filter on DataValue keeping what results are made of: every value of a provisional period, the
+        approved units' values of an official one."""
+        approved = DataApproval.objects.filter(unit_id=OuterRef("unit_id"), period=OuterRef("period"),
+                                               state=ApprovalState.APPROVED)
+        return Q(period_end__gt=self.official_until) | Q(Exists(approved))
 
 
 def _target_for(indicator: _Indicator, unit: OrgUnit, day: datetime.date) -> Target | None:
@@ -110,10 +130,12 @@ def _aggregate(method: str, total: float, count: int, low: float, high: float) -
     return {"sum": total, "average": total / count if count else total, "min": low, "max": high}.get(method, total)
 
 
-def _series(indicator: _Indicator, unit: OrgUnit, period_end: datetime.date, period_type: str) -> list[_Point]:
-    """The cell's points for its periods up to `period_end` (the last SERIES_LENGTH of them)."""
+def _series(indicator: _Indicator, unit: OrgUnit, period_end: datetime.date, period_type: str,
+            counted: Q) -> list[_Point]:
+    """The cell's points for its periods up to `period_end` (the last SERIES_LENGTH of them), from the values
+    `counted` keeps."""
     codes = {e.id: e for e in indicator.elements}
-    query = DataValue.objects.filter(data_element_id__in=list(codes), period_end__lte=period_end,
+    query = DataValue.objects.filter(counted, data_element_id__in=list(codes), period_end__lte=period_end,
                                      number__isnull=False)
     own = [e.id for e in indicator.elements if e.aggregation_units == "none"]
     subtree = Q(unit__path__startswith=unit.path)
@@ -135,16 +157,20 @@ def _series(indicator: _Indicator, unit: OrgUnit, period_end: datetime.date, per
     return sorted(by_period.values(), key=lambda p: (p.end, p.period))[-SERIES_LENGTH:]
 
 
-def _all_series(indicator: _Indicator, unit_ids: set[int] | None,
-                ancestors: dict[int, list[int]]) -> dict[int, dict[str, list[_Point]]]:
+def _all_series(indicator: _Indicator, unit_ids: set[int] | None, ancestors: dict[int, list[int]],
+                catalog: Catalog) -> dict[int, dict[str, list[_Point]]]:
     """Every unit's points by period type, from one pass over the indicator's values (set-based recompute):
-    each value is added to the unit itself and each ancestor, as the per-cell query sums a subtree."""
+    each value is added to the unit itself and each ancestor, as the per-cell query sums a subtree; an official
+    period's unapproved values are left out, as `Catalog.counted` leaves them out of the per-cell query."""
     sums: dict[tuple[int, str], dict[str, list]] = {}
     ends: dict[str, datetime.date] = {}
+    approved, official_until = catalog.approved(), catalog.official_until
     for element in indicator.elements:
         rows = DataValue.objects.filter(data_element_id=element.id, number__isnull=False).values_list(
             "unit_id", "period", "period_end", "number", "channel")
         for unit_id, period, end, number, channel in rows.iterator(chunk_size=20_000):
+            if end <= official_until and (unit_id, period) not in approved:
+                continue
             ends[period] = end
             owners = (unit_id,) if element.aggregation_units == "none" else ancestors[unit_id]
             for owner in owners:
@@ -190,7 +216,8 @@ def compute_cell(catalog: Catalog, indicator_id: int, unit: OrgUnit, period: str
     if indicator is None:
         return None
     parsed = parse_period(period)
-    return _judge(indicator, unit, period, _series(indicator, unit, parsed.end, parsed.type.value))
+    return _judge(indicator, unit, period, _series(indicator, unit, parsed.end, parsed.type.value,
+                                                   catalog.counted()))
 
 
 def _judge(indicator: _Indicator, unit: OrgUnit, period: str, series: list[_Point]) -> dict[str, Any] | None:
@@ -260,7 +287,7 @@ def compute_cells(catalog: Catalog, cells: Iterable[tuple[int, int, str]],
             continue
         if ancestors is None:
             ancestors = _ancestor_ids()
-        series = _all_series(indicator, {u for u, _p in wanted}, ancestors)
+        series = _all_series(indicator, {u for u, _p in wanted}, ancestors, catalog)
         for unit_id, period in wanted:
             parsed = parse_period(period)
             points = series.get(unit_id, {}).get(parsed.type.value, [])
@@ -384,38 +411,62 @@ def all_cells(catalog: Catalog, indicator_ids: Iterable[int] | None = None) -> s
 
 @transaction.atomic
 def process_pending(limit: int = 1000) -> Run:
-    """Apply the change events written since the last call; emit one `results` event when results changed."""
+    """Apply the change events written since the last call, and the periods that turned official since then;
+    emit one `results` event when results changed."""
     cursor, _created = Cursor.objects.select_for_update().get_or_create(name=ENGINE)
     events = list(ChangeEvent.objects.filter(id__gt=cursor.last_event_id).order_by("id")[:limit])
     run = Run(events=len(events))
-    if not events:
+    calendar = Calendar()
+    official_before = _official_since(calendar)
+    if not events and official_before is None:
         return run
-    catalog = Catalog()
+    catalog = Catalog(calendar)
     cells: set[tuple[int, int, str]] = set()
-    for event in events:
-        if event.kind not in _EVENT_KINDS:
-            continue
-        elements = event.payload.get("elements") or []
-        if event.kind == "targets" or event.payload.get("wide"):
-            indicator_ids = {i for code in elements for i in catalog.by_element.get(code, [])}
-            indicator_ids |= set(Indicator.objects.filter(code__in=event.payload.get("indicators") or [])
-                                 .values_list("id", flat=True))
+    if official_before is not None:
+        # The clock is a change too: these periods now count approved values only (and later forecasts move).
+        cells |= {c for c in all_cells(catalog) if parse_period(c[2]).end > official_before}
+    changes = [(event, parse(event)) for event in events]
+    for event, change in changes:
+        if isinstance(change, TargetsChanged) or (isinstance(change, ValuesWritten) and change.wide):
+            indicator_ids = {i for code in change.elements for i in catalog.by_element.get(code, [])}
+            if isinstance(change, TargetsChanged):
+                indicator_ids |= set(Indicator.objects.filter(code__in=change.indicators).values_list("id", flat=True))
             cells |= all_cells(catalog, indicator_ids)
-        else:
-            cells |= affected_cells(catalog, elements, event.units, event.periods)
+        elif isinstance(change, ValuesWritten):
+            cells |= affected_cells(catalog, change.elements, event.units, event.periods)
+        elif isinstance(change, ApprovalChanged):
+            # Approving or unlocking a unit's official period adds its values to the figures or takes them out.
+            official = [p for p in event.periods if parse_period(p).end <= catalog.official_until]
+            cells |= affected_cells(catalog, list(catalog.by_element), event.units, official)
     _recompute_cells(catalog, cells, run)
-    cursor.last_event_id = events[-1].id
-    cursor.save()
+    if events:
+        cursor.last_event_id = events[-1].id
+        cursor.save()
     if run.changed:
-        emit("results", units=run.changed_units, periods=run.changed_periods,
-             changed=run.changed, cells=[list(c) for c in run.changed_cells[:100]])
-    _update_scores(events, run)
+        emit(ResultsChanged(changed=run.changed, cells=tuple(run.changed_cells[:100])), units=run.changed_units,
+             periods=run.changed_periods)
+    _update_scores(changes, run, official_before, calendar)
     return run
 
 
-def _update_scores(events: list[ChangeEvent], run: Run) -> None:
+def _official_since(calendar: Calendar) -> datetime.date | None:
+    """The previous official cutoff when periods have turned official since the last call (the cursor holds
+    the cutoff's ordinal); None when none has. A new database starts from today's."""
+    cutoff = calendar.cutoff.toordinal()
+    cursor, created = Cursor.objects.get_or_create(name=OFFICIAL_CURSOR, defaults={"last_event_id": cutoff})
+    if created or cursor.last_event_id >= cutoff:
+        return None
+    before = datetime.date.fromordinal(cursor.last_event_id)
+    cursor.last_event_id = cutoff
+    cursor.save()
+    return before
+
+
+def _update_scores(changes: list[tuple[ChangeEvent, AnyChange]], run: Run, official_before: datetime.date | None,
+                   calendar: Calendar) -> None:
     """Rescore the (peer group, month) pairs the events and the changed results touched: only the units
-    concerned are computed again, their groups re-ranked."""
+    concerned are computed again, their groups re-ranked. A month that turned official is rescored whole: until
+    its due date a unit that had not reported was not yet counted as missing (evaluation.quality)."""
     from govkpi.evaluation import scores
 
     months = scores.scored_months()
@@ -425,23 +476,24 @@ def _update_scores(events: list[ChangeEvent], run: Run) -> None:
         for key, units in more.items():
             scores._merge(pairs, key, units)
 
-    for event in events:
-        wide = bool(event.payload.get("wide"))
-        if event.kind in ("datavalues", "approval"):
-            add(scores.affected_group_months(event.units, event.periods, all_units=wide and not event.units,
+    for event, change in changes:
+        if isinstance(change, ValuesWritten | ApprovalChanged):
+            add(scores.affected_group_months(event.units, event.periods, all_units=change.wide and not event.units,
                                              scored=months))
-        elif event.kind == "task":
+        elif isinstance(change, TaskChanged):
             add(scores.affected_group_months(event.units, [], later_too=True, scored=months))
     if run.changed:
         add(scores.affected_group_months(run.changed_units, run.changed_periods, later_too=True, scored=months))
-    for key in _new_month(scores, months):
+    turned = [m for m in months if official_before is not None
+              and official_before < parse_period(m).end <= calendar.cutoff]
+    for key in _new_month(scores, months) | {(g, m) for m in turned for g in scores.all_groups()}:
         scores._merge(pairs, key, None)
     if not pairs:
         return
     scored = scores.update_scores(pairs, months=months)
     run.scores_changed = scored.changed
     if scored.changed:
-        emit("scores", units=scored.changed_units, periods=scored.changed_periods, changed=scored.changed)
+        emit(ScoresChanged(changed=scored.changed), units=scored.changed_units, periods=scored.changed_periods)
 
 
 def _new_month(scores, months: list[str]) -> set[tuple[str, str]]:
@@ -471,6 +523,7 @@ def recompute() -> Run:
     months = scores.scored_months()
     if months:
         Cursor.objects.update_or_create(name="scores-month", defaults={"last_event_id": int(months[-1])})
+    Cursor.objects.update_or_create(name=OFFICIAL_CURSOR, defaults={"last_event_id": Calendar().cutoff.toordinal()})
     return run
 
 

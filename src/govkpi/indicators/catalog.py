@@ -20,6 +20,7 @@ from govkpi.audit.trail import record
 from govkpi.core.aggregation import PeriodAggregation, UnitAggregation
 from govkpi.core.formulas import FormulaError, find_cycle, parse_formula
 from govkpi.events.outbox import emit
+from govkpi.events.types import TargetsChanged
 from govkpi.indicators.models import (
     DataElement,
     Direction,
@@ -245,7 +246,7 @@ def _note_judged_again(obj: Any, report: CatalogReport) -> None:
 def _announce(report: CatalogReport) -> None:
     """One change event for the evaluation engine and open dashboards, in the catalog write's transaction."""
     if report.judged_again:
-        emit("targets", indicators=sorted(report.judged_again))
+        emit(TargetsChanged(indicators=tuple(sorted(report.judged_again))))
 
 
 def _entry_values(item: dict[str, Any], units: dict[str, OrgUnit], directives: dict[str, Directive]) -> dict[str, Any]:

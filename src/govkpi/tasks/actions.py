@@ -24,6 +24,7 @@ from govkpi.audit.trail import record
 from govkpi.core.deadlines import DeadlineError, occurrences, parse_deadline
 from govkpi.core.periods import PeriodType, period_of
 from govkpi.events.outbox import emit
+from govkpi.events.types import TaskChanged
 from govkpi.orgunits.models import Kind, OrgUnit
 from govkpi.orgunits.reference import GOVERNMENT_CODE
 from govkpi.orgunits.resolve import main_successor
@@ -50,8 +51,7 @@ def _actor_name(actor: Any) -> str:
 def _event(task: Task, actor: Any, kind: str, **fields: Any) -> TaskEvent:
     """Add to the task's timeline and emit the change event the evaluation and the dashboards follow."""
     now = timezone.now()
-    emit("task", units=[task.lead_unit.code] if task.lead_unit_id else [], task=task.code, change=kind,
-         stage=task.stage)
+    emit(TaskChanged(task=task.code, change=kind), units=[task.lead_unit.code] if task.lead_unit_id else [])
     return TaskEvent.objects.create(task=task, at=now, day=timezone.localdate(now), actor=_actor_name(actor),
                                     kind=kind, **fields)
 
@@ -152,7 +152,7 @@ def fan_out(parent: Task, actor: Any = None) -> list[Task]:
     ]
     Task.objects.bulk_create(children, batch_size=500)
     record("task.fan_out", actor=actor, object_type="Task", object_key=parent.code, after={"children": len(children)})
-    emit("task", units=[c.lead_unit.code for c in children], task=parent.code, change="fan_out")
+    emit(TaskChanged(task=parent.code, change="fan_out"), units=[c.lead_unit.code for c in children])
     return list(Task.objects.filter(parent=parent).select_related("lead_unit"))
 
 
@@ -180,7 +180,8 @@ def create_occurrences(task: Task, through: datetime.date, actor: Any = None) ->
     if new:
         record("task.occurrences", actor=actor, object_type="Task", object_key=task.code,
                after={"periods": [t.period for t in new]})
-        emit("task", units=[task.lead_unit.code] if task.lead_unit_id else [], task=task.code, change="occurrences")
+        emit(TaskChanged(task=task.code, change="occurrences"),
+             units=[task.lead_unit.code] if task.lead_unit_id else [])
     return new
 
 

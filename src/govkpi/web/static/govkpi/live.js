@@ -8,7 +8,9 @@
   if (!window.EventSource || !document.querySelector("[data-live]")) {
     return;
   }
-  // Which page parts each kind of change event makes stale.
+  // Which page parts each kind of change event makes stale. Only the event's name (its kind) and id are read;
+  // its data fields are documented in govkpi/events/types.py. A "datavalues" event is not listed: the results
+  // and scores it leads to come as their own events.
   var PARTS = {
     results: ["results"],
     scores: ["scores"],
