@@ -1,9 +1,15 @@
 """The values API: native batches and DHIS2's dataValueSets in JSON and CSV, round trips, auth, what is public."""
 
+import datetime
+
 import pytest
+import time_machine
+from django.conf import settings
+from django.utils import timezone
 
 from govkpi.accounts.roles import Role
 from govkpi.accounts.tokens import create_token
+from govkpi.core.periods import parse_period
 from govkpi.datavalues import approval
 from govkpi.datavalues.models import DataValue
 
@@ -166,4 +172,8 @@ def test_export_is_scoped_and_anonymous_sees_only_approved_published_values(clie
     approval.submit(unit("79"), month, clerk)
     approval.approve(unit("79"), month, make_user(Role.APPROVER, "CP"))
     public = client.get(f"/api/v1/dataValueSets?period={month}").json()["dataValues"]
+    assert public == []  # approved, but the month is still being reported: nothing official yet
+    official = parse_period(month).end + datetime.timedelta(days=settings.OFFICIAL_AFTER_DAYS + 1)
+    with time_machine.travel(datetime.datetime.combine(official, datetime.time(10), timezone.get_current_timezone())):
+        public = client.get(f"/api/v1/dataValueSets?period={month}").json()["dataValues"]
     assert [v["orgUnit"] for v in public] == ["79"]

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Router, Status
 from ninja.security import django_auth
 
-from govkpi.accounts.permissions import require, sees_unpublished, units_where
+from govkpi.accounts.permissions import require
 from govkpi.accounts.roles import Action
 from govkpi.accounts.tokens import READ_AUTH, BearerToken, DHIS2ApiToken
 from govkpi.core.periods import PeriodError, parse_period
@@ -22,6 +22,7 @@ from govkpi.datavalues.schemas import ApprovalIn, ApprovalOut, CompletenessOut, 
 from govkpi.datavalues.writer import Item, Strategy, write_values
 from govkpi.orgunits.models import OrgUnit
 from govkpi.orgunits.schemas import Problem
+from govkpi.reads.visibility import Viewer
 
 router = Router()
 WRITE_AUTH = [BearerToken(), DHIS2ApiToken(), django_auth]
@@ -126,14 +127,7 @@ def visible_values(request: HttpRequest) -> QuerySet | Status:
             query = query.filter(subtree)
         else:
             query = query.filter(unit__in=found)
-    if sees_unpublished(request.user):
-        readable = units_where(request.user, Action.READ)
-        return query.filter(unit__in=OrgUnit.objects.filter(readable))
-    approved = DataApproval.objects.filter(state=ApprovalState.APPROVED).values_list("unit_id", "period")
-    pairs = Q(pk__in=[])
-    for unit_id, period in approved:
-        pairs |= Q(unit_id=unit_id, period=period)
-    return query.filter(pairs, data_element__published=True)
+    return query.filter(Viewer(request.user).values())
 
 
 @router.get("/dataValueSets", auth=READ_AUTH, tags=["dhis2"])
@@ -190,11 +184,8 @@ def post_approval(request: HttpRequest, payload: ApprovalIn) -> Status:
 @router.get("/approvals", auth=READ_AUTH, response={200: list[ApprovalOut]}, tags=["datavalues"])
 def list_approvals(request: HttpRequest, period: str = "", state: str = "", unit: str = "") -> Status:
     """Approval states the caller may read (signed-in users: their subtree; anonymous: approved ones)."""
-    query = DataApproval.objects.select_related("unit").order_by("period", "unit__code")
-    if sees_unpublished(request.user):
-        query = query.filter(unit__in=OrgUnit.objects.filter(units_where(request.user, Action.READ)))
-    else:
-        query = query.filter(state=ApprovalState.APPROVED)
+    query = (DataApproval.objects.filter(Viewer(request.user).approvals()).select_related("unit")
+             .order_by("period", "unit__code"))
     if period:
         query = query.filter(period=period)
     if state:

@@ -11,7 +11,7 @@ from ninja.security import django_auth
 
 from govkpi.accounts.tokens import READ_AUTH, BearerToken
 
-from govkpi.accounts.permissions import require, sees_unpublished
+from govkpi.accounts.permissions import require
 from govkpi.accounts.roles import Action
 from govkpi.indicators.catalog import CatalogReport, apply_catalog, apply_target
 from govkpi.indicators.models import DataElement, Indicator, Target
@@ -25,6 +25,7 @@ from govkpi.indicators.schemas import (
 from govkpi.orgunits.models import OrgUnit
 from govkpi.orgunits.reference import GOVERNMENT_CODE
 from govkpi.orgunits.schemas import Problem
+from govkpi.reads.visibility import Viewer
 
 router = Router()
 WRITE_AUTH = [BearerToken(), django_auth]
@@ -32,8 +33,8 @@ DATE_FIELDS = ("deadline", "set_on")
 
 
 def visible(qs: QuerySet, request: HttpRequest) -> QuerySet:
-    """Only published entries for anonymous readers."""
-    return qs if sees_unpublished(request.user) else qs.filter(published=True)
+    """Only published entries for callers who read no unit (the read door's rule for the catalog)."""
+    return qs if not Viewer(request.user).is_public else qs.filter(published=True)
 
 
 def _search(qs: QuerySet, theme: str | None, q: str | None) -> QuerySet:

@@ -17,10 +17,11 @@ from functools import cached_property
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from govkpi.accounts.permissions import User, can, sees_unpublished, units_where
 from govkpi.accounts.roles import Action
+from govkpi.datavalues.models import ApprovalState, DataApproval
 from govkpi.indicators.models import DataElement, Indicator
 from govkpi.orgunits.models import OrgUnit
 from govkpi.reads.official import Calendar
@@ -133,6 +134,21 @@ class Viewer:
         items = [{**item, "inputs": self.inputs(item.get("inputs") or {}, unit)}
                  for item in components["indicators"].get("items", []) if self.is_published(item.get("indicator", ""))]
         return {**components, "indicators": {**components["indicators"], "items": items}}
+
+    # -- values and approvals ----------------------------------------------------------------------------
+
+    def values(self) -> Q:
+        """A filter on DataValue: every value of the units the viewer reads; elsewhere, approved values of
+        published data elements in official periods (what official figures are made of)."""
+        approved = DataApproval.objects.filter(unit_id=OuterRef("unit_id"), period=OuterRef("period"),
+                                               state=ApprovalState.APPROVED)
+        public = Q(data_element__published=True) & Q(Exists(approved)) & self.calendar.official_q()
+        return public if self.is_public else public | self._readable("")
+
+    def approvals(self) -> Q:
+        """A filter on DataApproval: every state within the viewer's units; elsewhere, approved ones."""
+        approved = Q(state=ApprovalState.APPROVED)
+        return approved if self.is_public else approved | self._readable("")
 
     # -- change events ------------------------------------------------------------------------------------
 
