@@ -26,23 +26,26 @@ QUEUE = 2000  # events a stream may have waiting before it is closed as too slow
 
 @dataclass(frozen=True)
 class Event:
-    """A change event as the streams send it: no payload (it may name an unpublished indicator)."""
+    """A change event as the outbox holds it, without its payload (it may name an unpublished indicator)."""
 
     id: int
     kind: str
     units: tuple[str, ...]
     periods: tuple[str, ...]
-    data: str  # the JSON sent as the event's data (fields documented in events.types)
+    at: str
+    wide: bool
+
+    def data(self, units: list[str], periods: list[str]) -> str:
+        """The JSON sent as the event's data, with the units and periods the listener may be told of (fields
+        documented in events.types)."""
+        return json.dumps({"id": self.id, "kind": self.kind, "units": units, "periods": periods, "at": self.at,
+                           "wide": self.wide}, ensure_ascii=False)
 
 
 def read_after(last_id: int, limit: int = BATCH) -> list[Event]:
     """The events after `last_id`, oldest first."""
-    out = []
-    for row in ChangeEvent.objects.filter(id__gt=last_id).order_by("id")[:limit]:
-        data = {"id": row.id, "kind": row.kind, "units": row.units, "periods": row.periods,
-                "at": row.at.isoformat(), "wide": parse(row).wide}
-        out.append(Event(row.id, row.kind, tuple(row.units), tuple(row.periods), json.dumps(data, ensure_ascii=False)))
-    return out
+    return [Event(row.id, row.kind, tuple(row.units), tuple(row.periods), row.at.isoformat(), parse(row).wide)
+            for row in ChangeEvent.objects.filter(id__gt=last_id).order_by("id")[:limit]]
 
 
 def latest_id() -> int:
@@ -51,18 +54,19 @@ def latest_id() -> int:
 
 @dataclass(eq=False)
 class Subscriber:
-    """One open stream: what it may hear (`admits`, called on the hub's thread) and its queue."""
+    """One open stream: how it sees an event (`render`, called on the hub's thread: the text to send, or None
+    when it may not hear of it) and its queue of texts."""
 
-    admits: Callable[[Event], bool]
+    render: Callable[[Event], str | None]
     loop: asyncio.AbstractEventLoop
     queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE))
     closed: bool = False
 
-    def offer(self, event: Event) -> None:
+    def offer(self, item: tuple[int, str]) -> None:
         if self.closed:
             return
         try:
-            self.queue.put_nowait(event)
+            self.queue.put_nowait(item)
         except asyncio.QueueFull:
             self.closed = True  # too slow: the stream ends, the browser reconnects and catches up
 
@@ -111,8 +115,9 @@ class Hub:
                     subscribers = list(self._subscribers)
                 for event in events:
                     for subscriber in subscribers:
-                        if not subscriber.closed and subscriber.admits(event):
-                            subscriber.loop.call_soon_threadsafe(subscriber.offer, event)
+                        text = None if subscriber.closed else subscriber.render(event)
+                        if text is not None:
+                            subscriber.loop.call_soon_threadsafe(subscriber.offer, (event.id, text))
                 if len(events) < BATCH:
                     stop.wait(self.poll)
         finally:

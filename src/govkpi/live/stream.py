@@ -4,7 +4,7 @@ Every write (values, approvals, targets, tasks) and every evaluation pass (resul
 the outbox (events.models.ChangeEvent) in its own transaction. One reader per process (live.hub) follows the
 outbox and feeds every open stream, so it works the same with one worker or several, on SQLite or PostgreSQL.
 
-What goes out is decided by the read door (reads.visibility.Viewer.sees_change): the public hears only of
+What goes out is decided by the read door (reads.visibility.Viewer.change_as_seen): the public hears only of
 changes to official figures, targets and tasks, and gets no history from before it connected (beyond
 REPLAY_SECONDS, so a page rendered a moment ago misses nothing); a signed-in reader also hears of every change
 within its units, and a reconnecting one catches up from its `Last-Event-ID`. Only the kind, the units and
@@ -70,59 +70,70 @@ def _start(viewer: Viewer, requested: int | None, latest: int) -> int:
     return requested
 
 
-def _catch_up(start: int, upto: int | None, admits) -> list[Event]:  # noqa: ANN001 - a predicate on events
-    """The admitted events after `start` (up to `upto`, or all there are)."""
-    backlog: list[Event] = []
+def _catch_up(start: int, upto: int | None, render) -> list[tuple[int, str]]:  # noqa: ANN001 - Subscriber.render
+    """The texts of the events after `start` (up to `upto`, or all there are) the listener may hear of."""
+    backlog: list[tuple[int, str]] = []
     while upto is None or start < upto:
         batch = [e for e in read_after(start, BATCH) if upto is None or e.id <= upto]
         if not batch:
             break
-        backlog += [e for e in batch if admits(e)]
+        backlog += [(e.id, text) for e in batch if (text := render(e)) is not None]
         start = batch[-1].id
     return backlog
 
 
-def _open_stream(request: HttpRequest, user, loop: asyncio.AbstractEventLoop, once: bool):  # noqa: ANN001, ANN202
-    """Everything a stream needs read before it starts (on a worker thread): the audience, the subscription to
-    the hub (none for `once`) and the events to catch up on."""
+def renderer(viewer: Viewer):  # noqa: ANN201 - a function of an Event
+    """How the viewer is told of an event: its server-sent text, or None (reads.visibility decides)."""
+    readable = viewer.readable_codes()
+
+    def render(event: Event) -> str | None:
+        seen = viewer.change_as_seen(event.kind, list(event.units), list(event.periods), readable)
+        return None if seen is None else format_event(event.id, event.kind, event.data(*seen))
+
+    return render
+
+
+def prepare(request: HttpRequest, user, loop: asyncio.AbstractEventLoop | None):  # noqa: ANN001, ANN201
+    """What a stream needs before it starts: its subscription to the hub (none without a `loop`: `?once=1`)
+    and the texts of the events to catch up on, as the caller may be told of them."""
+    viewer = _viewer(request, user)
+    render = renderer(viewer)
+    requested = _requested_start(request)
+    if loop is None:
+        return None, _catch_up(_start(viewer, requested, latest_id()), None, render)
+    subscriber = Subscriber(render, loop)
+    hub_position = HUB.subscribe(subscriber)
+    return subscriber, _catch_up(_start(viewer, requested, hub_position), hub_position, render)
+
+
+def _prepare_on_a_worker(request: HttpRequest, user, loop: asyncio.AbstractEventLoop | None):  # noqa: ANN001, ANN202
     try:
-        viewer = _viewer(request, user)
-        readable = viewer.readable_codes()
-
-        def admits(event: Event) -> bool:
-            return viewer.sees_change(event.kind, list(event.units), list(event.periods), readable)
-
-        requested = _requested_start(request)
-        if once:
-            start = _start(viewer, requested, latest_id())
-            return None, _catch_up(start, None, admits)
-        subscriber = Subscriber(admits, loop)
-        hub_position = HUB.subscribe(subscriber)
-        return subscriber, _catch_up(_start(viewer, requested, hub_position), hub_position, admits)
+        return prepare(request, user, loop)
     finally:
         connections.close_all()  # a passing worker thread: leave no connection behind
 
 
-async def _stream(subscriber: Subscriber | None, backlog: list[Event], lifetime: float) -> AsyncIterator[str]:
+async def _stream(subscriber: Subscriber | None, backlog: list[tuple[int, str]],
+                  lifetime: float) -> AsyncIterator[str]:
     yield "retry: 1000\n\n"  # reconnect after a second when the connection drops
     last_sent = 0
     try:
-        for event in backlog:
-            last_sent = event.id
-            yield format_event(event.id, event.kind, event.data)
+        for event_id, text in backlog:
+            last_sent = event_id
+            yield text
         if subscriber is None:
             return
         loop = asyncio.get_running_loop()
         started = loop.time()
         while not subscriber.closed and loop.time() - started < lifetime:
             try:
-                event = await asyncio.wait_for(subscriber.queue.get(), KEEPALIVE)
+                event_id, text = await asyncio.wait_for(subscriber.queue.get(), KEEPALIVE)
             except TimeoutError:
                 yield ": keep-alive\n\n"
                 continue
-            if event.id > last_sent:
-                last_sent = event.id
-                yield format_event(event.id, event.kind, event.data)
+            if event_id > last_sent:
+                last_sent = event_id
+                yield text
     finally:
         if subscriber is not None:
             HUB.unsubscribe(subscriber)
@@ -179,8 +190,8 @@ async def events(request: HttpRequest) -> HttpResponse:
         return _refused(refused)
     try:
         user = await request.auser()
-        subscriber, backlog = await sync_to_async(_open_stream, thread_sensitive=False)(
-            request, user, asyncio.get_running_loop(), request.GET.get("once") == "1")
+        loop = None if request.GET.get("once") == "1" else asyncio.get_running_loop()
+        subscriber, backlog = await sync_to_async(_prepare_on_a_worker, thread_sensitive=False)(request, user, loop)
     except BaseException:
         _leave_place(client)
         raise

@@ -107,10 +107,17 @@ def words(event: ChangeEvent, change: AnyChange, context: _Context) -> tuple[str
 def recent_changes(viewer: Viewer, limit: int = CHANGES_SHOWN) -> RecentChanges:
     """The latest change events the viewer may hear of, in words, newest first, with how many happened today."""
     readable = viewer.readable_codes()
-    events = [e for e in ChangeEvent.objects.order_by("-id")[:limit * SCANNED]
-              if viewer.sees_change(e.kind, e.units, e.periods, readable)][:limit]  # the stream's rule
-    changes = [(event, parse(event)) for event in events]
-    units = {u.code: u for u in OrgUnit.objects.filter(code__in={c for e in events for c in e.units[:NAMED + 1]})}
+    seen: list[tuple[ChangeEvent, list[str]]] = []
+    for event in ChangeEvent.objects.order_by("-id")[:limit * SCANNED]:
+        as_seen = viewer.change_as_seen(event.kind, event.units, event.periods, readable)  # the stream's rule
+        if as_seen is not None:
+            event.units, event.periods = as_seen  # what the viewer may be told, not what the row holds
+            seen.append((event, as_seen[0]))
+        if len(seen) == limit:
+            break
+    changes = [(event, parse(event)) for event, _units in seen]
+    named = {c for _e, codes in seen for c in codes[:NAMED + 1]}
+    units = {u.code: u for u in OrgUnit.objects.filter(code__in=named)}
     asked = {code for _e, change in changes if isinstance(change, TargetsChanged) for code in change.indicators}
     visible = set(viewer.indicators().filter(code__in=asked).values_list("code", flat=True)) if asked else set()
     items = []

@@ -152,12 +152,22 @@ class Viewer:
 
     # -- change events ------------------------------------------------------------------------------------
 
-    def sees_change(self, kind: str, units: list[str], periods: list[str], readable: set[str] | None) -> bool:
-        """Whether a change event may be sent to the viewer. `readable` is `readable_codes()`, read once per
-        stream: the public hears of changes to official figures, tasks and targets; a reader also of every
-        change within its units (a wide change names none and reaches every reader)."""
-        if kind in PUBLIC_CHANGE_KINDS and (not periods or any(self.calendar.is_official(p) for p in periods)):
-            return True
-        if self.is_public:
-            return False
-        return readable is None or not units or not readable.isdisjoint(units)
+    def change_as_seen(self, kind: str, units: list[str], periods: list[str],
+                       readable: set[str] | None) -> tuple[list[str], list[str]] | None:
+        """The units and periods of a change event as the viewer may be told of them, or None when the viewer
+        may not hear of it. `readable` is `readable_codes()`, read once per stream.
+
+        A reader hears of every change within its units, told only of those units (a wide change names none and
+        reaches every reader). Anyone else hears of changes to official figures, targets and tasks, told only of
+        their official periods. One event names units and periods as two lists, so the two views are never
+        merged (that would pair a unit with a period it was not changed in): a reader of any unit the event
+        names gets the reader's view."""
+        if not self.is_public:
+            mine = set(units) if readable is None else set(units) & readable
+            if mine or not units:
+                return sorted(mine), sorted(periods)
+        if kind in PUBLIC_CHANGE_KINDS:
+            official = sorted(p for p in periods if self.calendar.is_official(p))
+            if official or not periods:
+                return sorted(units), official
+        return None
