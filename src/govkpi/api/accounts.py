@@ -16,7 +16,7 @@ from govkpi.accounts.permissions import units_where
 from govkpi.accounts.roles import Action, Role
 from govkpi.accounts.tokens import BearerToken
 from govkpi.orgunits.models import OrgUnit
-from govkpi.orgunits.schemas import Problem
+from govkpi.api.schemas.problem import Problem
 
 router = Router(auth=[BearerToken(), django_auth])
 

@@ -15,7 +15,7 @@ from govkpi.accounts.permissions import require
 from govkpi.accounts.roles import Action
 from govkpi.indicators.catalog import CatalogReport, apply_catalog, apply_target
 from govkpi.indicators.models import DataElement, Indicator, Target
-from govkpi.indicators.schemas import (
+from govkpi.api.schemas.catalog import (
     CatalogWriteOut,
     DataElementOut,
     IndicatorDetailOut,
@@ -24,7 +24,7 @@ from govkpi.indicators.schemas import (
 )
 from govkpi.orgunits.models import OrgUnit
 from govkpi.orgunits.reference import GOVERNMENT_CODE
-from govkpi.orgunits.schemas import Problem
+from govkpi.api.schemas.problem import Problem
 from govkpi.reads.visibility import Viewer
 
 router = Router()

@@ -18,10 +18,10 @@ from govkpi.datavalues import approval as approvals
 from govkpi.datavalues import dhis2
 from govkpi.datavalues.models import ApprovalState, Channel, DataApproval, DataValue
 from govkpi.datavalues.completeness import completeness
-from govkpi.datavalues.schemas import ApprovalIn, ApprovalOut, CompletenessOut, DataValuesIn, DataValuesOut
+from govkpi.api.schemas.datavalues import ApprovalIn, ApprovalOut, CompletenessOut, DataValuesIn, DataValuesOut
 from govkpi.datavalues.writer import Item, Strategy, write_values
 from govkpi.orgunits.models import OrgUnit
-from govkpi.orgunits.schemas import Problem
+from govkpi.api.schemas.problem import Problem
 from govkpi.reads.visibility import Viewer
 
 router = Router()

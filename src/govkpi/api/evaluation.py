@@ -12,7 +12,7 @@ from govkpi.evaluation import quality
 from govkpi.evaluation.models import Methodology, Score
 from govkpi.indicators.models import TrackedDatabase
 from govkpi.orgunits.models import OrgUnit
-from govkpi.orgunits.schemas import Problem
+from govkpi.api.schemas.problem import Problem
 from govkpi.reads import rankings, results
 from govkpi.reads.explain import explain as explain_score
 from govkpi.reads.visibility import Viewer

@@ -7,14 +7,14 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
-from govkpi.accounts.api import router as memberships_router
+from govkpi.api.accounts import router as memberships_router
 from govkpi.api.periods import router as periods_router
-from govkpi.audit.api import router as audit_router
-from govkpi.datavalues.api import router as datavalues_router
-from govkpi.evaluation.api import router as evaluation_router
-from govkpi.indicators.api import router as catalog_router
-from govkpi.orgunits.api import router as orgunits_router
-from govkpi.tasks.api import router as tasks_router
+from govkpi.api.audit import router as audit_router
+from govkpi.api.datavalues import router as datavalues_router
+from govkpi.api.evaluation import router as evaluation_router
+from govkpi.api.catalog import router as catalog_router
+from govkpi.api.orgunits import router as orgunits_router
+from govkpi.api.tasks import router as tasks_router
 
 api = NinjaAPI(
     title="govkpi API",

@@ -11,7 +11,8 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from govkpi.orgunits.models import Kind, OrgUnit, Succession
 from govkpi.orgunits.resolve import Outcome, resolve_unit
-from govkpi.orgunits.schemas import AmbiguousOut, Problem, ResolveOut, UnitDetailOut, UnitOut
+from govkpi.api.schemas.orgunits import AmbiguousOut, ResolveOut, UnitDetailOut, UnitOut
+from govkpi.api.schemas.problem import Problem
 
 router = Router()
 

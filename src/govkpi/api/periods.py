@@ -6,8 +6,8 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from govkpi.core.periods import Period, PeriodError, PeriodType, parse_period, periods_between
-from govkpi.indicators.schemas import PeriodOut
-from govkpi.orgunits.schemas import Problem
+from govkpi.api.schemas.catalog import PeriodOut
+from govkpi.api.schemas.problem import Problem
 
 router = Router()
 MAX_PERIODS = 1000

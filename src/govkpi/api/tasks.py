@@ -16,11 +16,11 @@ from govkpi.accounts.tokens import BearerToken
 from govkpi.indicators.models import Indicator, Theme
 from govkpi.orgunits.models import Kind, OrgUnit
 from govkpi.orgunits.reference import GOVERNMENT_CODE
-from govkpi.orgunits.schemas import Problem
+from govkpi.api.schemas.problem import Problem
 from govkpi.tasks import actions
 from govkpi.tasks.figures import figures_by_unit
 from govkpi.tasks.models import Assignees, DeadlineChange, Directive, Task
-from govkpi.tasks.schemas import FiguresOut, TaskDetailOut, TaskIn, TaskOut, TaskUpdateIn
+from govkpi.api.schemas.tasks import FiguresOut, TaskDetailOut, TaskIn, TaskOut, TaskUpdateIn
 from govkpi.tasks.views_data import rows
 
 router = Router()

@@ -6,6 +6,8 @@ from typing import Any
 
 from ninja import Schema
 
+from govkpi.api.schemas.problem import Problem
+
 
 class UnitRef(Schema):
     code: str
@@ -45,12 +47,6 @@ class UnitDetailOut(UnitOut):
     children_count: int
     predecessors: list[SuccessionOut]
     successors: list[SuccessionOut]
-
-
-class Problem(Schema):
-    code: str
-    message: str
-    message_en: str = ""
 
 
 class ResolveOut(Schema):
