@@ -32,6 +32,8 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 FORMATS = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_CONTENT_TYPE, "json": "application/json"}
 CACHE_SECONDS = 600
 LICENCE = "Dữ liệu công khai; ghi rõ nguồn govkpi khi sử dụng lại. / Open data; cite govkpi as the source."
+OFFICIAL_ONLY = ("Chỉ gồm số liệu chính thức: các kỳ đã hết hạn báo cáo, tính từ số liệu đã được phê duyệt. / "
+                 "Official figures only: periods whose reporting window is due, made of approved values.")
 
 
 @dataclass
@@ -147,6 +149,7 @@ def to_xlsx(dataset: Dataset) -> bytes:
         sheet.append([_cell(row.get(c)) for c in dataset.columns])
     notes = workbook.create_sheet("about")
     notes.append([LICENCE])
+    notes.append([OFFICIAL_ONLY])
     notes.append([f"generated_at {timezone.now().isoformat(timespec='seconds')}"])
     out = io.BytesIO()
     workbook.save(out)
@@ -156,7 +159,7 @@ def to_xlsx(dataset: Dataset) -> bytes:
 def to_json(dataset: Dataset) -> bytes:
     extra = list(dataset.nested or {})
     document = {"dataset": dataset.name, "generated_at": timezone.now().isoformat(timespec="seconds"),
-                "licence": LICENCE, "columns": dataset.columns, "count": len(dataset.rows),
+                "licence": LICENCE, "basis": OFFICIAL_ONLY, "columns": dataset.columns, "count": len(dataset.rows),
                 "items": [{c: row.get(c) for c in [*dataset.columns, *extra]} for row in dataset.rows]}
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
