@@ -7,7 +7,7 @@ import pytest
 from govkpi.indicators.catalog import REFERENCE_CATALOG, apply_catalog, load_yaml
 from govkpi.tasks.models import Task
 from govkpi.tasks.reference import REFERENCE_TASKS, load_reference_tasks
-from govkpi.tasks.views_data import clarity
+from govkpi.reads.task_rows import clarity
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from govkpi.tasks import actions
 from govkpi.tasks.figures import figures_by_unit
 from govkpi.tasks.models import Assignees, DeadlineChange, Directive, Task
 from govkpi.api.schemas.tasks import FiguresOut, TaskDetailOut, TaskIn, TaskOut, TaskUpdateIn
-from govkpi.tasks.views_data import rows
+from govkpi.reads.task_rows import rows
 
 router = Router()
 WRITE_AUTH = [BearerToken(), django_auth]

@@ -21,6 +21,8 @@ from govkpi.evaluation import quality, scores
 from govkpi.evaluation.models import Methodology, Result, Score
 from govkpi.indicators.models import Indicator, ReportedFigure, TrackedDatabase
 from govkpi.orgunits.reference import GOVERNMENT_CODE
+from govkpi.reads import rankings
+from govkpi.reads.rankings import Ranking
 from govkpi.reads.visibility import Viewer
 
 PUBLIC_GROUPS = (scores.MINISTRIES, scores.PROVINCES)
@@ -94,33 +96,13 @@ def _public_scores() -> QuerySet[Score]:
     return Score.objects.filter(Viewer.public().scores(), valid_to__isnull=True)
 
 
-def latest_period(group: str) -> str | None:
-    """The latest official month scored for the group."""
-    return _public_scores().filter(group=group).order_by("-period").values_list("period", flat=True).first()
-
-
 def score_periods(group: str) -> list[str]:
     return list(_public_scores().filter(group=group).order_by("-period").values_list("period", flat=True).distinct())
 
 
-@dataclass
-class Ranking:
-    group: str
-    period: str | None
-    methodology_version: int | None
-    rows: list[Score]
-
-    @property
-    def demo(self) -> bool:
-        return any(s.demo for s in self.rows)
-
-
 def ranking(group: str, period: str = "") -> Ranking:
-    """A peer group's current ranking for an official month (default: the latest)."""
-    period = period or latest_period(group) or ""
-    rows = list(_public_scores().filter(group=group, period=period)
-                .select_related("unit", "methodology").order_by("rank", "unit__code"))
-    return Ranking(group, period or None, rows[0].methodology.version if rows else None, rows)
+    """A peer group's ranking for an official month (default: the latest), as the public sees it."""
+    return rankings.ranking(Viewer.public(), group, period)
 
 
 def published_scores() -> QuerySet[Score]:

@@ -51,7 +51,7 @@ from govkpi.orgunits.reference import GOVERNMENT_CODE
 from govkpi.orgunits.resolve import Outcome, Resolution, resolve_unit
 from govkpi.tasks import actions
 from govkpi.tasks.models import Assignees, Directive, ProductKind, Task
-from govkpi.tasks.views_data import clarity
+from govkpi.reads.task_rows import clarity
 
 HEADER_SEARCH_ROWS = 20
 MAX_BYTES = 20 * 1024 * 1024  # the largest file accepted

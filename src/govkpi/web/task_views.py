@@ -24,7 +24,7 @@ from govkpi.tasks import actions
 from govkpi.reads.tasks import task_figures
 from govkpi.web.data_views import XLSX
 from govkpi.tasks.models import DeadlineChange, Directive, Evidence, Task
-from govkpi.tasks.views_data import clarity, rows
+from govkpi.reads.task_rows import clarity, rows
 
 STATE_LABELS = {
     State.NOT_STARTED.value: "Chưa triển khai", State.IN_PROGRESS.value: "Đang thực hiện",
