@@ -49,12 +49,13 @@ def _element_codes(indicator: Indicator, result: Result) -> set[str]:
 
 
 def _provisional(viewer: Viewer, unit: OrgUnit, official: dict[int, Result]) -> dict[int, Provisional]:
-    """The unit's provisional results newer than its official ones, when the viewer reads the unit."""
+    """The unit's provisional results newer than its official ones (the month in progress included: its
+    coverage says how partial it is), when the viewer reads the unit."""
     if not viewer.may_read(unit):
         return {}
     calendar = viewer.calendar
-    newer = (Result.objects.filter(unit=unit, valid_to__isnull=True, period_end__lt=calendar.today)
-             .exclude(calendar.official_q()).select_related("indicator", "target__directive"))
+    newer = (Result.objects.filter(unit=unit, valid_to__isnull=True).exclude(calendar.official_q())
+             .select_related("indicator", "target__directive"))
     out = {}
     for result in latest_per_indicator(newer):
         before = official.get(result.indicator_id)
