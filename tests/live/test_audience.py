@@ -8,7 +8,8 @@ import threading
 import pytest
 import time_machine
 from asgiref.sync import sync_to_async
-from django.test import AsyncClient
+from django.db import connections
+from django.test import AsyncClient, Client
 
 from govkpi.accounts.roles import Role
 from govkpi.events.models import ChangeEvent
@@ -26,14 +27,32 @@ def written(unit: str, period: str) -> ChangeEvent:
                               channel="api"), units=[unit], periods=[period])
 
 
+def emit_and_close(change, **where) -> ChangeEvent:
+    """Emit from a worker thread as a writer would, leaving no connection open there."""
+    try:
+        return emit(change, **where)
+    finally:
+        connections.close_all()
+
+
 def read(path: str, user=None, headers=None) -> str:
+    cookies = None
+    if user is not None:  # signed in on this thread: an async sign-in would leave a connection on another
+        signed_in = Client()
+        signed_in.force_login(user)
+        cookies = signed_in.cookies
+
     async def fetch():
         client = AsyncClient()
-        if user is not None:
-            await client.aforce_login(user)
+        if cookies is not None:
+            client.cookies = cookies
         response = await client.get(path, headers=headers)
         assert response.status_code == 200, response.content
-        return b"".join([chunk async for chunk in response.streaming_content]).decode()
+        body = b"".join([chunk async for chunk in response.streaming_content]).decode()
+        # The middleware read the signed-in user on the thread-sensitive thread; the test client does not
+        # close connections at the end of a request as a server does.
+        await sync_to_async(connections.close_all)()
+        return body
 
     return asyncio.run(fetch())
 
@@ -100,7 +119,7 @@ def test_one_reader_of_the_outbox_feeds_every_open_stream():
             assert (await stream.__anext__()).startswith(b"retry:")
         readers = sum(1 for t in threading.enumerate() if t.name == "govkpi-event-hub")
         open_streams = HUB.open_streams()
-        event = await sync_to_async(emit, thread_sensitive=False)(
+        event = await sync_to_async(emit_and_close, thread_sensitive=False)(
             ResultsChanged(changed=1), units=["CP"], periods=[OFFICIAL])
         got = [(await asyncio.wait_for(stream.__anext__(), 5)).decode() for stream in streams]
         for stream in streams:

@@ -106,9 +106,9 @@ def prepare(request: HttpRequest, user, loop: asyncio.AbstractEventLoop | None):
     return subscriber, _catch_up(_start(viewer, requested, hub_position), hub_position, render)
 
 
-def _prepare_on_a_worker(request: HttpRequest, user, loop: asyncio.AbstractEventLoop | None):  # noqa: ANN001, ANN202
+def _prepare_on_a_worker(request: HttpRequest, loop: asyncio.AbstractEventLoop | None):  # noqa: ANN202
     try:
-        return prepare(request, user, loop)
+        return prepare(request, request.user, loop)  # the session's user is read here, on this thread
     finally:
         connections.close_all()  # a passing worker thread: leave no connection behind
 
@@ -189,9 +189,8 @@ async def events(request: HttpRequest) -> HttpResponse:
     if refused:
         return _refused(refused)
     try:
-        user = await request.auser()
         loop = None if request.GET.get("once") == "1" else asyncio.get_running_loop()
-        subscriber, backlog = await sync_to_async(_prepare_on_a_worker, thread_sensitive=False)(request, user, loop)
+        subscriber, backlog = await sync_to_async(_prepare_on_a_worker, thread_sensitive=False)(request, loop)
     except BaseException:
         _leave_place(client)
         raise
