@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from govkpi.core.official import FigureStatus, figure_status, official_from
+from govkpi.core.official import FigureStatus, figure_status
 from govkpi.core.periods import parse_period
 from govkpi.core.windows import due_date
 from govkpi.datavalues.models import ApprovalState, DataApproval, DataValue
@@ -113,9 +113,6 @@ class Calendar:
         if (day + datetime.timedelta(days=1)).day != 1:  # the cutoff falls inside a month: that month is not yet
             day = day.replace(day=1) - datetime.timedelta(days=1)
         return f"{day:%Y%m}"
-
-    def official_from(self, period: str) -> datetime.date:
-        return official_from(parse_period(period).end, self.official_after)
 
     def coverage(self, unit: OrgUnit, period: str, element_codes: set[str] | None = None) -> Coverage:
         """Units of the unit's subtree (itself included) that reported the period, of those expected."""

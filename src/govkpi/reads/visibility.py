@@ -78,10 +78,6 @@ class Viewer:
         """Indicators whose definition the viewer may read: published ones; all of them for a reader."""
         return Indicator.objects.filter(published=True) if self.is_public else Indicator.objects.all()
 
-    def shows_indicator_at(self, indicator: Indicator, unit: OrgUnit) -> bool:
-        return indicator.published or self.may_read(unit)
-
-    @cached_property
     def _published_elements(self) -> set[str]:
         return set(DataElement.objects.filter(published=True).values_list("code", flat=True))
 
@@ -112,13 +108,6 @@ class Viewer:
         """A filter on Score: official months for everyone, provisional ones within the readable subtrees."""
         official = self.calendar.official_q(prefix, end_field="")
         return official if self.is_public else official | self._readable(prefix)
-
-    def shows_result(self, unit: OrgUnit, period: str, indicator_published: bool) -> bool:
-        """The same rule as `results`, for one row already read."""
-        return self.may_read(unit) or (indicator_published and self.calendar.is_official(period))
-
-    def shows_score(self, unit: OrgUnit, period: str) -> bool:
-        return self.calendar.is_official(period) or self.may_read(unit)
 
     def inputs(self, inputs: dict[str, Any], unit: OrgUnit) -> dict[str, Any]:
         """A result's inputs without the values of unpublished data elements, unless the viewer reads the unit."""
