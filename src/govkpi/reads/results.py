@@ -122,7 +122,11 @@ def province_values(viewer: Viewer, indicator: Indicator, period: str = "") -> d
     rows = list(query.filter(period=period).select_related("unit").order_by("unit__code"))
     lower_is_better = indicator.direction == "lower_is_better"
     ranked = sorted((r for r in rows if r.value is not None), key=lambda r: r.value, reverse=not lower_is_better)
-    return {"indicator": indicator, "period": period or None, "rows": rows, "ranked": ranked,
+    by_unit = {r.unit_id: r for r in rows}
+    # Every province has its line, with no figure where none is official (not reported, or not yet approved).
+    table = [(unit, by_unit.get(unit.id)) for unit in
+             OrgUnit.objects.filter(kind="province", valid_to__isnull=True).order_by("code")] if period else []
+    return {"indicator": indicator, "period": period or None, "rows": rows, "ranked": ranked, "table": table,
             "official": bool(period) and viewer.calendar.is_official(period), "demo": any(r.demo for r in rows)}
 
 
@@ -132,13 +136,17 @@ def _indicator_dict(indicator: Indicator) -> dict[str, Any]:
 
 
 def map_payload(values: dict[str, Any]) -> dict[str, Any]:
-    """The province values as the map script reads them (JSON)."""
+    """The province values as the map script reads them (JSON): every province, with no value where none is
+    official."""
+    def item(unit: OrgUnit, r: Result | None) -> dict[str, Any]:
+        status = r.status if r else "no_data"
+        return {"code": unit.code, "name": unit.name, "value": r.value if r else None,
+                "target": r.target_value if r else None, "achievement": r.achievement if r else None,
+                "status": status, "status_label": str(STATUS_LABELS.get(status, status)),
+                "url": reverse("web:unit", args=[unit.code])}
+
     return {"indicator": _indicator_dict(values["indicator"]), "period": values["period"], "demo": values["demo"],
-            "official": values["official"],
-            "items": [{"code": r.unit.code, "name": r.unit.name, "value": r.value, "target": r.target_value,
-                       "achievement": r.achievement, "status": r.status,
-                       "status_label": str(STATUS_LABELS.get(r.status, r.status)),
-                       "url": reverse("web:unit", args=[r.unit.code])} for r in values["rows"]]}
+            "official": values["official"], "items": [item(unit, r) for unit, r in values["table"]]}
 
 
 def series(viewer: Viewer, indicator: Indicator, unit: OrgUnit) -> list[Result]:

@@ -78,6 +78,7 @@ class Viewer:
         """Indicators whose definition the viewer may read: published ones; all of them for a reader."""
         return Indicator.objects.filter(published=True) if self.is_public else Indicator.objects.all()
 
+    @cached_property
     def _published_elements(self) -> set[str]:
         return set(DataElement.objects.filter(published=True).values_list("code", flat=True))
 
