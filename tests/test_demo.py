@@ -1,8 +1,15 @@
-"""`govkpi demo` loads the reference data and accounts; a second run changes nothing."""
+"""`govkpi demo` loads the reference data and accounts; a second run changes nothing.
+
+A full demo takes a minute or more, so the tests share one: it runs once in a transaction that spans the module
+and is rolled back after it (each test, in its own savepoint, rolls back too)."""
+
+import contextlib
+import io
 
 import pytest
 from django.apps import apps
 from django.core import serializers
+from django.db import transaction
 
 from govkpi.accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from govkpi.accounts.models import Membership
@@ -10,6 +17,17 @@ from govkpi.accounts.roles import Role
 from govkpi.cli import main
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):  # noqa: ANN001 - pytest-django's fixtures
+    """What the first `govkpi demo` printed; its database stays for the module's tests, then is rolled back."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert main(["demo"]) == 0
+        yield out.getvalue()
+        transaction.set_rollback(True)
 
 
 def snapshot() -> dict[str, str]:
@@ -21,18 +39,16 @@ def snapshot() -> dict[str, str]:
     }
 
 
-def test_demo_twice_leaves_the_database_unchanged(capsys):
-    assert main(["demo"]) == 0
+def test_demo_twice_leaves_the_database_unchanged(demo, capsys):
     first = snapshot()
-    assert main(["demo"]) == 0
+    assert main(["demo"]) == 0  # the second run, on the module's demoed database
     assert snapshot() == first
     out = capsys.readouterr().out
     assert "0 mới/created, 0 cập nhật/updated" in out.split("Tài khoản demo")[-2]
 
 
-def test_demo_creates_one_account_per_role_and_prints_it(capsys, django_user_model):
-    main(["demo"])
-    out = capsys.readouterr().out
+def test_demo_creates_one_account_per_role_and_prints_it(demo, django_user_model):
+    out = demo
     roles = set(Membership.objects.filter(user__username__in=[a.username for a in DEMO_ACCOUNTS])
                 .values_list("role", flat=True))
     assert roles == set(Role.values)
@@ -44,7 +60,6 @@ def test_demo_creates_one_account_per_role_and_prints_it(capsys, django_user_mod
     assert DEMO_PASSWORD in out
 
 
-def test_demo_accounts_sit_at_realistic_units():
-    main(["demo"])
+def test_demo_accounts_sit_at_realistic_units(demo):
     kinds = set(Membership.objects.values_list("unit__kind", flat=True))
     assert {"government", "ministry", "province", "commune"} <= kinds

@@ -23,23 +23,60 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+GOVKPI = [sys.executable, "-m", "govkpi.cli"]
+
+
+def _shell(database: dict, code: str) -> str:
+    """Run Python in `govkpi manage shell` against the demo database; the last line it prints (the shell
+    prints its automatic imports first)."""
+    done = subprocess.run([*GOVKPI, "manage", "shell", "-c", code], env=database["env"],
+                          cwd=database["folder"], check=True, capture_output=True, text=True, timeout=120)
+    return (done.stdout.strip().splitlines() or [""])[-1]
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """The application as a newcomer runs it: reference data loaded, served over HTTP."""
+def demo_database(tmp_path_factory):
+    """A fresh SQLite file after `govkpi demo`: its folder and the environment that points at it."""
     folder = tmp_path_factory.mktemp("server")
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'govkpi.sqlite3'}", "GOVKPI_MEDIA_ROOT": str(folder),
            "DJANGO_SETTINGS_MODULE": "govkpi.settings"}
-    govkpi = [sys.executable, "-m", "govkpi.cli"]
-    subprocess.run([*govkpi, "demo"], env=env, cwd=folder, check=True, capture_output=True, timeout=600)
+    subprocess.run([*GOVKPI, "demo"], env=env, cwd=folder, check=True, capture_output=True, timeout=600)
+    database = {"folder": folder, "env": env}
     # The reference catalog publishes every indicator; one is made internal so that the tests can check it
     # never reaches a public page.
-    subprocess.run([*govkpi, "manage", "shell", "-c",
-                    f"from govkpi.indicators.models import Indicator; "
-                    f"Indicator.objects.filter(code='{INTERNAL_INDICATOR}').update(published=False)"],
-                   env=env, cwd=folder, check=True, capture_output=True, timeout=120)
+    _shell(database, f"from govkpi.indicators.models import Indicator; "
+                     f"Indicator.objects.filter(code='{INTERNAL_INDICATOR}').update(published=False)")
+    return database
+
+
+@pytest.fixture(scope="session")
+def open_month(demo_database) -> str:
+    """The newest month holding demo values (e.g. "202611"): the latest ended month, still open for entry and
+    not yet approved. Read from the server's database, whose clock this process's --today cannot reach."""
+    month = _shell(demo_database, "from govkpi.datavalues.models import DataValue; "
+                                  "print(DataValue.objects.filter(channel='demo').order_by('-period_start')"
+                                  ".values_list('period', flat=True).first())")
+    assert month.isdigit() and len(month) == 6, f"no demo month in the server's database: {month!r}"
+    return month
+
+
+@pytest.fixture(scope="session")
+def entry_month(demo_database) -> str:
+    """The month a value entered today lands in provisional figures, by the server's clock: the last ended month
+    while it is still being reported (up to its due date), else the month in progress."""
+    return _shell(demo_database, "from govkpi.core.periods import PeriodType, period_of; "
+                                 "from govkpi.reads.official import Calendar; c = Calendar(); "
+                                 "last = period_of(PeriodType.MONTHLY, c.today).previous(); "
+                                 "print(period_of(PeriodType.MONTHLY, c.today).id if c.is_official(last.id) else last.id)")
+
+
+@pytest.fixture(scope="session")
+def server(demo_database):
+    """The application as a newcomer runs it: reference data loaded, served over HTTP."""
+    folder, env = demo_database["folder"], demo_database["env"]
     port = _free_port()
     log = (folder / "server.log").open("w")
-    process = subprocess.Popen([*govkpi, "serve", "--port", str(port)], env=env, cwd=folder,
+    process = subprocess.Popen([*GOVKPI, "serve", "--port", str(port)], env=env, cwd=folder,
                                stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 60
     while True:

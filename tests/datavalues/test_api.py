@@ -162,17 +162,20 @@ def test_export_is_scoped_and_anonymous_sees_only_approved_published_values(clie
                                                                            unit):
     from govkpi.datavalues.writer import Item, write_values
 
-    write_values([Item(0, "DVC_TONG", month, "01", 5), Item(1, "DVC_TONG", month, "79", 6)],
-                 actor=None, channel="api")
-    hanoi = headers(make_user, role="viewer", unit="01")
-    seen = client.get(f"/api/v1/dataValueSets?period={month}", **hanoi).json()["dataValues"]
-    assert [v["orgUnit"] for v in seen] == ["01"]
-    assert client.get(f"/api/v1/dataValueSets?period={month}").json()["dataValues"] == []
-    clerk = make_user("data_entry", "79")
-    approval.submit(unit("79"), month, clerk)
-    approval.approve(unit("79"), month, make_user(Role.APPROVER, "CP"))
-    public = client.get(f"/api/v1/dataValueSets?period={month}").json()["dataValues"]
-    assert public == []  # approved, but the month is still being reported: nothing official yet
+    # The day after the month ended, whatever day the suite runs: its figures are still provisional.
+    reporting = parse_period(month).end + datetime.timedelta(days=1)
+    with time_machine.travel(datetime.datetime.combine(reporting, datetime.time(10), timezone.get_current_timezone())):
+        write_values([Item(0, "DVC_TONG", month, "01", 5), Item(1, "DVC_TONG", month, "79", 6)],
+                     actor=None, channel="api")
+        hanoi = headers(make_user, role="viewer", unit="01")
+        seen = client.get(f"/api/v1/dataValueSets?period={month}", **hanoi).json()["dataValues"]
+        assert [v["orgUnit"] for v in seen] == ["01"]
+        assert client.get(f"/api/v1/dataValueSets?period={month}").json()["dataValues"] == []
+        clerk = make_user("data_entry", "79")
+        approval.submit(unit("79"), month, clerk)
+        approval.approve(unit("79"), month, make_user(Role.APPROVER, "CP"))
+        public = client.get(f"/api/v1/dataValueSets?period={month}").json()["dataValues"]
+        assert public == []  # approved, but the month is still being reported: nothing official yet
     official = parse_period(month).end + datetime.timedelta(days=settings.OFFICIAL_AFTER_DAYS + 1)
     with time_machine.travel(datetime.datetime.combine(official, datetime.time(10), timezone.get_current_timezone())):
         public = client.get(f"/api/v1/dataValueSets?period={month}").json()["dataValues"]
