@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from govkpi.core.official import FigureStatus, figure_status
-from govkpi.core.periods import parse_period
+from govkpi.core.periods import Period, PeriodType, parse_period, period_of
 from govkpi.core.windows import due_date
 from govkpi.datavalues.models import ApprovalState, DataApproval, DataValue
 from govkpi.indicators.models import DataElement
@@ -89,14 +89,17 @@ class Calendar:
         """Periods ended but not yet due whose every expected unit is approved (official ahead of the date)."""
         if not settings.OFFICIAL_WHEN_ALL_APPROVED:
             return []
-        candidates = (DataApproval.objects.filter(state=ApprovalState.APPROVED).values_list("period", flat=True)
-                      .distinct())
+        return sorted(p.id for p in self._ended_not_due() if self.is_official(p.id))
+
+    def _ended_not_due(self) -> list[Period]:
+        """The periods of every type (weeks and days aside) that have ended but are not yet due: a handful."""
         out = []
-        for period in candidates:
-            end = parse_period(period).end
-            if self.cutoff < end < self.today and self.is_official(period):
+        for kind in (PeriodType.MONTHLY, PeriodType.QUARTERLY, PeriodType.SIXMONTHLY, PeriodType.YEARLY):
+            period = period_of(kind, self.today).previous()
+            while period.end > self.cutoff:
                 out.append(period)
-        return sorted(out)
+                period = period.previous()
+        return out
 
     def official_q(self, prefix: str = "", end_field: str = "period_end") -> Q:
         """A filter on rows with a period (Result: `period_end`; Score has none: pass end_field="" to filter
