@@ -36,7 +36,7 @@ def public_view(page, server: str) -> dict:
 def test_an_unapproved_value_in_the_open_month_changes_nothing_public_and_shows_as_provisional(
         chromium, page, server, entry_month):
     before = public_view(page, server)
-    assert "tạm tính" not in before["headline"]  # the public sees official figures only
+    assert "Số liệu tạm tính:" not in before["headline"]  # the public sees official figures only
     leader_context = chromium.new_context(locale="vi-VN")
     entry_context = chromium.new_context(locale="vi-VN")
     try:

@@ -23,6 +23,7 @@ from govkpi.indicators.models import DataElement
 from govkpi.orgunits.models import OrgUnit
 
 REPORTING_KINDS = ("ministry", "province", "commune")
+EARLY_LOOKBACK = 12  # periods of one type looked at for an early official status
 
 
 @dataclass(frozen=True)
@@ -92,11 +93,14 @@ class Calendar:
         return sorted(p.id for p in self._ended_not_due() if self.is_official(p.id))
 
     def _ended_not_due(self) -> list[Period]:
-        """The periods of every type (weeks and days aside) that have ended but are not yet due: a handful."""
+        """The periods of every type (weeks and days aside) that have ended but are not yet due: a handful (at
+        most EARLY_LOOKBACK of each type, however long the window is set)."""
         out = []
         for kind in (PeriodType.MONTHLY, PeriodType.QUARTERLY, PeriodType.SIXMONTHLY, PeriodType.YEARLY):
             period = period_of(kind, self.today).previous()
-            while period.end > self.cutoff:
+            for _ in range(EARLY_LOOKBACK):
+                if period.end <= self.cutoff:
+                    break
                 out.append(period)
                 period = period.previous()
         return out
