@@ -16,7 +16,7 @@ from govkpi.accounts.tokens import READ_AUTH, BearerToken, DHIS2ApiToken
 from govkpi.core.periods import PeriodError, parse_period
 from govkpi.datavalues import approval as approvals
 from govkpi.datavalues import dhis2
-from govkpi.datavalues.models import ApprovalState, Channel, DataApproval, DataValue
+from govkpi.datavalues.models import Channel, DataApproval, DataValue
 from govkpi.datavalues.completeness import completeness
 from govkpi.api.schemas.datavalues import ApprovalIn, ApprovalOut, CompletenessOut, DataValuesIn, DataValuesOut
 from govkpi.datavalues.writer import Item, Strategy, write_values

@@ -8,6 +8,7 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 
 from govkpi.accounts.tokens import READ_AUTH
+from govkpi.core.official import FigureStatus
 from govkpi.evaluation import quality
 from govkpi.evaluation.models import Methodology, Score
 from govkpi.indicators.models import TrackedDatabase
@@ -144,7 +145,7 @@ def list_rankings(request: HttpRequest, group: str = "provinces", province: str 
     table = rankings.ranking(viewer, key, period, as_of)
     return Status(200, {
         "group": key, "period": table.period, "as_of": as_of, "methodology_version": table.methodology_version,
-        "figures": viewer.calendar.status(table.period).value if table.period else None,
+        "figures": (FigureStatus.OFFICIAL if table.official else FigureStatus.PROVISIONAL).value if table.period else None,
         "demo": table.demo, "items": [rankings.ranking_line(s) for s in table.rows]})
 
 

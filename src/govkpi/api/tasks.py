@@ -4,7 +4,6 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status

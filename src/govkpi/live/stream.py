@@ -27,20 +27,20 @@ from django.utils import timezone
 
 from govkpi.accounts.tokens import active_token
 from govkpi.events.models import ChangeEvent
+from govkpi.events.types import KINDS
 from govkpi.live.hub import BATCH, HUB, Event, Subscriber, latest_id, read_after
 from govkpi.reads.visibility import Viewer
 
 KEEPALIVE = 15.0  # a comment line this often keeps proxies from closing an idle stream
 LIFETIME = 300.0  # the stream ends after this long; EventSource reconnects and catches up
 REPLAY_SECONDS = 60  # how far back the public may resume
-PUBLISHED_KINDS = ("datavalues", "approval", "targets", "task", "results", "scores")
 
 _open: Counter[str] = Counter()  # open streams per client address, in this process
 _open_lock = threading.Lock()
 
 
 def format_event(event_id: int, kind: str, data: str) -> str:
-    return f"id: {event_id}\nevent: {kind if kind in PUBLISHED_KINDS else 'change'}\ndata: {data}\n\n"
+    return f"id: {event_id}\nevent: {kind if kind in KINDS else 'change'}\ndata: {data}\n\n"
 
 
 def _requested_start(request: HttpRequest) -> int | None:

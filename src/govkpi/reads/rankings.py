@@ -87,12 +87,5 @@ def score_summary(score: Score) -> dict[str, Any]:
             for name, part in score.components.items()}
 
 
-def unit_score(viewer: Viewer, unit_id: int, period: str = "") -> Score | None:
-    """The unit's score for the month (default: its latest official one, else none)."""
-    query = visible_scores(viewer).filter(unit_id=unit_id)
-    period = period or latest_official_month(query, viewer) or ""
-    return query.filter(period=period).first() if period else None
-
-
 def methodology_versions() -> list[Methodology]:
     return list(Methodology.objects.order_by("-version"))

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from govkpi.orgunits.models import Kind, OrgUnit, Succession
 from govkpi.orgunits.reference import GOVERNMENT_CODE
-from govkpi.reads import explain, rankings, results
+from govkpi.reads import explain, results
 from govkpi.reads import units as unit_reads
 from govkpi.reads.visibility import Viewer
 
@@ -64,9 +64,9 @@ def _panel_context(name: str, viewer: Viewer, unit: OrgUnit) -> dict:
     if name == "tasks":
         return {"unit": unit, "tasks": unit_reads.unit_tasks(unit, viewer.calendar.today)}
     if name == "score":
-        score = rankings.unit_score(viewer, unit.id)
-        explanation = explain.explain(viewer, unit, score.period) if score else None
-        return {"unit": unit, "score": score, "parts": explanation.parts() if explanation else []}
+        explanation = explain.explain(viewer, unit)  # the latest official month, read once
+        return {"unit": unit, "score": explanation.score if explanation else None,
+                "parts": explanation.parts() if explanation else []}
     if unit.kind != Kind.PROVINCE:
         raise Http404(name)
     return {"unit": unit, "communes": unit_reads.commune_table(viewer, unit)}
