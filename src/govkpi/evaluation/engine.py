@@ -5,49 +5,59 @@ the element declares (a ratio of sums, never an average of ratios). The target i
 (the unit's own, else its tier's, else the national one) gives achievement, the expected value on the
 trajectory, the status, and with the cell's earlier periods a forecast and ESCAP's measures (core.evaluation).
 
-`process_pending` reads the change events after its cursor and recomputes only the cells they touch: the
-changed units and their ancestors, the changed periods and the later periods of the same cells (whose forecast
-moved), for the indicators that use the changed elements. `recompute` does everything from scratch and
-`verify` compares a fresh computation with what is stored.
+The subtree aggregates are kept in a table of their own (evaluation.aggregates), so a cell's inputs and its
+series are lookups. `process_pending` takes every change event after its cursor in one pass: it coalesces
+what they touched into a few scopes (elements × periods × the written units and their ancestors), refreshes
+those aggregates, and recomputes only the cells whose aggregates really changed, with the later periods of
+the same cells (their forecast moved). `recompute` rebuilds the aggregates in the database and judges every
+cell from them; `verify` recomputes both without writing and compares.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 
 from govkpi.core import evaluation as judge
 from govkpi.core.formulas import FormulaError, MissingValues, evaluate, parse_formula
 from govkpi.core.periods import parse_period
-from govkpi.datavalues.models import ApprovalState, DataApproval, DataValue
-from govkpi.datavalues.synthetic import DEMO_CHANNEL
-from govkpi.evaluation.models import Cursor, Result
+from govkpi.evaluation import aggregates
+from govkpi.evaluation.aggregates import Scope, Units
+from govkpi.evaluation.models import Aggregate, Cursor, Result
 from govkpi.events.models import ChangeEvent
 from govkpi.events.outbox import emit
 from govkpi.events.types import (AnyChange, ApprovalChanged, ResultsChanged, ScoresChanged, TargetsChanged,
                                  TaskChanged, ValuesWritten, parse)
 from govkpi.indicators.models import DataElement, Indicator, Target, TargetScope
-from govkpi.orgunits.models import OrgUnit
 from govkpi.reads.official import Calendar
 
 ENGINE = "evaluation"
 OFFICIAL_CURSOR = "official-cutoff"  # the day up to which periods were official at the last pass
 SERIES_LENGTH = 24  # periods of history behind a forecast
-BULK_FROM = 50  # from this many cells of one indicator, one pass over its values beats a query per cell
+OWNER_CHUNK = 400  # units whose aggregates a full recompute holds in memory at once
 DIGITS = 9  # stored numbers are rounded so that a recomputation compares equal whatever the summing order
 COMPARED = ("value", "inputs", "target_id", "target_value", "deadline", "achievement", "achievement_raw", "expected",
             "status", "forecast", "forecast_low", "forecast_high", "csi", "escap_ratio", "escap_category", "demo")
 
+Cell = tuple[int, int, str]  # (indicator id, unit id, period)
+
 
 def _round(number: float | None) -> float | None:
     return None if number is None else round(number, DIGITS)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(period: str):
+    return parse_period(period)
 
 
 @dataclass
@@ -58,19 +68,33 @@ class _Indicator:
     targets: list[Target] = field(default_factory=list)
 
 
+def _catalog_fingerprint() -> str:
+    """What the parsed catalog depends on, hashed: a pass reuses the previous pass's catalog while it holds."""
+    digest = hashlib.blake2b(digest_size=16)
+    for query in (DataElement.objects.order_by("id").values_list("id", "code", "aggregation_units"),
+                  Indicator.objects.order_by("id").values_list(),
+                  Target.objects.order_by("id").values_list()):
+        digest.update(repr(list(query)).encode())
+    return digest.hexdigest()
+
+
 class Catalog:
-    """The indicators with their formulas, elements and targets, read once per run, and the day up to which
-    periods are official: their cells count approved values only (docs/adr/0001-one-read-door.md)."""
+    """The indicators with their formulas, elements and targets, and the day up to which periods are official:
+    their cells count approved values only (docs/adr/0001-one-read-door.md). `Catalog.current` keeps the parsed
+    catalog between passes while the catalog's rows are unchanged."""
+
+    _cached: tuple[str, Catalog] | None = None
 
     def __init__(self, calendar: Calendar | None = None) -> None:
         self.official_until = (calendar or Calendar()).cutoff
-        self._approved: set[tuple[int, str]] | None = None
         elements = {e.code: e for e in DataElement.objects.all()}
+        self.element_ids = {code: e.id for code, e in elements.items()}
         targets: dict[int, list[Target]] = defaultdict(list)
         for target in Target.objects.select_related("scope_unit").order_by("set_on", "id"):
             targets[target.indicator_id].append(target)
         self.indicators: dict[int, _Indicator] = {}
         self.by_element: dict[str, list[int]] = defaultdict(list)
+        self.by_element_id: dict[int, list[int]] = defaultdict(list)
         for indicator in Indicator.objects.all():
             formula = None
             if indicator.formula:
@@ -87,27 +111,26 @@ class Catalog:
             self.indicators[indicator.id] = _Indicator(indicator, formula, used, targets[indicator.id])
             for element in used:
                 self.by_element[element.code].append(indicator.id)
+                self.by_element_id[element.id].append(indicator.id)
 
-    def approved(self) -> set[tuple[int, str]]:
-        """(unit id, period) of every approved report (read once, for a set-based pass)."""
-        if self._approved is None:
-            self._approved = set(DataApproval.objects.filter(state=ApprovalState.APPROVED)
-                                 .values_list("unit_id", "period"))
-        return self._approved
+    @classmethod
+    def current(cls, calendar: Calendar) -> Catalog:
+        fingerprint = _catalog_fingerprint()
+        if cls._cached is None or cls._cached[0] != fingerprint:
+            cls._cached = (fingerprint, cls(calendar))
+        catalog = cls._cached[1]
+        catalog.official_until = calendar.cutoff
+        return catalog
 
-    def counted(self) -> Q:
-        """A filter on DataValue keeping what results are made of: every value of a provisional period, the
-        approved units' values of an official one."""
-        approved = DataApproval.objects.filter(unit_id=OuterRef("unit_id"), period=OuterRef("period"),
-                                               state=ApprovalState.APPROVED)
-        return Q(period_end__gt=self.official_until) | Q(Exists(approved))
+    def element_ids_of(self, codes: Iterable[str]) -> frozenset[int]:
+        return frozenset(self.element_ids[c] for c in codes if c in self.element_ids)
 
 
-def _target_for(indicator: _Indicator, unit: OrgUnit, day: datetime.date) -> Target | None:
+def _target_for(indicator: _Indicator, unit_id: int, kind: str, day: datetime.date) -> Target | None:
     """The version in force on the day of the most specific target line: the unit's, its tier's, national."""
     versions = [t for t in indicator.targets if t.set_on <= day]
-    for scope in (lambda t: t.scope == TargetScope.UNIT and t.scope_unit_id == unit.id,
-                  lambda t: t.scope == TargetScope.EACH_UNIT and t.scope_kind == unit.kind,
+    for scope in (lambda t: t.scope == TargetScope.UNIT and t.scope_unit_id == unit_id,
+                  lambda t: t.scope == TargetScope.EACH_UNIT and t.scope_kind == kind,
                   lambda t: t.scope == TargetScope.NATIONAL):
         line = [t for t in versions if scope(t)]
         if line:
@@ -130,77 +153,25 @@ def _aggregate(method: str, total: float, count: int, low: float, high: float) -
     return {"sum": total, "average": total / count if count else total, "min": low, "max": high}.get(method, total)
 
 
-def _series(indicator: _Indicator, unit: OrgUnit, period_end: datetime.date, period_type: str,
-            counted: Q) -> list[_Point]:
-    """The cell's points for its periods up to `period_end` (the last SERIES_LENGTH of them), from the values
-    `counted` keeps."""
-    codes = {e.id: e for e in indicator.elements}
-    query = DataValue.objects.filter(counted, data_element_id__in=list(codes), period_end__lte=period_end,
-                                     number__isnull=False)
-    own = [e.id for e in indicator.elements if e.aggregation_units == "none"]
-    subtree = Q(unit__path__startswith=unit.path)
-    if own:
-        subtree = (subtree & ~Q(data_element_id__in=own)) | Q(unit=unit, data_element_id__in=own)
-    rows = (query.filter(subtree).values("data_element_id", "period", "period_end")
-            .annotate(total=Sum("number"), low=Min("number"), high=Max("number"),
-                      count=Count("id"), demo=Count("id", filter=Q(channel=DEMO_CHANNEL))))
+def _series(indicator: _Indicator, owner: int, loaded: dict[tuple[int, int], dict[str, aggregates.Row]]
+            ) -> dict[str, list[_Point]]:
+    """The owner's points for the indicator by period type, oldest first, from its elements' aggregates."""
     by_period: dict[str, _Point] = {}
-    for row in rows:
-        if parse_period(row["period"]).type.value != period_type:
-            continue
-        element = codes[row["data_element_id"]]
-        point = by_period.setdefault(row["period"], _Point(row["period_end"], row["period"], {}))
-        number = _aggregate(element.aggregation_units, row["total"], row["count"], row["low"], row["high"])
-        point.inputs[element.code] = _round(float(number))
-        point.reporting = max(point.reporting, row["count"])
-        point.demo = point.demo or bool(row["demo"])
-    return sorted(by_period.values(), key=lambda p: (p.end, p.period))[-SERIES_LENGTH:]
-
-
-def _all_series(indicator: _Indicator, unit_ids: set[int] | None, ancestors: dict[int, list[int]],
-                catalog: Catalog) -> dict[int, dict[str, list[_Point]]]:
-    """Every unit's points by period type, from one pass over the indicator's values (set-based recompute):
-    each value is added to the unit itself and each ancestor, as the per-cell query sums a subtree; an official
-    period's unapproved values are left out, as `Catalog.counted` leaves them out of the per-cell query."""
-    sums: dict[tuple[int, str], dict[str, list]] = {}
-    ends: dict[str, datetime.date] = {}
-    approved, official_until = catalog.approved(), catalog.official_until
     for element in indicator.elements:
-        rows = DataValue.objects.filter(data_element_id=element.id, number__isnull=False).values_list(
-            "unit_id", "period", "period_end", "number", "channel")
-        for unit_id, period, end, number, channel in rows.iterator(chunk_size=20_000):
-            if end <= official_until and (unit_id, period) not in approved:
-                continue
-            ends[period] = end
-            owners = (unit_id,) if element.aggregation_units == "none" else ancestors[unit_id]
-            for owner in owners:
-                if unit_ids is not None and owner not in unit_ids:
-                    continue
-                acc = sums.setdefault((owner, period), {}).get(element.code)
-                if acc is None:
-                    sums[(owner, period)][element.code] = [number, 1, number, number, channel == DEMO_CHANNEL]
-                else:
-                    acc[0] += number
-                    acc[1] += 1
-                    acc[2] = min(acc[2], number)
-                    acc[3] = max(acc[3], number)
-                    acc[4] = acc[4] or channel == DEMO_CHANNEL
-    methods = {e.code: e.aggregation_units for e in indicator.elements}
-    out: dict[int, dict[str, list[_Point]]] = defaultdict(lambda: defaultdict(list))
-    types = {}
-    for (owner, period), by_element in sums.items():
-        point = _Point(ends[period], period, {})
-        for code, (total, count, low, high, demo) in by_element.items():
-            point.inputs[code] = _round(float(_aggregate(methods[code], total, count, low, high)))
+        for period, (total, count, low, high, demo, end) in loaded.get((owner, element.id), {}).items():
+            point = by_period.get(period)
+            if point is None:
+                point = by_period[period] = _Point(end, period, {})
+            number = _aggregate(element.aggregation_units, total, count, low, high)
+            point.inputs[element.code] = _round(float(number))
             point.reporting = max(point.reporting, count)
-            point.demo = point.demo or demo
-        if period not in types:
-            types[period] = parse_period(period).type.value
-        out[owner][types[period]].append(point)
-    for by_type in out.values():
-        for points in by_type.values():
-            points.sort(key=lambda p: (p.end, p.period))
-    return out
+            point.demo = point.demo or demo > 0
+    by_type: dict[str, list[_Point]] = defaultdict(list)
+    for point in by_period.values():
+        by_type[_parsed(point.period).type.value].append(point)
+    for points in by_type.values():
+        points.sort(key=lambda p: (p.end, p.period))
+    return by_type
 
 
 def _value(indicator: _Indicator, inputs: dict[str, float | None]) -> float | None:
@@ -210,25 +181,17 @@ def _value(indicator: _Indicator, inputs: dict[str, float | None]) -> float | No
     return evaluate(indicator.formula, values, MissingValues(indicator.model.missing_values))
 
 
-def compute_cell(catalog: Catalog, indicator_id: int, unit: OrgUnit, period: str) -> dict[str, Any] | None:
-    """A cell's result as field values (None when no data lies behind it)."""
-    indicator = catalog.indicators.get(indicator_id)
-    if indicator is None:
-        return None
-    parsed = parse_period(period)
-    return _judge(indicator, unit, period, _series(indicator, unit, parsed.end, parsed.type.value,
-                                                   catalog.counted()))
-
-
-def _judge(indicator: _Indicator, unit: OrgUnit, period: str, series: list[_Point]) -> dict[str, Any] | None:
-    """The result of the cell whose series (ending with the cell's own period) is given."""
+def _judge(indicator: _Indicator, unit_id: int, kind: str, period: str, series: list[_Point],
+           values: list[float | None]) -> dict[str, Any] | None:
+    """The result of the cell whose series (ending with the cell's own period) and the indicator's value at
+    each of its points are given."""
     if not series or series[-1].period != period:
         return None
-    parsed = parse_period(period)
+    parsed = _parsed(period)
     last = series[-1]
-    value = _round(_value(indicator, last.inputs))
+    value = _round(values[-1])
     model = indicator.model
-    target = _target_for(indicator, unit, parsed.end)
+    target = _target_for(indicator, unit_id, kind, parsed.end)
     result: dict[str, Any] = {
         "value": value, "inputs": {**last.inputs, "_units": last.reporting}, "target_id": target.id if target else None,
         "target_value": target.value if target else None, "deadline": target.deadline if target else None,
@@ -241,7 +204,7 @@ def _judge(indicator: _Indicator, unit: OrgUnit, period: str, series: list[_Poin
         return result
     band = (model.band_low, model.band_high) if model.band_low is not None and model.band_high is not None else None
     capped, raw = judge.achievement(value, target.value, model.direction, band)
-    baseline_date = parse_period(target.baseline_period).end if target.baseline_period else None
+    baseline_date = _parsed(target.baseline_period).end if target.baseline_period else None
     expected = judge.expected_on_trajectory(target.baseline_value, baseline_date, target.value, target.deadline,
                                             parsed.end)
     result.update(achievement=_round(capped), achievement_raw=_round(raw), expected=_round(expected),
@@ -253,7 +216,7 @@ def _judge(indicator: _Indicator, unit: OrgUnit, period: str, series: list[_Poin
             result["status"] = judge.Status.OFF_TRACK.value
         points = []
     else:
-        points = [(p.end, v) for p in series if (v := _value(indicator, p.inputs)) is not None]
+        points = [(p.end, v) for p, v in zip(series, values, strict=True) if v is not None]
     predicted = judge.forecast(points, target.deadline)
     if predicted is not None:
         result.update(forecast=_round(predicted.value), forecast_low=_round(predicted.low),
@@ -268,61 +231,64 @@ def _judge(indicator: _Indicator, unit: OrgUnit, period: str, series: list[_Poin
     return result
 
 
-def compute_cells(catalog: Catalog, cells: Iterable[tuple[int, int, str]],
-                  units: dict[int, OrgUnit]) -> dict[tuple[int, int, str], dict[str, Any] | None]:
-    """Many cells at once: per indicator, one pass over its values when the cells are many, else per cell."""
-    by_indicator: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for indicator_id, unit_id, period in cells:
-        by_indicator[indicator_id].append((unit_id, period))
-    ancestors: dict[int, list[int]] | None = None
-    out: dict[tuple[int, int, str], dict[str, Any] | None] = {}
-    for indicator_id, wanted in by_indicator.items():
+Wanted = dict[tuple[int, int], "set[str] | None"]  # (indicator, owner) → the periods to judge (None: all)
+
+
+def _compute(catalog: Catalog, units: Units, wanted: Wanted,
+             loaded: dict[tuple[int, int], dict[str, aggregates.Row]]) -> dict[Cell, dict[str, Any] | None]:
+    """Judge the wanted cells from the loaded aggregates. A period named is judged with every later period of
+    its type (their forecast includes it); a period with no data left is judged None (its result closes)."""
+    out: dict[Cell, dict[str, Any] | None] = {}
+    for (indicator_id, owner), periods in wanted.items():
         indicator = catalog.indicators.get(indicator_id)
         if indicator is None:
-            out.update({(indicator_id, u, p): None for u, p in wanted})
+            out.update({(indicator_id, owner, p): None for p in periods or ()})
             continue
-        if len(wanted) < BULK_FROM:
-            for unit_id, period in wanted:
-                out[(indicator_id, unit_id, period)] = compute_cell(catalog, indicator_id, units[unit_id], period)
-            continue
-        if ancestors is None:
-            ancestors = _ancestor_ids()
-        series = _all_series(indicator, {u for u, _p in wanted}, ancestors, catalog)
-        for unit_id, period in wanted:
-            parsed = parse_period(period)
-            points = series.get(unit_id, {}).get(parsed.type.value, [])
-            upto = [p for p in points if p.end <= parsed.end][-SERIES_LENGTH:]
-            out[(indicator_id, unit_id, period)] = _judge(indicator, units[unit_id], period, upto)
+        kind = units.kind_by_id.get(owner, "")
+        by_type = _series(indicator, owner, loaded)
+        if periods is not None:
+            out.update({(indicator_id, owner, p): None for p in periods})
+            firsts: dict[str, datetime.date] = {}
+            for p in periods:
+                parsed = _parsed(p)
+                first = firsts.get(parsed.type.value)
+                firsts[parsed.type.value] = parsed.end if first is None else min(first, parsed.end)
+        for period_type, points in by_type.items():
+            if periods is not None and period_type not in firsts:
+                continue
+            values = [_value(indicator, p.inputs) for p in points]
+            since = firsts[period_type] if periods is not None else None
+            for i, point in enumerate(points):
+                if since is not None and point.end < since:
+                    continue
+                start = max(0, i + 1 - SERIES_LENGTH)
+                out[(indicator_id, owner, point.period)] = _judge(indicator, owner, kind, point.period,
+                                                                  points[start:i + 1], values[start:i + 1])
     return out
 
 
-def _ancestor_ids() -> dict[int, list[int]]:
-    """Each unit's id with its ancestors' ids, read from the materialised paths."""
-    paths = dict(OrgUnit.objects.values_list("id", "path"))
-    ids_by_code = dict(OrgUnit.objects.values_list("code", "id"))
-    return {uid: [ids_by_code[c] for c in path.strip("/").split("/") if c in ids_by_code]
-            for uid, path in paths.items()}
-
-
-def _store_many(computed: dict[tuple[int, int, str], dict[str, Any] | None], now: datetime.datetime) -> list[
-        tuple[int, int, str]]:
-    """Make the stored current results equal the computed ones; return the cells that changed."""
-    keys = list(computed)
-    current: dict[tuple[int, int, str], Result] = {}
+def _store(computed: dict[Cell, dict[str, Any] | None], now: datetime.datetime,
+           complete_for: set[int] | None = None) -> list[Cell]:
+    """Make the stored current results equal the computed ones; return the cells that changed. With
+    `complete_for` (owners), every current result of those owners that was not computed is closed too."""
     by_indicator: dict[int, set[int]] = defaultdict(set)
-    for indicator_id, unit_id, _period in keys:
+    for indicator_id, unit_id, _period in computed:
         by_indicator[indicator_id].add(unit_id)
-    for indicator_id, unit_ids in by_indicator.items():
-        query = Result.objects.filter(indicator_id=indicator_id, valid_to__isnull=True)
-        if len(unit_ids) <= 500:
-            query = query.filter(unit_id__in=unit_ids)
-        for result in query:
+    query = Result.objects.filter(valid_to__isnull=True)
+    if complete_for is not None:
+        queries = [query.filter(unit_id__in=complete_for)]
+    else:
+        queries = [query.filter(indicator_id=i, **({"unit_id__in": u} if len(u) <= 500 else {}))
+                   for i, u in by_indicator.items()]
+    current: dict[Cell, Result] = {}
+    for part in queries:
+        for result in part:
             key = (result.indicator_id, result.unit_id, result.period)
-            if key in computed:
+            if key in computed or complete_for is not None:
                 current[key] = result
     changed, closing, creating = [], [], []
-    for key, new in computed.items():
-        old = current.get(key)
+    for key in computed.keys() | current.keys():
+        new, old = computed.get(key), current.get(key)
         if old is None and new is None:
             continue
         if old is not None and new is not None and all(getattr(old, n) == new[n] for n in COMPARED):
@@ -331,7 +297,7 @@ def _store_many(computed: dict[tuple[int, int, str], dict[str, Any] | None], now
             closing.append(old.pk)
         if new is not None:
             creating.append(Result(indicator_id=key[0], unit_id=key[1], period=key[2],
-                                   period_end=parse_period(key[2]).end, valid_from=now, **new))
+                                   period_end=_parsed(key[2]).end, valid_from=now, **new))
         changed.append(key)
     for start in range(0, len(closing), 500):
         Result.objects.filter(pk__in=closing[start:start + 500]).update(valid_to=now)
@@ -348,71 +314,62 @@ class Run:
     changed_units: set[str] = field(default_factory=set)
     changed_periods: set[str] = field(default_factory=set)
     scores_changed: int = 0
+    aggregates_changed: int = 0
+
+    def record(self, catalog: Catalog, units: Units, cells: int, changed: Iterable[Cell]) -> None:
+        self.cells += cells
+        for indicator_id, unit_id, period in changed:
+            self.changed += 1
+            self.changed_units.add(units.code_by_id[unit_id])
+            self.changed_periods.add(period)
+            if len(self.changed_cells) < 500:
+                indicator = catalog.indicators.get(indicator_id)
+                self.changed_cells.append((indicator.model.code if indicator else str(indicator_id),
+                                           units.code_by_id[unit_id], period))
 
 
-def _recompute_cells(catalog: Catalog, cells: Iterable[tuple[int, int, str]], run: Run) -> None:
+def _wanted_from(catalog: Catalog, keys: Iterable[aggregates.Key]) -> Wanted:
+    """The cells whose inputs moved with these aggregates (each with its later periods, see `_compute`)."""
+    wanted: Wanted = {}
+    for element_id, owner, period in keys:
+        for indicator_id in catalog.by_element_id.get(element_id, ()):
+            periods = wanted.setdefault((indicator_id, owner), set())
+            if periods is not None:
+                periods.add(period)
+    return wanted
+
+
+def _judge_and_store(catalog: Catalog, units: Units, wanted: Wanted, run: Run) -> None:
+    """Judge the wanted cells from the stored aggregates and store what changed, a chunk of owners at a time."""
+    owners = sorted({owner for _i, owner in wanted})
     now = timezone.now()
-    cells = set(cells)
-    units = {u.id: u for u in OrgUnit.objects.filter(id__in={c[1] for c in cells})}
-    computed = compute_cells(catalog, cells, units)
-    run.cells += len(cells)
-    for indicator_id, unit_id, period in _store_many(computed, now):
-        run.changed += 1
-        run.changed_units.add(units[unit_id].code)
-        run.changed_periods.add(period)
-        if len(run.changed_cells) < 500:
-            run.changed_cells.append((catalog.indicators[indicator_id].model.code if indicator_id in
-                                      catalog.indicators else str(indicator_id), units[unit_id].code, period))
+    for start in range(0, len(owners), OWNER_CHUNK):
+        chunk = set(owners[start:start + OWNER_CHUNK])
+        part = {key: periods for key, periods in wanted.items() if key[1] in chunk}
+        elements = {e.id for i, _o in part if i in catalog.indicators for e in catalog.indicators[i].elements}
+        computed = _compute(catalog, units, part, aggregates.load(chunk, elements))
+        run.record(catalog, units, len(computed), _store(computed, now))
 
 
-def _with_ancestors(unit_codes: Iterable[str]) -> set[int]:
-    paths = dict(OrgUnit.objects.filter(code__in=set(unit_codes)).values_list("id", "path"))
-    codes = {code for path in paths.values() for code in path.strip("/").split("/") if code}
-    return set(OrgUnit.objects.filter(code__in=codes).values_list("id", flat=True))
-
-
-def affected_cells(catalog: Catalog, elements: Iterable[str], units: Iterable[str],
-                   periods: Iterable[str]) -> set[tuple[int, int, str]]:
-    """The cells a change to these elements, units and periods can alter (later periods too: their forecast)."""
-    indicator_ids = {i for code in elements for i in catalog.by_element.get(code, [])}
-    unit_ids = _with_ancestors(units)
-    periods = set(periods)
-    if not indicator_ids or not unit_ids or not periods:
-        return set()
-    cells = {(i, u, p) for i in indicator_ids for u in unit_ids for p in periods}
-    earliest = min(parse_period(p).end for p in periods)
-    later = Result.objects.filter(indicator_id__in=indicator_ids, unit_id__in=unit_ids, valid_to__isnull=True,
-                                  period_end__gt=earliest).values_list("indicator_id", "unit_id", "period")
-    cells.update(later)
-    return cells
-
-
-def all_cells(catalog: Catalog, indicator_ids: Iterable[int] | None = None) -> set[tuple[int, int, str]]:
-    """Every cell some data lies behind (each reporting unit and its ancestors), plus every stored one."""
-    wanted = set(indicator_ids) if indicator_ids is not None else set(catalog.indicators)
-    paths = dict(OrgUnit.objects.values_list("id", "path"))
-    ids_by_code = dict(OrgUnit.objects.values_list("code", "id"))
-    ancestors: dict[int, list[int]] = {}
-    cells: set[tuple[int, int, str]] = set()
-    pairs = DataValue.objects.filter(number__isnull=False).values_list("data_element__code", "unit_id",
-                                                                       "period").distinct()
-    for code, unit_id, period in pairs.iterator(chunk_size=10_000):
-        for indicator_id in catalog.by_element.get(code, []):
-            if indicator_id not in wanted:
-                continue
-            if unit_id not in ancestors:
-                ancestors[unit_id] = [ids_by_code[c] for c in paths[unit_id].strip("/").split("/") if c]
-            for ancestor in ancestors[unit_id]:
-                cells.add((indicator_id, ancestor, period))
-    cells.update(Result.objects.filter(valid_to__isnull=True, indicator_id__in=wanted).values_list(
-        "indicator_id", "unit_id", "period"))
-    return cells
+def _scopes(catalog: Catalog, units: Units, event: ChangeEvent, change: AnyChange) -> list[Scope]:
+    """The aggregates an event can move."""
+    periods = frozenset(event.periods) if event.periods else None
+    owners = frozenset(units.owners(event.units)) if event.units else None
+    if isinstance(change, ValuesWritten):
+        if not change.wide and (not event.units or not event.periods):
+            return []
+        return [Scope(catalog.element_ids_of(change.elements) if change.elements else None, periods, owners)]
+    if isinstance(change, ApprovalChanged):
+        # Approving or unlocking a unit's official period adds its values to the figures or takes them out.
+        official = frozenset(p for p in event.periods if _parsed(p).end <= catalog.official_until)
+        return [Scope(None, official, owners)] if official else []
+    return []
 
 
 @transaction.atomic
-def process_pending(limit: int = 1000) -> Run:
-    """Apply the change events written since the last call, and the periods that turned official since then;
-    emit one `results` event when results changed."""
+def process_pending(limit: int = 5000) -> Run:
+    """Apply the change events written since the last call, and the periods that turned official since then,
+    in one pass; emit one `results` event when results changed."""
     cursor, _created = Cursor.objects.select_for_update().get_or_create(name=ENGINE)
     events = list(ChangeEvent.objects.filter(id__gt=cursor.last_event_id).order_by("id")[:limit])
     run = Run(events=len(events))
@@ -420,25 +377,39 @@ def process_pending(limit: int = 1000) -> Run:
     official_before = _official_since(calendar)
     if not events and official_before is None:
         return run
-    catalog = Catalog(calendar)
-    cells: set[tuple[int, int, str]] = set()
+    catalog = Catalog.current(calendar)
+    units = Units.read()
+    if aggregates.sync_closure(units) or not Aggregate.objects.exists():
+        # A new closure (units moved, merged, created) or no aggregates yet: every aggregate anew.
+        aggregates.rebuild(catalog.official_until)
+        scopes: list[Scope] = [Scope(None, None, None)]
+        rebuilt = True
+    else:
+        scopes, rebuilt = [], False
     if official_before is not None:
-        # The clock is a change too: these periods now count approved values only (and later forecasts move).
-        cells |= {c for c in all_cells(catalog) if parse_period(c[2]).end > official_before}
+        # The clock is a change too: these periods now count approved values only.
+        turned = aggregates.periods_ending(official_before, catalog.official_until)
+        if turned:
+            scopes.append(Scope(None, frozenset(turned), None))
     changes = [(event, parse(event)) for event in events]
+    judged_again: set[int] = set()
     for event, change in changes:
-        if isinstance(change, TargetsChanged) or (isinstance(change, ValuesWritten) and change.wide):
-            indicator_ids = {i for code in change.elements for i in catalog.by_element.get(code, [])}
-            if isinstance(change, TargetsChanged):
-                indicator_ids |= set(Indicator.objects.filter(code__in=change.indicators).values_list("id", flat=True))
-            cells |= all_cells(catalog, indicator_ids)
-        elif isinstance(change, ValuesWritten):
-            cells |= affected_cells(catalog, change.elements, event.units, event.periods)
-        elif isinstance(change, ApprovalChanged):
-            # Approving or unlocking a unit's official period adds its values to the figures or takes them out.
-            official = [p for p in event.periods if parse_period(p).end <= catalog.official_until]
-            cells |= affected_cells(catalog, list(catalog.by_element), event.units, official)
-    _recompute_cells(catalog, cells, run)
+        scopes.extend(_scopes(catalog, units, event, change))
+        if isinstance(change, TargetsChanged):
+            judged_again |= set(Indicator.objects.filter(code__in=change.indicators).values_list("id", flat=True))
+            judged_again |= {i for code in change.elements for i in catalog.by_element.get(code, [])}
+    if rebuilt:
+        wanted: Wanted = {(i, o): None for i, o in _all_owner_cells(catalog)}
+    else:
+        keys: set[aggregates.Key] = set()
+        for scope in aggregates.merge(scopes):
+            keys |= aggregates.refresh(scope, catalog.official_until)
+        run.aggregates_changed = len(keys)
+        wanted = _wanted_from(catalog, keys)
+        if judged_again:
+            for indicator_id, owner in _all_owner_cells(catalog, judged_again):
+                wanted[(indicator_id, owner)] = None
+    _judge_and_store(catalog, units, wanted, run)
     if events:
         cursor.last_event_id = events[-1].id
         cursor.save()
@@ -447,6 +418,19 @@ def process_pending(limit: int = 1000) -> Run:
              periods=run.changed_periods)
     _update_scores(changes, run, official_before, calendar)
     return run
+
+
+def _all_owner_cells(catalog: Catalog, indicator_ids: Iterable[int] | None = None) -> set[tuple[int, int]]:
+    """Every (indicator, unit) some aggregate or some stored result lies behind."""
+    wanted = set(indicator_ids) if indicator_ids is not None else set(catalog.indicators)
+    elements = {e.id for i in wanted if i in catalog.indicators for e in catalog.indicators[i].elements}
+    pairs: set[tuple[int, int]] = set()
+    for element_id, owner in Aggregate.objects.filter(data_element_id__in=elements).values_list(
+            "data_element_id", "unit_id").distinct():
+        pairs.update((i, owner) for i in catalog.by_element_id.get(element_id, ()) if i in wanted)
+    pairs.update(Result.objects.filter(valid_to__isnull=True, indicator_id__in=wanted)
+                 .values_list("indicator_id", "unit_id").distinct())
+    return pairs
 
 
 def _official_since(calendar: Calendar) -> datetime.date | None:
@@ -511,10 +495,24 @@ def _new_month(scores, months: list[str]) -> set[tuple[str, str]]:
 
 @transaction.atomic
 def recompute() -> Run:
-    """Recompute every result from the data (the events so far are then taken as applied)."""
-    catalog = Catalog()
+    """Recompute every aggregate and result from the data (the events so far are then taken as applied), then
+    every score."""
+    calendar = Calendar()
+    catalog = Catalog(calendar)
+    units = Units.read()
+    aggregates.sync_closure(units)
+    aggregates.rebuild(catalog.official_until)
     run = Run()
-    _recompute_cells(catalog, all_cells(catalog), run)
+    pairs = _all_owner_cells(catalog)
+    owners = sorted({o for _i, o in pairs} | set(Result.objects.filter(valid_to__isnull=True)
+                                                 .values_list("unit_id", flat=True).distinct()))
+    now = timezone.now()
+    elements = {e.id for i in catalog.indicators.values() for e in i.elements}
+    for start in range(0, len(owners), OWNER_CHUNK):
+        chunk = set(owners[start:start + OWNER_CHUNK])
+        wanted: Wanted = {(i, o): None for i, o in pairs if o in chunk}
+        computed = _compute(catalog, units, wanted, aggregates.load(chunk, elements))
+        run.record(catalog, units, len(computed), _store(computed, now, complete_for=chunk))
     last = ChangeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     Cursor.objects.update_or_create(name=ENGINE, defaults={"last_event_id": last})
     from govkpi.evaluation import scores
@@ -523,30 +521,54 @@ def recompute() -> Run:
     months = scores.scored_months()
     if months:
         Cursor.objects.update_or_create(name="scores-month", defaults={"last_event_id": int(months[-1])})
-    Cursor.objects.update_or_create(name=OFFICIAL_CURSOR, defaults={"last_event_id": Calendar().cutoff.toordinal()})
+    Cursor.objects.update_or_create(name=OFFICIAL_CURSOR, defaults={"last_event_id": calendar.cutoff.toordinal()})
     return run
 
 
+def _same_row(a: aggregates.Row, b: aggregates.Row) -> bool:
+    """Aggregates compare equal up to the summing order's last bits."""
+    return a[1:] == b[1:] and abs(a[0] - b[0]) <= 1e-9 * max(1.0, abs(a[0]), abs(b[0]))
+
+
 def verify() -> list[str]:
-    """Compare a fresh computation of every cell with the stored current results; return the differences."""
-    catalog = Catalog()
-    units = {u.id: u for u in OrgUnit.objects.all()}
-    problems = []
-    stored = {(r.indicator_id, r.unit_id, r.period): r for r in Result.objects.filter(valid_to__isnull=True)}
-    fresh = compute_cells(catalog, all_cells(catalog), units)
-    for indicator_id, unit_id, period in sorted(fresh, key=lambda c: (c[2], c[0], c[1])):
-        computed = fresh[(indicator_id, unit_id, period)]
-        current = stored.get((indicator_id, unit_id, period))
-        name = f"{catalog.indicators[indicator_id].model.code if indicator_id in catalog.indicators else indicator_id}" \
-               f"/{units[unit_id].code}/{period}"
-        if computed is None and current is None:
-            continue
-        if computed is None or current is None:
-            problems.append(f"{name}: {'stored but has no data' if computed is None else 'missing'}")
-            continue
-        wrong = [f"{n} {getattr(current, n)!r} ≠ {computed[n]!r}" for n in COMPARED if getattr(current, n) != computed[n]]
-        if wrong:
-            problems.append(f"{name}: " + "; ".join(wrong))
+    """Compare a fresh computation of every aggregate and cell with what is stored; return the differences."""
+    calendar = Calendar()
+    catalog = Catalog(calendar)
+    units = Units.read()
+    problems: list[str] = []
+    if aggregates.sync_closure(units):
+        problems.append("unit closure: stale (rebuilt now)")
+    elements = {e.id for i in catalog.indicators.values() for e in i.elements}
+    codes = {v: k for k, v in catalog.element_ids.items()}
+    owners = sorted(set(units.ancestors))
+    for start in range(0, len(owners), OWNER_CHUNK):
+        chunk = frozenset(owners[start:start + OWNER_CHUNK])
+        scope = Scope(None, None, chunk)
+        fresh, kept = aggregates.fresh(scope, catalog.official_until), aggregates.stored(scope)
+        for key in sorted(fresh.keys() | kept.keys(), key=lambda k: (k[2], k[0], k[1])):
+            if key not in fresh or key not in kept or not _same_row(fresh[key], kept[key]):
+                problems.append(f"aggregate {codes.get(key[0], key[0])}/{units.code_by_id.get(key[1], key[1])}/"
+                                f"{key[2]}: stored {kept.get(key)!r} ≠ {fresh.get(key)!r}")
+        loaded: dict[tuple[int, int], dict[str, aggregates.Row]] = defaultdict(dict)
+        for (e, u, p), row in fresh.items():
+            if e in elements:
+                loaded[(u, e)][p] = row
+        wanted: Wanted = {(i, u): None for (u, e) in loaded for i in catalog.by_element_id.get(e, ())}
+        computed = _compute(catalog, units, wanted, loaded)
+        stored = {(r.indicator_id, r.unit_id, r.period): r
+                  for r in Result.objects.filter(valid_to__isnull=True, unit_id__in=chunk)}
+        for cell in sorted(computed.keys() | stored.keys(), key=lambda c: (c[2], c[0], c[1])):
+            new, current = computed.get(cell), stored.get(cell)
+            indicator = catalog.indicators.get(cell[0])
+            name = f"{indicator.model.code if indicator else cell[0]}/{units.code_by_id[cell[1]]}/{cell[2]}"
+            if new is None and current is None:
+                continue
+            if new is None or current is None:
+                problems.append(f"{name}: {'stored but has no data' if new is None else 'missing'}")
+                continue
+            wrong = [f"{n} {getattr(current, n)!r} ≠ {new[n]!r}" for n in COMPARED if getattr(current, n) != new[n]]
+            if wrong:
+                problems.append(f"{name}: " + "; ".join(wrong))
     from govkpi.evaluation.scores import verify_scores
 
     return problems + verify_scores()

@@ -107,3 +107,37 @@ class Score(models.Model):
         if self.rank is None or self.previous_rank is None:
             return None
         return self.previous_rank - self.rank
+
+
+class Aggregate(models.Model):
+    """A working table the engine keeps (derived, never edited by hand): one data element's counted values
+    summed over a unit's subtree for one period, so that a result's inputs are a lookup, not a scan of the
+    values. "Counted": every value of a provisional period, the approved units' values of an official one.
+    An element aggregated with "none" has a row for the reporting unit only. See evaluation.aggregates."""
+
+    id = models.BigAutoField(primary_key=True)
+    data_element_id = models.IntegerField()
+    unit_id = models.IntegerField()
+    period = models.CharField(max_length=16)
+    period_end = models.DateField()
+    total = models.FloatField()
+    count = models.IntegerField()
+    low = models.FloatField()
+    high = models.FloatField()
+    demo = models.IntegerField(default=0)  # how many of the counted values are synthetic demo values
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit_id", "data_element_id", "period"],
+                                               name="aggregate_key")]
+
+
+class UnitAncestor(models.Model):
+    """The units' closure (each unit with itself and every unit above it), rebuilt by the engine from the
+    materialised paths when they change, so that subtree sums are one join."""
+
+    unit_id = models.IntegerField()
+    ancestor_id = models.IntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit_id", "ancestor_id"], name="unit_ancestor_key")]
+        indexes = [models.Index(fields=["ancestor_id"], name="unit_ancestor_up_idx")]
