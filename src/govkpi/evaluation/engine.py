@@ -460,12 +460,18 @@ def _update_scores(changes: list[tuple[ChangeEvent, AnyChange]], run: Run, offic
         for key, units in more.items():
             scores._merge(pairs, key, units)
 
+    # Coalesced: the events of the same periods name their units together (one lookup, not one per event).
+    values: dict[tuple[frozenset[str], bool], set[str]] = defaultdict(set)
+    tasks: set[str] = set()
     for event, change in changes:
         if isinstance(change, ValuesWritten | ApprovalChanged):
-            add(scores.affected_group_months(event.units, event.periods, all_units=change.wide and not event.units,
-                                             scored=months))
+            values[(frozenset(event.periods), change.wide and not event.units)].update(event.units)
         elif isinstance(change, TaskChanged):
-            add(scores.affected_group_months(event.units, [], later_too=True, scored=months))
+            tasks.update(event.units)
+    for (periods, every_unit), unit_codes in values.items():
+        add(scores.affected_group_months(unit_codes, periods, all_units=every_unit, scored=months))
+    if tasks:
+        add(scores.affected_group_months(tasks, [], later_too=True, scored=months))
     if run.changed:
         add(scores.affected_group_months(run.changed_units, run.changed_periods, later_too=True, scored=months))
     turned = [m for m in months if official_before is not None

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from govkpi.events.models import ChangeEvent
 from govkpi.events.types import Change
+from govkpi.events.wakeup import ring_on_commit
 
 # A batch of a million values names its cells by batch id, not one by one: readers fetch the history rows.
 MAX_LISTED = 500
@@ -21,5 +22,7 @@ def emit(change: Change, *, units: Iterable[str] = (), periods: Iterable[str] = 
         change = change.model_copy(update={"wide": True})
         unit_list = [] if len(unit_list) > MAX_LISTED else unit_list
         period_list = [] if len(period_list) > MAX_LISTED else period_list
-    return ChangeEvent.objects.create(at=timezone.now(), kind=change.KIND, units=unit_list, periods=period_list,
-                                      payload=change.model_dump(mode="json"))
+    event = ChangeEvent.objects.create(at=timezone.now(), kind=change.KIND, units=unit_list, periods=period_list,
+                                       payload=change.model_dump(mode="json"))
+    ring_on_commit()  # the outbox's readers wake when (and only if) the write commits
+    return event

@@ -1,8 +1,9 @@
 """One reader of the outbox per process, feeding every open event stream.
 
-A thread reads the change events after the last id it saw every POLL seconds, while at least one stream is
-open, and hands each event to the streams whose audience may hear of it. So a thousand open dashboards cost
-one query every POLL seconds, not a thousand. A stream that falls too far behind (its queue full) is closed:
+A thread reads the change events after the last id it saw each time one commits (events.wakeup: PostgreSQL
+NOTIFY, Redis or this process's own commit), and at the latest every FALLBACK seconds, while at least one
+stream is open; it hands each event to the streams whose audience may hear of it. So a thousand open
+dashboards cost one query per commit, not a thousand, and an idle dashboard costs nothing but the fallback. A stream that falls too far behind (its queue full) is closed:
 its browser reconnects and catches up from Last-Event-ID.
 """
 
@@ -18,8 +19,8 @@ from django.db import close_old_connections, connections
 
 from govkpi.events.models import ChangeEvent
 from govkpi.events.types import parse
+from govkpi.events.wakeup import BELL, FALLBACK, listen
 
-POLL = 0.1  # seconds between reads of the outbox: the dashboards' delay after a write
 BATCH = 500
 QUEUE = 2000  # events a stream may have waiting before it is closed as too slow
 
@@ -72,8 +73,8 @@ class Subscriber:
 
 
 class Hub:
-    def __init__(self, poll: float = POLL) -> None:
-        self.poll = poll
+    def __init__(self, fallback: float = FALLBACK) -> None:
+        self.fallback = fallback
         self._subscribers: set[Subscriber] = set()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -84,6 +85,7 @@ class Hub:
         hub is idle, so call it off the event loop."""
         with self._lock:
             if self._thread is None:
+                listen()
                 self._last_id = latest_id()
                 connections.close_all()  # this ran on a passing worker thread
                 self._thread = threading.Thread(target=self._run, name="govkpi-event-hub", daemon=True)
@@ -99,7 +101,7 @@ class Hub:
         return len(self._subscribers)
 
     def _run(self) -> None:
-        stop = threading.Event()
+        seen = BELL.rung
         try:
             while True:
                 with self._lock:
@@ -119,7 +121,7 @@ class Hub:
                         if text is not None:
                             subscriber.loop.call_soon_threadsafe(subscriber.offer, (event.id, text))
                 if len(events) < BATCH:
-                    stop.wait(self.poll)
+                    seen = BELL.wait(seen, self.fallback)
         finally:
             connections.close_all()
 

@@ -1,0 +1,125 @@
+"""Wake the outbox's readers when a change event commits, instead of having each poll the table.
+
+`emit` rings: inside the writer's transaction on PostgreSQL (`pg_notify`, delivered to every listening
+process when, and only if, the transaction commits), and in this process on commit (any database). Each
+process that reads the outbox (the engine, the live streams' hub) starts one `listen()` thread: it holds a
+connection of its own that LISTENs on PostgreSQL, or subscribes to Redis where `REDIS_URL` is set, and rings
+the local bell on every notification. So a write through one web worker wakes the engine and the streams
+held by every other process. Readers still poll, every `FALLBACK` seconds, in case a notification is lost
+(a listener reconnecting, a database restart): a wake-up is a hint, the outbox stays the truth.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+from django.db import connection, connections, transaction
+
+log = logging.getLogger(__name__)
+CHANNEL = "govkpi_events"
+FALLBACK = 2.0  # seconds a reader waits without a wake-up before it looks anyway
+
+
+class Bell:
+    """A counter readers wait on: each ring wakes every waiter that has not seen it."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._rung = 0
+
+    def ring(self) -> None:
+        with self._condition:
+            self._rung += 1
+            self._condition.notify_all()
+
+    @property
+    def rung(self) -> int:
+        return self._rung
+
+    def wait(self, seen: int, timeout: float) -> int:
+        """Wait until the bell has rung past `seen` or `timeout` seconds passed; return the count to pass next."""
+        with self._condition:
+            if self._rung == seen:
+                self._condition.wait(timeout)
+            return self._rung
+
+
+BELL = Bell()
+_listening = threading.Lock()
+_listener: threading.Thread | None = None
+
+
+def ring_on_commit() -> None:
+    """Called by `emit` inside the writer's transaction."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, '')", [CHANNEL])
+    elif _redis_url():
+        transaction.on_commit(_publish_redis)
+    transaction.on_commit(BELL.ring)
+
+
+def _redis_url() -> str:
+    return os.environ.get("REDIS_URL", "")
+
+
+def _publish_redis() -> None:
+    try:
+        import redis
+
+        redis.Redis.from_url(_redis_url()).publish(CHANNEL, b"")
+    except Exception:  # a lost wake-up only delays readers to their fallback poll
+        log.warning("wake-up: could not publish to Redis", exc_info=True)
+
+
+def listen() -> None:
+    """Start this process's listener thread once (idempotent): PostgreSQL LISTEN, else Redis, else nothing
+    (SQLite in one process: the on-commit ring is enough)."""
+    global _listener
+    with _listening:
+        if _listener is not None and _listener.is_alive():
+            return
+        if connection.vendor == "postgresql":
+            params = connections["default"].get_connection_params()
+            target = _listen_postgresql
+            args: tuple = (params,)
+        elif _redis_url():
+            target, args = _listen_redis, (_redis_url(),)
+        else:
+            return
+        _listener = threading.Thread(target=target, args=args, name="govkpi-wakeup", daemon=True)
+        _listener.start()
+
+
+def _listen_postgresql(params: dict) -> None:
+    import psycopg
+
+    params = {k: v for k, v in params.items() if k not in ("cursor_factory", "context", "prepare_threshold")}
+    while True:
+        try:
+            with psycopg.connect(**params, autocommit=True) as conn:
+                conn.execute(f"LISTEN {CHANNEL}")
+                BELL.ring()  # something may have committed while (re)connecting
+                for _notification in conn.notifies():
+                    BELL.ring()
+        except Exception:
+            log.warning("wake-up: PostgreSQL listener lost its connection; reconnecting", exc_info=True)
+            time.sleep(1)
+
+
+def _listen_redis(url: str) -> None:
+    import redis
+
+    while True:
+        try:
+            pubsub = redis.Redis.from_url(url).pubsub(ignore_subscribe_messages=True)
+            pubsub.subscribe(CHANNEL)
+            BELL.ring()
+            for _message in pubsub.listen():
+                BELL.ring()
+        except Exception:
+            log.warning("wake-up: Redis listener lost its connection; reconnecting", exc_info=True)
+            time.sleep(1)
