@@ -42,6 +42,9 @@ from govkpi.reads.official import Calendar
 
 ENGINE = "evaluation"
 OFFICIAL_CURSOR = "official-cutoff"  # the day up to which periods were official at the last pass
+SCORES = "scores"  # the scores' own cursor in the outbox
+SCORES_OFFICIAL_CURSOR = "scores-official-cutoff"
+SCORES_MONTH = "scores-month"  # the last month scored, as YYYYMM
 SERIES_LENGTH = 24  # periods of history behind a forecast
 OWNER_CHUNK = 400  # units whose aggregates a full recompute holds in memory at once
 DIGITS = 9  # stored numbers are rounded so that a recomputation compares equal whatever the summing order
@@ -366,15 +369,26 @@ def _scopes(catalog: Catalog, units: Units, event: ChangeEvent, change: AnyChang
     return []
 
 
-@transaction.atomic
 def process_pending(limit: int = 5000) -> Run:
-    """Apply the change events written since the last call, and the periods that turned official since then,
-    in one pass; emit one `results` event when results changed."""
+    """Apply the change events written since the last call, and the periods that turned official since then:
+    the results in one transaction (its `results` event reaches the streams when it commits), then the scores
+    in another, which follows the outbox with a cursor of its own (the `results` event included), so a crash
+    between the two loses nothing and scores never hold results back."""
+    with transaction.atomic():
+        engine = Cursor.objects.filter(name=ENGINE).values_list("last_event_id", flat=True).first()
+        Cursor.objects.get_or_create(name=SCORES, defaults={"last_event_id": engine or 0})
+    run = _results_pass(limit)
+    run.scores_changed = _scores_pass(limit)
+    return run
+
+
+@transaction.atomic
+def _results_pass(limit: int) -> Run:
     cursor, _created = Cursor.objects.select_for_update().get_or_create(name=ENGINE)
     events = list(ChangeEvent.objects.filter(id__gt=cursor.last_event_id).order_by("id")[:limit])
     run = Run(events=len(events))
     calendar = Calendar()
-    official_before = _official_since(calendar)
+    official_before = _official_since(calendar, OFFICIAL_CURSOR)
     if not events and official_before is None:
         return run
     catalog = Catalog.current(calendar)
@@ -416,8 +430,23 @@ def process_pending(limit: int = 5000) -> Run:
     if run.changed:
         emit(ResultsChanged(changed=run.changed, cells=tuple(run.changed_cells[:100])), units=run.changed_units,
              periods=run.changed_periods)
-    _update_scores(changes, run, official_before, calendar)
     return run
+
+
+@transaction.atomic
+def _scores_pass(limit: int) -> int:
+    """Rescore what the events after the scores' cursor touched; return how many scores changed."""
+    cursor = Cursor.objects.select_for_update().get(name=SCORES)
+    events = list(ChangeEvent.objects.filter(id__gt=cursor.last_event_id).order_by("id")[:limit])
+    calendar = Calendar()
+    official_before = _official_since(calendar, SCORES_OFFICIAL_CURSOR)
+    if not events and official_before is None and not _month_ended():
+        return 0
+    changed = _update_scores([(event, parse(event)) for event in events], official_before, calendar)
+    if events:
+        cursor.last_event_id = events[-1].id
+        cursor.save()
+    return changed
 
 
 def _all_owner_cells(catalog: Catalog, indicator_ids: Iterable[int] | None = None) -> set[tuple[int, int]]:
@@ -433,11 +462,11 @@ def _all_owner_cells(catalog: Catalog, indicator_ids: Iterable[int] | None = Non
     return pairs
 
 
-def _official_since(calendar: Calendar) -> datetime.date | None:
-    """The previous official cutoff when periods have turned official since the last call (the cursor holds
-    the cutoff's ordinal); None when none has. A new database starts from today's."""
+def _official_since(calendar: Calendar, name: str) -> datetime.date | None:
+    """The previous official cutoff when periods have turned official since the last call (the cursor `name`
+    holds the cutoff's ordinal); None when none has. A new database starts from today's."""
     cutoff = calendar.cutoff.toordinal()
-    cursor, created = Cursor.objects.get_or_create(name=OFFICIAL_CURSOR, defaults={"last_event_id": cutoff})
+    cursor, created = Cursor.objects.get_or_create(name=name, defaults={"last_event_id": cutoff})
     if created or cursor.last_event_id >= cutoff:
         return None
     before = datetime.date.fromordinal(cursor.last_event_id)
@@ -446,10 +475,10 @@ def _official_since(calendar: Calendar) -> datetime.date | None:
     return before
 
 
-def _update_scores(changes: list[tuple[ChangeEvent, AnyChange]], run: Run, official_before: datetime.date | None,
-                   calendar: Calendar) -> None:
-    """Rescore the (peer group, month) pairs the events and the changed results touched: only the units
-    concerned are computed again, their groups re-ranked. A month that turned official is rescored whole: until
+def _update_scores(changes: list[tuple[ChangeEvent, AnyChange]], official_before: datetime.date | None,
+                   calendar: Calendar) -> int:
+    """Rescore the (peer group, month) pairs the events and the results they changed (`results` events)
+    touched: only the units concerned are computed again, their groups re-ranked. A month that turned official is rescored whole: until
     its due date a unit that had not reported was not yet counted as missing (evaluation.quality)."""
     from govkpi.evaluation import scores
 
@@ -463,34 +492,47 @@ def _update_scores(changes: list[tuple[ChangeEvent, AnyChange]], run: Run, offic
     # Coalesced: the events of the same periods name their units together (one lookup, not one per event).
     values: dict[tuple[frozenset[str], bool], set[str]] = defaultdict(set)
     tasks: set[str] = set()
+    results: dict[frozenset[str], set[str]] = defaultdict(set)
     for event, change in changes:
         if isinstance(change, ValuesWritten | ApprovalChanged):
             values[(frozenset(event.periods), change.wide and not event.units)].update(event.units)
         elif isinstance(change, TaskChanged):
             tasks.update(event.units)
+        elif isinstance(change, ResultsChanged):
+            results[frozenset(event.periods)].update(event.units)
     for (periods, every_unit), unit_codes in values.items():
         add(scores.affected_group_months(unit_codes, periods, all_units=every_unit, scored=months))
     if tasks:
         add(scores.affected_group_months(tasks, [], later_too=True, scored=months))
-    if run.changed:
-        add(scores.affected_group_months(run.changed_units, run.changed_periods, later_too=True, scored=months))
+    for periods, unit_codes in results.items():  # an indicator result counts for the months after it too
+        add(scores.affected_group_months(unit_codes, periods, later_too=True, scored=months,
+                                         all_units=not unit_codes))
     turned = [m for m in months if official_before is not None
               and official_before < parse_period(m).end <= calendar.cutoff]
     for key in _new_month(scores, months) | {(g, m) for m in turned for g in scores.all_groups()}:
         scores._merge(pairs, key, None)
     if not pairs:
-        return
+        return 0
     scored = scores.update_scores(pairs, months=months)
-    run.scores_changed = scored.changed
     if scored.changed:
         emit(ScoresChanged(changed=scored.changed), units=scored.changed_units, periods=scored.changed_periods)
+    return scored.changed
+
+
+def _month_ended() -> bool:
+    """A month has ended since the last one scored (a pass with no event still scores it)."""
+    from govkpi.core.periods import PeriodType, period_of
+
+    last = int(period_of(PeriodType.MONTHLY, timezone.localdate()).previous().id)
+    stored = Cursor.objects.filter(name=SCORES_MONTH).values_list("last_event_id", flat=True).first()
+    return stored is None or stored < last
 
 
 def _new_month(scores, months: list[str]) -> set[tuple[str, str]]:
     """When a month has just ended, score it (the cursor holds the last month scored, as YYYYMM)."""
     if not months:
         return set()
-    cursor, _created = Cursor.objects.get_or_create(name="scores-month")
+    cursor, _created = Cursor.objects.get_or_create(name=SCORES_MONTH)
     if cursor.last_event_id >= int(months[-1]):
         return set()
     cursor.last_event_id = int(months[-1])
@@ -520,14 +562,16 @@ def recompute() -> Run:
         computed = _compute(catalog, units, wanted, aggregates.load(chunk, elements))
         run.record(catalog, units, len(computed), _store(computed, now, complete_for=chunk))
     last = ChangeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    Cursor.objects.update_or_create(name=ENGINE, defaults={"last_event_id": last})
+    for name in (ENGINE, SCORES):
+        Cursor.objects.update_or_create(name=name, defaults={"last_event_id": last})
     from govkpi.evaluation import scores
 
     run.scores_changed = scores.recompute_scores().changed
     months = scores.scored_months()
     if months:
-        Cursor.objects.update_or_create(name="scores-month", defaults={"last_event_id": int(months[-1])})
-    Cursor.objects.update_or_create(name=OFFICIAL_CURSOR, defaults={"last_event_id": calendar.cutoff.toordinal()})
+        Cursor.objects.update_or_create(name=SCORES_MONTH, defaults={"last_event_id": int(months[-1])})
+    for name in (OFFICIAL_CURSOR, SCORES_OFFICIAL_CURSOR):
+        Cursor.objects.update_or_create(name=name, defaults={"last_event_id": calendar.cutoff.toordinal()})
     return run
 
 

@@ -1,26 +1,92 @@
-"""Keep results current: apply the change events as they come, a fraction of a second after each write."""
+"""Keep results current: apply the change events as they come, a fraction of a second after each write.
+
+One engine leads at a time. On PostgreSQL the leader holds a session advisory lock on a connection of its
+own, so a second `govkpi evaluate --follow` (or a second server process) waits, and takes over within a
+second of the leader's end. Two engines would still be correct (a pass locks the engine's cursor row), the
+lock only spares the database the same work twice. SQLite serves one process; it needs no election.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 
-from django.db import close_old_connections
+import time
+
+from django.db import close_old_connections, connection, connections
 
 from govkpi.evaluation.engine import process_pending
 from govkpi.events.wakeup import BELL, FALLBACK, listen
 
 log = logging.getLogger(__name__)
 PASS_EVENTS = 5000  # change events one pass takes at most
+LEADER_LOCK = 0x676F76_6B7069  # the advisory lock's key ("govkpi")
+RETRY = 1.0  # seconds between a waiting engine's tries
+
+
+class Leadership:
+    """The advisory lock that makes one engine the leader (a no-op on SQLite)."""
+
+    def __init__(self) -> None:
+        self._conn = None
+
+    def acquire(self, stop: threading.Event) -> bool:
+        """Wait until this engine leads (True) or `stop` is set (False)."""
+        if connection.vendor != "postgresql":
+            return True
+        import psycopg
+
+        params = {k: v for k, v in connections["default"].get_connection_params().items()
+                  if k not in ("cursor_factory", "context", "prepare_threshold")}
+        told = False
+        while not stop.is_set():
+            try:
+                if self._conn is None or self._conn.closed:
+                    self._conn = psycopg.connect(**params, autocommit=True)
+                if self._conn.execute("SELECT pg_try_advisory_lock(%s)", [LEADER_LOCK]).fetchone()[0]:
+                    log.info("evaluation: this engine leads")
+                    return True
+            except psycopg.Error:
+                log.warning("evaluation: could not try the leader lock", exc_info=True)
+                self._conn = None
+            if not told:
+                log.info("evaluation: another engine leads; waiting")
+                told = True
+            stop.wait(RETRY)
+        return False
+
+    def held(self) -> bool:
+        """Still the leader: the lock's connection is alive (the lock ends with it)."""
+        if connection.vendor != "postgresql":
+            return True
+        try:
+            return self._conn is not None and not self._conn.closed and \
+                self._conn.execute("SELECT 1").fetchone() is not None
+        except Exception:
+            self._conn = None
+            return False
+
+    def release(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def follow(stop: threading.Event, fallback: float = FALLBACK) -> None:
     """Apply pending events until `stop` is set: a pass as soon as a change event commits (events.wakeup),
     else every `fallback` seconds (the clock turns periods official, a wake-up may be lost). Events that
     arrive during a pass are taken together by the next one. A failure is logged and retried."""
+    leadership = Leadership()
+    if not leadership.acquire(stop):
+        return
     listen()
     seen = BELL.rung
+    checked = time.monotonic()
     while not stop.is_set():
+        if time.monotonic() - checked > RETRY:
+            checked = time.monotonic()
+            if not leadership.held() and not leadership.acquire(stop):
+                break
         try:
             close_old_connections()
             run = process_pending(PASS_EVENTS)
@@ -32,6 +98,7 @@ def follow(stop: threading.Event, fallback: float = FALLBACK) -> None:
             log.exception("evaluation: could not apply the pending events")
             stop.wait(1)
         seen = BELL.wait(seen, fallback)
+    leadership.release()
 
 
 def start_in_background() -> threading.Event:

@@ -22,7 +22,7 @@ def emit(change: Change, *, units: Iterable[str] = (), periods: Iterable[str] = 
         change = change.model_copy(update={"wide": True})
         unit_list = [] if len(unit_list) > MAX_LISTED else unit_list
         period_list = [] if len(period_list) > MAX_LISTED else period_list
-    event = ChangeEvent.objects.create(at=timezone.now(), kind=change.KIND, units=unit_list, periods=period_list,
-                                       payload=change.model_dump(mode="json"))
+    event = ChangeEvent.objects.create(at=timezone.now(), kind=change.KIND, units=unit_list,
+                                       periods=period_list, payload=change.model_dump(mode="json"))
     ring_on_commit()  # the outbox's readers wake when (and only if) the write commits
     return event

@@ -40,7 +40,7 @@ class Bell:
         return self._rung
 
     def wait(self, seen: int, timeout: float) -> int:
-        """Wait until the bell has rung past `seen` or `timeout` seconds passed; return the count to pass next."""
+        """Wait until the bell has rung past `seen` or for `timeout` seconds; return the count to pass next."""
         with self._condition:
             if self._rung == seen:
                 self._condition.wait(timeout)

@@ -3,8 +3,9 @@
 A thread reads the change events after the last id it saw each time one commits (events.wakeup: PostgreSQL
 NOTIFY, Redis or this process's own commit), and at the latest every FALLBACK seconds, while at least one
 stream is open; it hands each event to the streams whose audience may hear of it. So a thousand open
-dashboards cost one query per commit, not a thousand, and an idle dashboard costs nothing but the fallback. A stream that falls too far behind (its queue full) is closed:
-its browser reconnects and catches up from Last-Event-ID.
+dashboards cost one query per commit, not a thousand, and an idle dashboard costs nothing but the fallback.
+A stream that falls too far behind (its queue full) is closed: its browser reconnects and catches up from
+Last-Event-ID.
 """
 
 from __future__ import annotations
