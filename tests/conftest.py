@@ -50,6 +50,11 @@ def django_db_setup(django_db_setup, django_db_blocker):  # noqa: ANN001 - pytes
     """The test database with Viet Nam's real units in it, shared by every test (each test rolls back)."""
     with django_db_blocker.unblock():
         sync_reference_hierarchy(reference_hierarchy())
+    yield
+    # The wake-up listener (events.wakeup) holds a connection of its own: end it before the database is dropped.
+    from govkpi.events.wakeup import stop_listening
+
+    stop_listening()
 
 
 @pytest.fixture(autouse=True)

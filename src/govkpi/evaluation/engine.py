@@ -374,16 +374,22 @@ def process_pending(limit: int = 5000) -> Run:
     the results in one transaction (its `results` event reaches the streams when it commits), then the scores
     in another, which follows the outbox with a cursor of its own (the `results` event included), so a crash
     between the two loses nothing and scores never hold results back."""
-    with transaction.atomic():
-        engine = Cursor.objects.filter(name=ENGINE).values_list("last_event_id", flat=True).first()
-        Cursor.objects.get_or_create(name=SCORES, defaults={"last_event_id": engine or 0})
-    run = _results_pass(limit)
-    run.scores_changed = _scores_pass(limit)
+    ensure_cursors()
+    run = results_pass(limit)
+    run.scores_changed = scores_pass(limit)
     return run
 
 
+def ensure_cursors() -> None:
+    """The scores' cursor starts where the results' stands (a database evaluated before it existed)."""
+    with transaction.atomic():
+        engine = Cursor.objects.filter(name=ENGINE).values_list("last_event_id", flat=True).first()
+        Cursor.objects.get_or_create(name=SCORES, defaults={"last_event_id": engine or 0})
+
+
 @transaction.atomic
-def _results_pass(limit: int) -> Run:
+def results_pass(limit: int = 5000) -> Run:
+    """Apply the change events after the results' cursor (and the clock) to the aggregates and results."""
     cursor, _created = Cursor.objects.select_for_update().get_or_create(name=ENGINE)
     events = list(ChangeEvent.objects.filter(id__gt=cursor.last_event_id).order_by("id")[:limit])
     run = Run(events=len(events))
@@ -434,7 +440,7 @@ def _results_pass(limit: int) -> Run:
 
 
 @transaction.atomic
-def _scores_pass(limit: int) -> int:
+def scores_pass(limit: int = 5000) -> int:
     """Rescore what the events after the scores' cursor touched; return how many scores changed."""
     cursor = Cursor.objects.select_for_update().get(name=SCORES)
     events = list(ChangeEvent.objects.filter(id__gt=cursor.last_event_id).order_by("id")[:limit])

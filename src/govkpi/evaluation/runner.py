@@ -15,7 +15,7 @@ import time
 
 from django.db import close_old_connections, connection, connections
 
-from govkpi.evaluation.engine import process_pending
+from govkpi.evaluation.engine import ensure_cursors, results_pass, scores_pass
 from govkpi.events.wakeup import BELL, FALLBACK, listen
 
 log = logging.getLogger(__name__)
@@ -74,31 +74,55 @@ class Leadership:
 
 def follow(stop: threading.Event, fallback: float = FALLBACK) -> None:
     """Apply pending events until `stop` is set: a pass as soon as a change event commits (events.wakeup),
-    else every `fallback` seconds (the clock turns periods official, a wake-up may be lost). Events that
-    arrive during a pass are taken together by the next one. A failure is logged and retried."""
+    else every `fallback` seconds (the clock turns periods official, a wake-up may be lost). Results and
+    scores follow in two threads, so a long rescoring never holds a result back; events that arrive during a
+    pass are taken together by the next one. A failure is logged and retried."""
     leadership = Leadership()
     if not leadership.acquire(stop):
         return
     listen()
+    ensure_cursors()
+    scores = threading.Thread(target=_loop, args=(stop, fallback, _scores, None), name="govkpi-scores",
+                              daemon=True)
+    scores.start()
+    _loop(stop, fallback, _results, leadership)
+    scores.join(timeout=fallback + 1)
+    leadership.release()
+
+
+def _results() -> int:
+    run = results_pass(PASS_EVENTS)
+    if run.events:
+        log.info("evaluation: %s events, %s aggregates, %s cells judged, %s changed", run.events,
+                 run.aggregates_changed, run.cells, run.changed)
+    return run.events
+
+
+def _scores() -> int:
+    changed = scores_pass(PASS_EVENTS)
+    if changed:
+        log.info("evaluation: %s scores changed", changed)
+    return 0
+
+
+def _loop(stop: threading.Event, fallback: float, step, leadership: Leadership | None) -> None:  # noqa: ANN001
     seen = BELL.rung
     checked = time.monotonic()
     while not stop.is_set():
-        if time.monotonic() - checked > RETRY:
+        if leadership is not None and time.monotonic() - checked > RETRY:
             checked = time.monotonic()
             if not leadership.held() and not leadership.acquire(stop):
+                stop.set()  # the scores' thread ends too
                 break
         try:
             close_old_connections()
-            run = process_pending(PASS_EVENTS)
-            if run.events:
-                log.info("evaluation: %s events, %s cells, %s changed", run.events, run.cells, run.changed)
-            if run.events >= PASS_EVENTS:
+            if step() >= PASS_EVENTS:
                 continue  # more are waiting
         except Exception:
             log.exception("evaluation: could not apply the pending events")
             stop.wait(1)
         seen = BELL.wait(seen, fallback)
-    leadership.release()
+    close_old_connections()
 
 
 def start_in_background() -> threading.Event:

@@ -41,6 +41,7 @@ DEFAULT_METHODOLOGY: dict[str, Any] = {
 }
 COMPARED = ("methodology_id", "group", "value", "components", "rank", "group_size", "previous_rank", "demo")
 MINISTRIES, PROVINCES, COMMUNES = "ministries", "provinces", "communes"
+PRELOAD_FROM = 3  # months of one group in a run from which its results are read once for all of them
 
 
 # -- methodology ---------------------------------------------------------------------------------------------
@@ -133,7 +134,21 @@ def _r(number: float | None) -> float | None:
     return None if number is None else round(number, DIGITS)
 
 
-def _indicator_component(units: list[OrgUnit], month: str, definition: dict) -> dict[int, scoring.Component]:
+class GroupResults:
+    """The current judged results of a group's units, read once for all the months a run scores the group
+    (a full recompute scores each group for every month: one query per group, not one per month)."""
+
+    def __init__(self, units: list[OrgUnit]) -> None:
+        self.unit_ids = {u.id for u in units}
+        self.rows = list(Result.objects.filter(unit__in=units, valid_to__isnull=True, achievement__isnull=False)
+                         .select_related("indicator").order_by("period_end", "id"))
+
+    def between(self, since: datetime.date, end: datetime.date) -> list[Result]:
+        return [r for r in self.rows if since <= r.period_end <= end]
+
+
+def _indicator_component(units: list[OrgUnit], month: str, definition: dict,
+                         preloaded: GroupResults | None = None) -> dict[int, scoring.Component]:
     end = parse_period(month).end
     window = definition.get("indicator_window_months", 12)
     since = period_of(PeriodType.MONTHLY, end)
@@ -141,9 +156,14 @@ def _indicator_component(units: list[OrgUnit], month: str, definition: dict) -> 
         since = since.previous()
     weights = definition.get("indicators") or {}
     latest: dict[tuple[int, int], Result] = {}
-    for result in (Result.objects.filter(unit__in=units, valid_to__isnull=True, period_end__lte=end,
-                                         period_end__gte=since.start, achievement__isnull=False)
-                   .select_related("indicator").order_by("period_end", "id")):
+    if preloaded is not None:
+        wanted = {u.id for u in units}
+        found = [r for r in preloaded.between(since.start, end) if r.unit_id in wanted]
+    else:
+        found = list(Result.objects.filter(unit__in=units, valid_to__isnull=True, period_end__lte=end,
+                                           period_end__gte=since.start, achievement__isnull=False)
+                     .select_related("indicator").order_by("period_end", "id"))
+    for result in found:
         latest[(result.unit_id, result.indicator_id)] = result  # the latest period wins
     by_unit: dict[int, list[Result]] = defaultdict(list)
     for (unit_id, _i), result in latest.items():
@@ -221,7 +241,8 @@ def compute_group(group: str, month: str, *, methodology: Methodology | None = N
                   today: datetime.date | None = None, previous_ranks: dict[int, int | None] | None = None,
                   facts_cache: dict | None = None, only: set[int] | None = None,
                   stored: dict[int, Score] | None = None,
-                  units: list[OrgUnit] | None = None) -> dict[int, dict[str, Any]]:
+                  units: list[OrgUnit] | None = None,
+                  preloaded: GroupResults | None = None) -> dict[int, dict[str, Any]]:
     """Every unit's score fields for the group and month (units with no component defined are left out).
 
     With `only` and the group's `stored` scores, only those units' components are computed again; the others
@@ -232,7 +253,7 @@ def compute_group(group: str, month: str, *, methodology: Methodology | None = N
     units = units if units is not None else group_units(group)
     partial = only is not None and stored is not None
     fresh = [u for u in units if u.id in only] if partial else units
-    indicators = _indicator_component(fresh, month, definition)
+    indicators = _indicator_component(fresh, month, definition, preloaded)
     tasks = _task_component(fresh, month, definition, today, None if partial else facts_cache)
     quality, quality_demo = _quality_component(fresh, month, definition, units, today)
     scored: dict[int, dict[str, Any]] = {}
@@ -370,8 +391,10 @@ def update_scores(group_months: Iterable[tuple[str, str]] | Pairs, today: dateti
     now = timezone.now()
     facts_cache: dict = {}
     members: dict[str, list[OrgUnit]] = {}  # each group's units, read once per run
+    preloaded: tuple[str, GroupResults] | None = None
+    # Group by group, months in order: a group's ranks carry forward to its next month, never to another group.
     while pending:
-        (group, month) = min(pending, key=lambda gm: (gm[1], gm[0]))
+        (group, month) = min(pending)
         only = pending.pop((group, month))
         if (group, month) not in active:
             continue
@@ -383,9 +406,12 @@ def update_scores(group_months: Iterable[tuple[str, str]] | Pairs, today: dateti
         incremental = bool(only is not None and current
                            and all(s.methodology_id == methodology.id for s in current.values())
                            and not _collection_changed(units, month, current))
+        if preloaded is None or preloaded[0] != group:
+            many = sum(1 for g, _m in pending if g == group) >= PRELOAD_FROM
+            preloaded = (group, GroupResults(units)) if many else None
         computed = compute_group(group, month, methodology=methodology, today=today, facts_cache=facts_cache,
                                  only=only if incremental else None, stored=current if incremental else None,
-                                 units=units)
+                                 units=units, preloaded=preloaded[1] if preloaded else None)
         reranked = _store_group(group, month, computed, current, now, run)
         run.group_months += 1
         following = parse_period(month).next().id

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 
 from django.db import connection, connections, transaction
 
@@ -50,6 +49,8 @@ class Bell:
 BELL = Bell()
 _listening = threading.Lock()
 _listener: threading.Thread | None = None
+_stopping = threading.Event()
+LISTEN_TICK = 1.0  # seconds between the listener's looks at whether it should stop
 
 
 def ring_on_commit() -> None:
@@ -94,32 +95,46 @@ def listen() -> None:
         _listener.start()
 
 
+def stop_listening() -> None:
+    """End this process's listener and its connection (tests, before their database is dropped)."""
+    global _listener
+    with _listening:
+        if _listener is not None:
+            _stopping.set()
+            _listener.join(timeout=LISTEN_TICK * 5)
+            _stopping.clear()
+            _listener = None
+
+
 def _listen_postgresql(params: dict) -> None:
     import psycopg
 
     params = {k: v for k, v in params.items() if k not in ("cursor_factory", "context", "prepare_threshold")}
-    while True:
+    while not _stopping.is_set():
         try:
             with psycopg.connect(**params, autocommit=True) as conn:
                 conn.execute(f"LISTEN {CHANNEL}")
                 BELL.ring()  # something may have committed while (re)connecting
-                for _notification in conn.notifies():
-                    BELL.ring()
+                while not _stopping.is_set():
+                    for _notification in conn.notifies(timeout=LISTEN_TICK):
+                        BELL.ring()
         except Exception:
             log.warning("wake-up: PostgreSQL listener lost its connection; reconnecting", exc_info=True)
-            time.sleep(1)
+            _stopping.wait(1)
 
 
 def _listen_redis(url: str) -> None:
     import redis
 
-    while True:
+    while not _stopping.is_set():
         try:
             pubsub = redis.Redis.from_url(url).pubsub(ignore_subscribe_messages=True)
             pubsub.subscribe(CHANNEL)
             BELL.ring()
-            for _message in pubsub.listen():
-                BELL.ring()
+            while not _stopping.is_set():
+                if pubsub.get_message(timeout=LISTEN_TICK) is not None:
+                    BELL.ring()
+            pubsub.close()
         except Exception:
             log.warning("wake-up: Redis listener lost its connection; reconnecting", exc_info=True)
-            time.sleep(1)
+            _stopping.wait(1)
