@@ -30,6 +30,7 @@ from govkpi.indicators.models import DataElement
 from govkpi.orgunits.models import OrgUnit
 
 CLOSURE_CURSOR = "unit-closure"  # a fingerprint of the paths the closure table was built from
+BUILT_CURSOR = "aggregates-built"  # present once the table has been filled (a database from before it has not)
 IN_LIST_MAX = 500  # past this many owners, a scope names none (every owner of those elements and periods)
 
 Key = tuple[int, int, str]  # (data element id, unit id, period)
@@ -194,8 +195,13 @@ def refresh(scope: Scope, official_until: datetime.date) -> set[Key]:
     return changed
 
 
+def built() -> bool:
+    return Cursor.objects.filter(name=BUILT_CURSOR).exists()
+
+
 def rebuild(official_until: datetime.date) -> None:
     """Empty the table and fill it from every value, in the database (one INSERT … SELECT)."""
+    Cursor.objects.get_or_create(name=BUILT_CURSOR)
     Aggregate.objects.all().delete()
     sql, params = _select(Scope(None, None, None), official_until)
     table = Aggregate._meta.db_table

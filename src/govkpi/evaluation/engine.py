@@ -399,7 +399,7 @@ def results_pass(limit: int = 5000) -> Run:
         return run
     catalog = Catalog.current(calendar)
     units = Units.read()
-    if aggregates.sync_closure(units) or not Aggregate.objects.exists():
+    if aggregates.sync_closure(units) or not aggregates.built():
         # A new closure (units moved, merged, created) or no aggregates yet: every aggregate anew.
         aggregates.rebuild(catalog.official_until)
         scopes: list[Scope] = [Scope(None, None, None)]

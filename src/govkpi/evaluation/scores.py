@@ -139,7 +139,6 @@ class GroupResults:
     (a full recompute scores each group for every month: one query per group, not one per month)."""
 
     def __init__(self, units: list[OrgUnit]) -> None:
-        self.unit_ids = {u.id for u in units}
         self.rows = list(Result.objects.filter(unit__in=units, valid_to__isnull=True, achievement__isnull=False)
                          .select_related("indicator").order_by("period_end", "id"))
 
