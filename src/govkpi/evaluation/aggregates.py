@@ -95,18 +95,17 @@ class Scope:
 
 
 def merge(scopes: Iterable[Scope]) -> list[Scope]:
-    """Coalesce a pass's scopes: those of the same elements and periods become one, their owners united (the
-    writes of one deadline day share a form's elements and a month, so a thousand events make a few scopes)."""
-    by_shape: dict[tuple, set[int] | None] = {}
+    """Coalesce a pass's scopes: those of the same periods become one, their elements and owners united (the
+    writes of one deadline day share a month, so a thousand events make a scope or two). The union may name
+    a few aggregates no event touched: they are re-summed, found unchanged and left alone."""
+    by_periods: dict[frozenset[str] | None, tuple[set[int] | None, set[int] | None]] = {}
     for scope in scopes:
-        shape = (scope.elements, scope.periods)
-        if shape in by_shape and by_shape[shape] is None:
-            continue
-        if scope.owners is None:
-            by_shape[shape] = None
-        else:
-            by_shape.setdefault(shape, set()).update(scope.owners)  # type: ignore[union-attr]
-    merged = [Scope(e, p, None if o is None else frozenset(o)) for (e, p), o in by_shape.items()]
+        elements, owners = by_periods.get(scope.periods, (set(), set()))
+        elements = None if elements is None or scope.elements is None else elements | scope.elements
+        owners = None if owners is None or scope.owners is None else owners | scope.owners
+        by_periods[scope.periods] = (elements, owners)
+    merged = [Scope(None if e is None else frozenset(e), p, None if o is None else frozenset(o))
+              for p, (e, o) in by_periods.items()]
     # A scope of every element and period absorbs the rest.
     if any(s.elements is None and s.periods is None and s.owners is None for s in merged):
         return [Scope(None, None, None)]
