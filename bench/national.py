@@ -140,9 +140,7 @@ def build(scale: str, seed: int, today: datetime.date) -> dict:
                     batch = []
             DataValue.objects.bulk_create(batch)
         DataApproval.objects.bulk_create(approvals, batch_size=5000)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    _analyze()
     return {"values": count, "approvals": len(approvals), "months": f"{months[0][0]}–{months[-1][0]}",
             "units": {k: sum(1 for u in units if u.kind == k) for k in kinds},
             "elements": {k: len(v) for k, v in by_kind.items()}, "load_s": round(time.perf_counter() - started, 1)}

@@ -10,18 +10,9 @@ from hypothesis import strategies as st
 from govkpi.datavalues.writer import Item, write_values
 from govkpi.evaluation import engine
 from govkpi.evaluation.models import Result
-from govkpi.indicators.catalog import apply_catalog
 
 pytestmark = pytest.mark.django_db
 JULY = "202507"
-
-
-@pytest.fixture
-def catalog(small_catalog, all_provisional):
-    for element in small_catalog["data_elements"]:
-        element.update(frequency="monthly")
-    assert apply_catalog(small_catalog).ok
-    engine.process_pending()  # start from the events written so far
 
 
 def write(*values, period=JULY):

@@ -7,21 +7,11 @@ import pytest
 from django.db import connection
 
 from govkpi.datavalues.writer import Item, write_values
-from govkpi.evaluation import engine
 from govkpi.evaluation.models import Result
 from govkpi.evaluation.runner import Leadership, follow
 from govkpi.events.wakeup import BELL
-from govkpi.indicators.catalog import apply_catalog
 
 JULY = "202507"
-
-
-@pytest.fixture
-def catalog(small_catalog, all_provisional):
-    for element in small_catalog["data_elements"]:
-        element.update(frequency="monthly")
-    assert apply_catalog(small_catalog).ok
-    engine.process_pending()
 
 
 def _national():

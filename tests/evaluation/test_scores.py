@@ -13,7 +13,7 @@ from govkpi.events.models import ChangeEvent
 from govkpi.indicators.databases import load_databases
 from govkpi.indicators.models import TrackedDatabase
 
-from .test_engine import JULY, catalog, write  # noqa: F401 - the fixture is used by name
+from .test_engine import JULY, write
 
 pytestmark = pytest.mark.django_db
 HANOI = (1500 / 2000 * 100) / 80 * 100  # achievement 93.75

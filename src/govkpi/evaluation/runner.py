@@ -13,10 +13,10 @@ import threading
 
 import time
 
-from django.db import close_old_connections, connection, connections
+from django.db import close_old_connections, connection
 
 from govkpi.evaluation.engine import ensure_cursors, results_pass, scores_pass
-from govkpi.events.wakeup import BELL, FALLBACK, listen
+from govkpi.events.wakeup import BELL, FALLBACK, listen, own_connection_params
 
 log = logging.getLogger(__name__)
 PASS_EVENTS = 5000  # change events one pass takes at most
@@ -36,8 +36,7 @@ class Leadership:
             return True
         import psycopg
 
-        params = {k: v for k, v in connections["default"].get_connection_params().items()
-                  if k not in ("cursor_factory", "context", "prepare_threshold")}
+        params = own_connection_params()
         told = False
         while not stop.is_set():
             try:

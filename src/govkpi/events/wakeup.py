@@ -67,13 +67,26 @@ def _redis_url() -> str:
     return os.environ.get("REDIS_URL", "")
 
 
+_redis_client = None
+
+
 def _publish_redis() -> None:
+    global _redis_client
     try:
         import redis
 
-        redis.Redis.from_url(_redis_url()).publish(CHANNEL, b"")
+        if _redis_client is None:
+            _redis_client = redis.Redis.from_url(_redis_url())  # it pools its connections
+        _redis_client.publish(CHANNEL, b"")
     except Exception:  # a lost wake-up only delays readers to their fallback poll
         log.warning("wake-up: could not publish to Redis", exc_info=True)
+
+
+def own_connection_params() -> dict:
+    """psycopg.connect() arguments for a connection of one's own to Django's default database (the
+    listener's, the engine's leader lock), without the options only Django's wrapper understands."""
+    return {k: v for k, v in connections["default"].get_connection_params().items()
+            if k not in ("cursor_factory", "context", "prepare_threshold")}
 
 
 def listen() -> None:
@@ -84,9 +97,8 @@ def listen() -> None:
         if _listener is not None and _listener.is_alive():
             return
         if connection.vendor == "postgresql":
-            params = connections["default"].get_connection_params()
             target = _listen_postgresql
-            args: tuple = (params,)
+            args: tuple = (own_connection_params(),)
         elif _redis_url():
             target, args = _listen_redis, (_redis_url(),)
         else:
@@ -109,7 +121,6 @@ def stop_listening() -> None:
 def _listen_postgresql(params: dict) -> None:
     import psycopg
 
-    params = {k: v for k, v in params.items() if k not in ("cursor_factory", "context", "prepare_threshold")}
     while not _stopping.is_set():
         try:
             with psycopg.connect(**params, autocommit=True) as conn:
