@@ -280,9 +280,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from govkpi.evaluation.runner import follow
 
     if args.follow:
+        import logging
+        import signal
         import threading
 
-        follow(threading.Event())
+        from govkpi.events.wakeup import BELL
+
+        # Says when this engine leads or waits for another (operators, and the tests of the leader lock).
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        stop = threading.Event()
+
+        def _end(_signum: int, _frame: object) -> None:  # SIGTERM: finish the pass, give the lock back
+            stop.set()
+            BELL.ring()
+
+        signal.signal(signal.SIGTERM, _end)
+        follow(stop)
         return 0
     run = process_pending(limit=100_000)
     print(f"Sự kiện / events: {run.events}, ô / cells: {run.cells}, thay đổi / changed: {run.changed}")
@@ -319,18 +332,11 @@ def cmd_methodology(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the application with uvicorn; the evaluation follows the change events in the same process."""
-    import uvicorn
-
+    """Serve the application with uvicorn; the evaluation engine runs once beside the workers (govkpi.server)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "govkpi.settings")
-    if not args.no_evaluation:
-        _setup_django()
-        from govkpi.evaluation.runner import start_in_background
+    from govkpi.server import serve
 
-        start_in_background()
-    print(f"govkpi: http://{args.host}:{args.port}/", flush=True)
-    uvicorn.run("govkpi.asgi:application", host=args.host, port=args.port, workers=args.workers,
-                log_level="info", lifespan="off")
+    serve(args.host, args.port, args.workers, evaluation=not args.no_evaluation)
     return 0
 
 
@@ -408,7 +414,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve over HTTP (uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--workers", type=int, default=1,
+                       help="web worker processes; with more than one, the engine runs once as a child process")
     serve.add_argument("--no-evaluation", action="store_true",
                        help="do not follow the change events here (run `govkpi evaluate --follow` elsewhere)")
     serve.set_defaults(func=cmd_serve)

@@ -6,6 +6,7 @@ Variables (all optional in development):
   GOVKPI_DEBUG       1 to turn Django's debug pages on (never in production)
   GOVKPI_ALLOWED_HOSTS  comma-separated, default 127.0.0.1,localhost
   DATABASE_URL       default: a SQLite file govkpi.sqlite3 in the working folder
+  GOVKPI_DB_POOL_MIN, GOVKPI_DB_POOL_MAX, GOVKPI_DB_POOL_TIMEOUT, GOVKPI_REQUEST_THREADS  (see below)
 """
 
 from __future__ import annotations
@@ -52,6 +53,18 @@ DATABASES = {
         conn_max_age=0,
     )
 }
+# PostgreSQL: each process keeps a pool of connections (psycopg_pool) instead of opening one per request;
+# MAX bounds what one process may take (workers × MAX + the engine's few ≤ PostgreSQL's max_connections), a
+# request finding none free waits up to TIMEOUT seconds. 0 turns the pool off.
+DB_POOL_MIN = int(os.environ.get("GOVKPI_DB_POOL_MIN", "2"))
+DB_POOL_MAX = int(os.environ.get("GOVKPI_DB_POOL_MAX", "16"))
+DB_POOL_TIMEOUT = float(os.environ.get("GOVKPI_DB_POOL_TIMEOUT", "30"))
+# Requests one server process runs at once (each on a thread with a database connection); the others wait
+# in line (govkpi.server.BoundedThreads). Keep it below DB_POOL_MAX: the live hub and the engine need some.
+REQUEST_THREADS = int(os.environ.get("GOVKPI_REQUEST_THREADS", "8"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_MAX > 0:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(DB_POOL_MIN, DB_POOL_MAX), "max_size": DB_POOL_MAX, "timeout": DB_POOL_TIMEOUT}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets dashboards read while an import writes; a busy timeout instead of "database is locked".
     DATABASES["default"]["OPTIONS"] = {
