@@ -164,7 +164,7 @@ def approvals(national, unit, month):
 def approval_units(client, **headers):
     response = client.get("/api/v1/approvals", **headers)
     assert response.status_code == 200, response.content
-    return [row["unit"] for row in response.json()]
+    return sorted(row["unit"] for row in response.json()["items"])
 
 
 def test_approvals_are_narrowed_to_the_tokens_units(client, tokens, approvals):

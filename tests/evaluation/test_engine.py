@@ -119,14 +119,14 @@ def test_random_changes_then_verify(catalog, changes):
 def test_results_api_filters_and_as_of(client, catalog, make_user):
     write(("DVC_TOANTRINH", "01", 1500), ("DVC_TONG", "01", 2000))
     engine.process_pending()
-    assert client.get("/api/v1/results").json() == []  # provisional figures are not for the public
+    assert client.get("/api/v1/results").json()["items"] == []  # provisional figures are not for the public
     client.force_login(make_user("viewer", "CP"))
-    rows = client.get("/api/v1/results", {"indicator": "DVC_TOANTRINH_TYLE", "unit": "CP"}).json()
+    rows = client.get("/api/v1/results", {"indicator": "DVC_TOANTRINH_TYLE", "unit": "CP"}).json()["items"]
     assert [(r["unit"], r["period"], r["value"], r["target_value"], r["status"]) for r in rows] == [
         ("CP", JULY, 75.0, 80.0, "at_risk")]
     yesterday = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
-    assert client.get("/api/v1/results", {"as_of": yesterday}).json() == []  # computed today
-    assert len(client.get("/api/v1/results", {"parent": "CP"}).json()) == 1  # Hà Nội
+    assert client.get("/api/v1/results", {"as_of": yesterday}).json()["items"] == []  # computed today
+    assert client.get("/api/v1/results", {"parent": "CP"}).json()["count"] == 1  # Hà Nội
 
 
 def test_the_command_line_recomputes_and_verifies(catalog, capsys):

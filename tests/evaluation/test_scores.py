@@ -97,7 +97,7 @@ def test_explain_and_rankings_api(client, two_provinces, make_user):
     assert item["achievement"] == pytest.approx(HCMC)
     assert [p["unit"] for p in body["peers"]][:2] == ["01", "79"] and len(body["peers"]) == 34
     assert body["methodology"]["definition"]["components"]["indicators"] == 0.5
-    quality = client.get("/api/v1/quality", {"unit": "79", "period": JULY}).json()
+    quality = client.get("/api/v1/quality", {"unit": "79", "period": JULY}).json()["items"]
     assert [(q["du"], q["song"], q["sach"], q["dung"], q["score"]) for q in quality] == [(100, 0, 100, 100, QUALITY)]
     yesterday = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
     assert client.get("/api/v1/rankings", {"group": "provinces", "as_of": yesterday}).json()["items"] == []

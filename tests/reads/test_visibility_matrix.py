@@ -154,7 +154,7 @@ def page(client, headers):
 
 
 def api_list(client, headers):
-    rows = client.get("/api/v1/results", {"unit": "01"}, **headers).json()
+    rows = client.get("/api/v1/results", {"unit": "01"}, **headers).json()["items"]
     return {(r["indicator"], r["period"]) for r in rows}
 
 

@@ -7,9 +7,10 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.security import django_auth
 
+from govkpi.api.paging import Page
 from govkpi.accounts.memberships import grant_role, withdraw_role
 from govkpi.accounts.models import Membership
 from govkpi.accounts.permissions import units_where
@@ -44,7 +45,7 @@ class MembershipIn(Schema):
 
 
 @router.get("", response=list[MembershipOut])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_memberships(request: HttpRequest, unit: str | None = None) -> QuerySet:
     """Memberships at units where the caller manages users."""
     qs = Membership.objects.select_related("user", "unit").filter(

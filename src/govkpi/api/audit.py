@@ -6,9 +6,10 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.security import django_auth
 
+from govkpi.api.paging import Page
 from govkpi.accounts.permissions import can, units_where
 from govkpi.accounts.roles import Action
 from govkpi.accounts.tokens import BearerToken
@@ -42,7 +43,7 @@ def visible_entries(user: Any) -> QuerySet:
 
 
 @router.get("", response=list[AuditEntryOut])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_entries(request: HttpRequest, action: str | None = None, actor: str | None = None,
                  unit: str | None = None, object_key: str | None = None) -> QuerySet:
     """Audit entries, newest first; an empty list for callers who audit nothing."""

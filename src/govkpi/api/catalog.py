@@ -6,9 +6,10 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from ninja import Body, Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.security import django_auth
 
+from govkpi.api.paging import Page
 from govkpi.accounts.tokens import READ_AUTH, BearerToken
 
 from govkpi.accounts.permissions import require
@@ -69,7 +70,7 @@ def _write(request: HttpRequest, document: dict[str, Any]) -> Status:
 
 
 @router.get("/indicators", auth=READ_AUTH, response=list[IndicatorOut], tags=["catalog"])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_indicators(request: HttpRequest, theme: str | None = None, q: str | None = None) -> QuerySet:
     """Indicators, filtered by theme (KHCN, DMST, CDS, DA06) and text."""
     return _search(visible(Indicator.objects.all(), request), theme, q)
@@ -93,7 +94,7 @@ def write_indicator(request: HttpRequest, payload: dict[str, Any] = Body(...)) -
 
 
 @router.get("/dataelements", auth=READ_AUTH, response=list[DataElementOut], tags=["catalog"])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_data_elements(request: HttpRequest, theme: str | None = None, q: str | None = None) -> QuerySet:
     """Data elements: what units report."""
     return _search(visible(DataElement.objects.all(), request), theme, q)
@@ -107,7 +108,7 @@ def write_data_element(request: HttpRequest, payload: dict[str, Any] = Body(...)
 
 
 @router.get("/targets", auth=READ_AUTH, response=list[TargetOut], tags=["catalog"])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_targets(request: HttpRequest, indicator: str | None = None, on: datetime.date | None = None) -> QuerySet:
     """Every target version; with `on=DATE`, only the versions in force on that date."""
     qs = Target.objects.select_related("indicator", "scope_unit", "directive", "superseded_by")

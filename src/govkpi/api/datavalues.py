@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Router, Status
+from ninja.pagination import paginate
 from ninja.security import django_auth
 
 from govkpi.accounts.permissions import require
@@ -21,6 +22,7 @@ from govkpi.datavalues.completeness import completeness
 from govkpi.api.schemas.datavalues import ApprovalIn, ApprovalOut, CompletenessOut, DataValuesIn, DataValuesOut
 from govkpi.datavalues.writer import Item, Strategy, write_values
 from govkpi.orgunits.models import OrgUnit
+from govkpi.api.paging import Page, Rows
 from govkpi.api.schemas.problem import Problem
 from govkpi.reads.visibility import Viewer
 
@@ -181,18 +183,20 @@ def post_approval(request: HttpRequest, payload: ApprovalIn) -> Status:
         return _problem(400, error.code, error.message_vi, error.message_en)
 
 
-@router.get("/approvals", auth=READ_AUTH, response={200: list[ApprovalOut]}, tags=["datavalues"])
-def list_approvals(request: HttpRequest, period: str = "", state: str = "", unit: str = "") -> Status:
-    """Approval states the caller may read (signed-in users: their subtree; anonymous: approved ones)."""
+@router.get("/approvals", auth=READ_AUTH, response=list[ApprovalOut], tags=["datavalues"])
+@paginate(Page)
+def list_approvals(request: HttpRequest, period: str = "", state: str = "", unit: str = "") -> Rows:
+    """Approval states the caller may read (signed-in users: their subtree; anonymous: approved ones), newest
+    periods first."""
     query = (DataApproval.objects.filter(Viewer(request.user).approvals()).select_related("unit")
-             .order_by("period", "unit__code"))
+             .order_by("-period", "unit_id"))
     if period:
         query = query.filter(period=period)
     if state:
         query = query.filter(state=state)
     if unit:
         query = query.filter(unit__code=unit)
-    return Status(200, [_approval_out(a) for a in query[:5000]])
+    return Rows(query, _approval_out)
 
 
 @router.get("/completeness", auth=READ_AUTH, response={200: list[CompletenessOut], 400: Problem, 403: Problem,

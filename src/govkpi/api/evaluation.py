@@ -6,6 +6,7 @@ import datetime
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema, Status
+from ninja.pagination import paginate
 
 from govkpi.accounts.tokens import READ_AUTH
 from govkpi.core.official import FigureStatus
@@ -13,13 +14,13 @@ from govkpi.evaluation import quality
 from govkpi.evaluation.models import Methodology, Score
 from govkpi.indicators.models import TrackedDatabase
 from govkpi.orgunits.models import OrgUnit
+from govkpi.api.paging import Page, Rows
 from govkpi.api.schemas.problem import Problem
 from govkpi.reads import rankings, results
 from govkpi.reads.explain import explain as explain_score
 from govkpi.reads.visibility import Viewer
 
 router = Router()
-LIMIT = 5000
 
 
 class ResultOut(Schema):
@@ -47,14 +48,16 @@ class ResultOut(Schema):
     computed_at: datetime.datetime
 
 
-@router.get("/results", auth=READ_AUTH, response={200: list[ResultOut], 400: Problem}, tags=["evaluation"])
+@router.get("/results", auth=READ_AUTH, response=list[ResultOut], tags=["evaluation"])
+@paginate(Page)
 def list_results(request: HttpRequest, indicator: str = "", unit: str = "", parent: str = "", period: str = "",
-                 as_of: datetime.date | None = None) -> Status:
-    """Results per indicator × unit × period: value, target in force, achievement, trajectory, status, forecast,
-    ESCAP measures; `figures` says official or provisional. `as_of`: as they stood at the end of that day.
-    Callers who read no unit see published indicators in official periods only."""
-    return Status(200, results.api_results(Viewer(request.user), indicator=indicator, unit=unit, parent=parent,
-                                           period=period, as_of=as_of))
+                 as_of: datetime.date | None = None) -> Rows:
+    """Results per indicator × unit × period, newest periods first: value, target in force, achievement,
+    trajectory, status, forecast, ESCAP measures; `figures` says official or provisional. `as_of`: as they stood
+    at the end of that day. Callers who read no unit see published indicators in official periods only."""
+    viewer = Viewer(request.user)
+    query = results.api_results(viewer, indicator=indicator, unit=unit, parent=parent, period=period, as_of=as_of)
+    return Rows(query, lambda result: results.api_row(viewer, result))
 
 
 # -- scores, rankings, quality, explanations ----------------------------------------------------------------
@@ -97,15 +100,16 @@ def _filtered(query, unit: str, parent: str, group: str, period: str):  # noqa: 
     return query
 
 
-@router.get("/scores", auth=READ_AUTH, response={200: list[ScoreOut]}, tags=["evaluation"])
+@router.get("/scores", auth=READ_AUTH, response=list[ScoreOut], tags=["evaluation"])
+@paginate(Page)
 def list_scores(request: HttpRequest, unit: str = "", parent: str = "", group: str = "", period: str = "",
-                as_of: datetime.date | None = None) -> Status:
-    """Composite scores per unit and month with their components, rank and rank change. `as_of`: as they stood
-    at the end of that day. Official months for everyone; provisional ones for readers of the unit."""
+                as_of: datetime.date | None = None) -> Rows:
+    """Composite scores per unit and month with their components, rank and rank change, newest months first.
+    `as_of`: as they stood at the end of that day. Official months for everyone; provisional ones for readers
+    of the unit."""
     viewer = Viewer(request.user)
     query = _filtered(rankings.visible_scores(viewer, as_of), unit, parent, group, period)
-    rows = query.order_by("period", "group", "rank", "unit__code")[:LIMIT]
-    return Status(200, [_score_out(s, viewer, rankings.score_summary(s)) for s in rows])
+    return Rows(query.order_by(*rankings.NEWEST_FIRST), lambda s: _score_out(s, viewer, rankings.score_summary(s)))
 
 
 class RankingItem(Schema):
@@ -190,11 +194,12 @@ class MethodologyOut(Schema):
     created_at: datetime.datetime
 
 
-@router.get("/methodology", auth=READ_AUTH, response={200: list[MethodologyOut]}, tags=["evaluation"])
-def methodology_versions(request: HttpRequest) -> Status:
+@router.get("/methodology", auth=READ_AUTH, response=list[MethodologyOut], tags=["evaluation"])
+@paginate(Page)
+def methodology_versions(request: HttpRequest) -> Rows:
     """Every published version of the composite index; each score names the version it was computed with."""
-    return Status(200, list(Methodology.objects.order_by("version").values(
-        "version", "in_force_from", "definition", "notes", "published_by", "created_at")))
+    return Rows(Methodology.objects.order_by("version").values(
+        "version", "in_force_from", "definition", "notes", "published_by", "created_at"))
 
 
 class QualityOut(Schema):
@@ -214,21 +219,22 @@ class QualityOut(Schema):
     demo: bool
 
 
-@router.get("/quality", auth=READ_AUTH, response={200: list[QualityOut]}, tags=["evaluation"])
+def _quality_out(s: Score) -> dict:
+    q = s.components["quality"]
+    return {"unit": s.unit.code, "unit_name": s.unit.name, "period": s.period, "demo": s.demo,
+            **{k: q.get(k) for k in ("expected", "received", "on_time", "clean", "verified", "du", "song", "sach",
+                                     "dung", "score")}}
+
+
+@router.get("/quality", auth=READ_AUTH, response=list[QualityOut], tags=["evaluation"])
+@paginate(Page)
 def list_quality(request: HttpRequest, unit: str = "", parent: str = "", group: str = "", period: str = "",
-                 as_of: datetime.date | None = None) -> Status:
-    """Data quality per unit and month: đủ (complete), sống (on time), sạch (clean), đúng (approved or from
-    a source system), each 0–100, and their mean; definitions in docs/methodology.md."""
+                 as_of: datetime.date | None = None) -> Rows:
+    """Data quality per unit and month, newest months first: đủ (complete), sống (on time), sạch (clean), đúng
+    (approved or from a source system), each 0–100, and their mean; definitions in docs/methodology.md."""
     query = _filtered(rankings.visible_scores(Viewer(request.user), as_of), unit, parent, group, period)
-    out = []
-    for s in query.order_by("period", "unit__code")[:LIMIT]:
-        q = s.components.get("quality") or {}
-        if q.get("expected") is None:
-            continue
-        out.append({"unit": s.unit.code, "unit_name": s.unit.name, "period": s.period, "demo": s.demo,
-                    **{k: q.get(k) for k in ("expected", "received", "on_time", "clean", "verified", "du",
-                                             "song", "sach", "dung", "score")}})
-    return Status(200, out)
+    measured = query.filter(components__quality__expected__isnull=False).exclude(components__quality__expected=None)
+    return Rows(measured.order_by(*rankings.NEWEST_FIRST), _quality_out)
 
 
 class DatabaseOut(Schema):
@@ -251,11 +257,12 @@ class DatabaseOut(Schema):
     sources: list
 
 
-@router.get("/quality/databases", auth=READ_AUTH, response={200: list[DatabaseOut]}, tags=["evaluation"])
-def database_quality(request: HttpRequest, owner: str = "") -> Status:
+@router.get("/quality/databases", auth=READ_AUTH, response=list[DatabaseOut], tags=["evaluation"])
+@paginate(Page)
+def database_quality(request: HttpRequest, owner: str = "") -> list[dict]:
     """The tracked national and sectoral databases with their "đúng, đủ, sạch, sống" today."""
     today = timezone.localdate()
-    query = TrackedDatabase.objects.select_related("owner")
+    query = TrackedDatabase.objects.select_related("owner").order_by("code")
     if owner:
         query = query.filter(owner__code=owner)
     out = []
@@ -266,4 +273,4 @@ def database_quality(request: HttpRequest, owner: str = "") -> Status:
                     "owner": db.owner.code if db.owner else None, "in_decree_47_2024": db.in_decree_47_2024,
                     "priority": db.priority, "status": db.status, "status_as_of": db.status_as_of,
                     "last_updated": db.last_updated, "demo": db.demo, "sources": db.sources, **measures})
-    return Status(200, out)
+    return out

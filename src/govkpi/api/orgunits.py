@@ -7,8 +7,9 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from govkpi.api.paging import Page
 from govkpi.orgunits.models import Kind, OrgUnit, Succession
 from govkpi.orgunits.resolve import Outcome, resolve_unit
 from govkpi.api.schemas.orgunits import AmbiguousOut, ResolveOut, UnitDetailOut, UnitOut
@@ -44,7 +45,7 @@ def filter_units(filters: UnitFilters) -> QuerySet[OrgUnit]:
 
 
 @router.get("", response=list[UnitOut], summary="List units")
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_units(request: HttpRequest, filters: Query[UnitFilters]) -> QuerySet[OrgUnit]:
     """Units by kind, parent, validity date (`valid_on`) and text (`q`); current ones by default."""
     return filter_units(filters)

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
+from ninja.pagination import paginate
 from ninja.security import django_auth
 
 from govkpi.accounts.permissions import can
@@ -15,6 +16,7 @@ from govkpi.accounts.tokens import BearerToken
 from govkpi.indicators.models import Indicator, Theme
 from govkpi.orgunits.models import Kind, OrgUnit
 from govkpi.orgunits.reference import GOVERNMENT_CODE
+from govkpi.api.paging import Page, Rows
 from govkpi.api.schemas.problem import Problem
 from govkpi.tasks import actions
 from govkpi.tasks.figures import figures_by_unit
@@ -34,16 +36,15 @@ class TaskFilters(Schema):
     due_within: int | None = None
     unclear: bool | None = None
     parent: str | None = None
-    limit: int = 100
-    offset: int = 0
 
 
 def _problem(status: int, code: str, vi: str, en: str) -> Status:
     return Status(status, {"code": code, "message": vi, "message_en": en})
 
 
-@router.get("", response={200: dict[str, Any]})
-def list_tasks(request: HttpRequest, filters: Query[TaskFilters]) -> Status:
+@router.get("", response=list[TaskOut])
+@paginate(Page)
+def list_tasks(request: HttpRequest, filters: Query[TaskFilters]) -> Rows:
     """Tasks with their derived status (overdue from the clock) and the 6 rõ points they miss."""
     qs = Task.objects.select_related("lead_unit", "assigned_unit", "directive", "parent").prefetch_related(
         "coordinating_units")
@@ -63,9 +64,7 @@ def list_tasks(request: HttpRequest, filters: Query[TaskFilters]) -> Status:
         items = [i for i in items if i["status"] == filters.status]
     if filters.unclear is not None:
         items = [i for i in items if bool(i["six_clear_missing"]) == filters.unclear]
-    page = items[filters.offset:filters.offset + min(filters.limit, 1000)]
-    return Status(200, {"count": len(items), "items": [TaskOut(**{k: v for k, v in i.items() if k != "_task"})
-                                                        .model_dump() for i in page]})
+    return Rows(items, lambda i: {k: v for k, v in i.items() if k != "_task"})
 
 
 @router.get("/figures", response=FiguresOut)

@@ -19,6 +19,9 @@ from govkpi.reads.visibility import Viewer
 
 GROUPS = ("ministries", "provinces", "communes")
 PERIODS_LISTED = 24
+# The order lists of scores are read in: newest months first, then as ranked. Ids, not codes, last: the order an
+# index holds (score_current_newest_idx), so a page is read from the index instead of sorting every score.
+NEWEST_FIRST = ("-period", "group", "rank", "unit_id")
 
 
 def group_key(group: str, province: str = "") -> str | None:
