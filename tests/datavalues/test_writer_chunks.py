@@ -1,4 +1,4 @@
-"""The writer in chunks: a batch checked, staged and written a few items at a time decides as one batch."""
+"""The writer in chunks: a batch checked and staged a few items at a time decides as one batch."""
 
 import pytest
 
@@ -15,9 +15,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def tiny_chunks(monkeypatch):
-    """Two items staged at a time, and every (unit, period) planned and written as a chunk of its own."""
+    """Two items checked and staged at a time (the batch is then decided as a whole, in the database)."""
     monkeypatch.setattr(writer, "STAGE_CHUNK", 2)
-    monkeypatch.setattr(writer, "PLAN_CHUNK", 1)
 
 
 def item(index, element, unit, period, value, **extra):

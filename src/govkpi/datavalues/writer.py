@@ -12,13 +12,12 @@ How a batch of any size goes through in bounded memory (a million values in a fe
 1. *Check and stage.* The items are read as a stream, `STAGE_CHUNK` at a time: each is checked on its own
    (everything that needs only the item and the metadata, locks included), and what passed is copied, as
    resolved ids and canonical values, into a temporary table (`_Staging`). Nothing of the item stays in memory.
-2. *Plan and write.* One query joins the staged values with the stored ones on the exact key, ordered by
-   unit, period, element and position, and is read `PLAN_CHUNK` rows at a time, each chunk ending on a
-   (unit, period) boundary. Everything that compares items with each other or with stored values concerns
-   one key (duplicates, strategies, unchanged values) or one (unit, period) (validation rules), so each chunk
-   can be decided on its own, exactly as if the whole batch were in memory, and written at once.
+2. *Decide and write in the database* (`bulk`): duplicates, strategies, validation rules and the plan (new,
+   changed, removed, unchanged against the stored value of each key) are a few set-based statements over the
+   staging table, and the values go in with `INSERT … SELECT`: only refused values come back to Python.
    Outliers look across periods; they are checked only for small batches, from a history read before any write.
-All of it runs in one transaction: an atomic batch refused in its last chunk rolls back the earlier ones.
+All of it runs in one transaction, and nothing is written before every check is done: an atomic batch refused
+anywhere writes nothing, and a crash leaves the database as it was.
 """
 
 from __future__ import annotations
@@ -28,9 +27,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from itertools import groupby, islice
-from operator import attrgetter
-from typing import Any, NamedTuple
+from itertools import islice
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -39,24 +37,20 @@ from django.utils import timezone
 from govkpi.accounts.permissions import can
 from govkpi.accounts.roles import Action
 from govkpi.audit.trail import record
-from govkpi.core.formulas import FormulaError, evaluate, parse_formula
-from govkpi.core.outliers import is_outlier
 from govkpi.core.periods import Period, PeriodError, parse_period
 from govkpi.core.values import ValueProblem, read_value
 from govkpi.core.windows import Window, default_window
-from govkpi.datavalues.models import (ApprovalState, DataApproval, DataValue, DataValueHistory, HistoryKind,
-                                      ImportBatch, ReportingWindow, ValidationRule)
+from govkpi.datavalues import bulk
+from govkpi.datavalues.models import ApprovalState, DataApproval, DataValue, ImportBatch, ReportingWindow
 from govkpi.events.outbox import emit
 from govkpi.events.types import ValuesWritten
 from govkpi.indicators.models import DataElement
 from govkpi.orgunits.models import OrgUnit
 from govkpi.orgunits.resolve import resolve_unit
 
-CHUNK = 2000
-# Items checked and staged at a time, and staged values planned and written at a time: large enough for
-# COPY and the queries to pay off, small enough that memory does not grow with the batch.
+# Items checked and staged at a time: large enough for COPY to pay off, small enough that memory does not
+# grow with the batch.
 STAGE_CHUNK = 20_000
-PLAN_CHUNK = 50_000
 # Above this many items the outlier check is skipped and the summary says so.
 OUTLIER_CHECK_LIMIT = 20_000
 MAX_COMMENT = 2000
@@ -191,14 +185,17 @@ class _Checked:
 
     def staged_row(self) -> tuple:
         item = self.item
-        return (item.index, item.row, self.element.id, self.unit.id, self.period.id, self.value, self.number,
-                item.comment, item.follow_up, bool(item.deleted))
+        period = self.period
+        return (item.index, item.row, self.element.id, self.unit.id, period.id, period.start, period.end, self.value,
+                self.number, item.comment, item.follow_up, bool(item.deleted))
 
     def staged_line(self) -> str:
         """`staged_row` in COPY's text format."""
         item = self.item
+        period = self.period
         return (f"{item.index}\t{_NULL if item.row is None else item.row}\t{self.element.id}\t{self.unit.id}\t"
-                f"{_copy_text(self.period.id)}\t{_copy_text(self.value)}\t{_copy_number(self.number)}\t"
+                f"{_copy_text(period.id)}\t{period.start}\t{period.end}\t{_copy_text(self.value)}\t"
+                f"{_copy_number(self.number)}\t"
                 f"{_copy_text(item.comment)}\t{_copy_flag(item.follow_up)}\t{_copy_flag(bool(item.deleted))}\n")
 
 
@@ -262,7 +259,7 @@ class _Context:
         return state
 
 
-def _refuse(item: Item | _Staged, field_name: str, code: str, vi: str, en: str, obj: Any = "") -> Conflict:
+def _refuse(item: Item, field_name: str, code: str, vi: str, en: str, obj: Any = "") -> Conflict:
     return Conflict(item.index, field_name, code, vi, en, str(obj) if obj is not None else "", row=item.row)
 
 
@@ -348,24 +345,26 @@ def _in_chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
         yield chunk
 
 
-_STAGING = "govkpi_writer_staging"
-_STAGED_COLUMNS = "idx, row_number, element_id, unit_id, period, value, number, comment, follow_up, deleted"
+_STAGED_COLUMNS = ("idx, row_number, element_id, unit_id, period, period_start, period_end, value, number, comment, "
+                   "follow_up, deleted")
 
 
 class _Staging:
     """The checked values of one batch, in a temporary table (private to the connection, emptied before use).
 
     Kept in the database rather than in memory so that memory does not grow with the batch, and so that the
-    stored values of the same keys come back with them from one exact join."""
+    batch can be decided and written there (`bulk`): `refused` and `flagged` are set by those steps."""
 
     def __init__(self) -> None:
         self.postgres = connection.vendor == "postgresql"
         with connection.cursor() as cursor:
             # "bool", not "boolean": the name SQLite's converter knows, and PostgreSQL's alias.
-            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (idx bigint NOT NULL, row_number bigint, "
+            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {bulk.STAGING} (idx bigint NOT NULL, row_number bigint, "
                            "element_id bigint NOT NULL, unit_id bigint NOT NULL, period varchar(16) NOT NULL, "
+                           "period_start date NOT NULL, period_end date NOT NULL, "
                            "value varchar(64) NOT NULL, number double precision, comment text, follow_up bool, "
-                           "deleted bool NOT NULL)")
+                           "deleted bool NOT NULL, refused bool NOT NULL DEFAULT FALSE, "
+                           "flagged bool NOT NULL DEFAULT FALSE)")
             self.clear(cursor)
 
     def clear(self, cursor: Any = None) -> None:
@@ -373,39 +372,25 @@ class _Staging:
             with connection.cursor() as cursor:
                 self.clear(cursor)
             return
-        cursor.execute(f"TRUNCATE {_STAGING}" if self.postgres else f"DELETE FROM {_STAGING}")
+        cursor.execute(f"TRUNCATE {bulk.STAGING}" if self.postgres else f"DELETE FROM {bulk.STAGING}")
 
     def add(self, checked: list[_Checked]) -> None:
         if not checked:
             return
         with connection.cursor() as cursor:
             if self.postgres:
-                _copy_lines(cursor, f"COPY {_STAGING} ({_STAGED_COLUMNS}) FROM STDIN",
+                _copy_lines(cursor, f"COPY {bulk.STAGING} ({_STAGED_COLUMNS}) FROM STDIN",
                             (c.staged_line() for c in checked))
             else:
-                cursor.executemany(f"INSERT INTO {_STAGING} ({_STAGED_COLUMNS}) VALUES ({', '.join(['%s'] * 10)})",
+                cursor.executemany(f"INSERT INTO {bulk.STAGING} ({_STAGED_COLUMNS}) VALUES ({', '.join(['%s'] * 12)})",
                                    [c.staged_row() for c in checked])
 
-    def joined(self) -> Iterator[tuple]:
-        """Each staged value with the stored value of its key (NULLs if none), by unit, period, element, index."""
-        sql = (f"SELECT s.idx, s.row_number, s.element_id, s.unit_id, s.period, s.value, s.number, s.comment, "
-               f"s.follow_up, s.deleted, d.id, d.value, d.comment, d.follow_up, d.stored_by, d.updated_at "
-               f"FROM {_STAGING} s LEFT JOIN {DataValue._meta.db_table} d ON d.data_element_id = s.element_id "
-               f"AND d.unit_id = s.unit_id AND d.period = s.period ORDER BY s.unit_id, s.period, s.element_id, s.idx")
-        if not self.postgres:
+    def analyze(self) -> None:
+        """Statistics for the planner: a temporary table is never analysed by autovacuum, and joins of a
+        100,000-row batch planned as if it were empty go nested-loop."""
+        if self.postgres:
             with connection.cursor() as cursor:
-                cursor.execute(sql)
-                rows = cursor.fetchall()  # read in full: SQLite's reads are not isolated from the writes that follow
-            yield from rows
-            return
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL work_mem = '64MB'")  # sort the join in memory rather than on disk
-        # A server-side cursor, read a chunk at a time. It sees the table as it was when it was opened, so the
-        # chunks written meanwhile do not show up in it.
-        with connection.chunked_cursor() as cursor:
-            cursor.execute(sql)
-            while rows := cursor.fetchmany(PLAN_CHUNK):
-                yield from rows
+                cursor.execute(f"ANALYZE {bulk.STAGING}")
 
     def outlier_history(self) -> dict[tuple[int, int], list[tuple[datetime.date, float]]]:
         """The stored numbers of every (element, unit) that has a staged number, by pair."""
@@ -413,170 +398,11 @@ class _Staging:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT d.data_element_id, d.unit_id, d.period_end, d.number FROM {DataValue._meta.db_table} d "
-                f"JOIN (SELECT DISTINCT element_id, unit_id FROM {_STAGING} WHERE number IS NOT NULL) p "
+                f"JOIN (SELECT DISTINCT element_id, unit_id FROM {bulk.STAGING} WHERE number IS NOT NULL) p "
                 f"ON d.data_element_id = p.element_id AND d.unit_id = p.unit_id WHERE d.number IS NOT NULL")
             for element_id, unit_id, end, number in cursor.fetchall():
                 history[(element_id, unit_id)].append((end, number))
         return history
-
-
-class _Stored(NamedTuple):
-    """The stored value of a key, as it was before this batch."""
-
-    id: int
-    value: str
-    comment: str
-    follow_up: bool
-    stored_by: str
-    updated_at: datetime.datetime
-
-
-@dataclass(slots=True)
-class _Staged:
-    """A checked value read back from the staging table, with the stored value of its key (None if none)."""
-
-    index: int
-    row: int | None
-    element: DataElement
-    unit: OrgUnit
-    period: Period
-    value: str
-    number: float | None
-    comment: str | None  # None: not given, the stored comment stays
-    given_follow_up: bool | None  # None: not given
-    deleted: bool
-    old: _Stored | None
-    follow_up: bool  # what is written: as given, or set for an outlier
-    key: tuple[int, int, str]  # (element id, unit id, period)
-
-
-def _aware(moment: datetime.datetime) -> datetime.datetime:
-    # A raw query on SQLite gives naive UTC datetimes (the ORM would make them aware).
-    return timezone.make_aware(moment, datetime.UTC) if timezone.is_naive(moment) else moment
-
-
-def _staged(row: tuple, context: _Context) -> _Staged:
-    (index, number_in_file, element_id, unit_id, period, value, number, comment, follow_up, deleted,
-     old_id, old_value, old_comment, old_follow_up, old_stored_by, old_updated_at) = row
-    old = None if old_id is None else _Stored(old_id, old_value, old_comment, bool(old_follow_up), old_stored_by,
-                                              _aware(old_updated_at))
-    given = None if follow_up is None else bool(follow_up)
-    return _Staged(index, number_in_file, context.elements_by_id[element_id], context.units_by_id[unit_id],
-                   context.periods_by_id[period], value, number, comment, given, bool(deleted), old, bool(given),
-                   row[2:5])
-
-
-def _cell_chunks(rows: Iterable[tuple], size: int, context: _Context) -> Iterator[list[_Staged]]:
-    """The joined rows, about `size` at a time, each chunk ending where a (unit, period) ends."""
-    chunk: list[_Staged] = []
-    for row in rows:
-        if len(chunk) >= size and (row[3], row[4]) != (chunk[-1].unit.id, chunk[-1].period.id):
-            yield chunk
-            chunk = []
-        chunk.append(_staged(row, context))
-    if chunk:
-        yield chunk
-
-
-class _Rules:
-    """The validation rules, parsed once and indexed by the data elements they refer to."""
-
-    def __init__(self) -> None:
-        self.by_element: dict[str, list[tuple[int, ValidationRule, Any, Any, frozenset[str]]]] = defaultdict(list)
-        position = 0
-        for rule in ValidationRule.objects.all():
-            try:
-                left, right = parse_formula(rule.left), parse_formula(rule.right)
-            except FormulaError:
-                continue  # the catalog refuses such rules on the way in
-            references = left.references | right.references
-            for code in references:
-                self.by_element[code].append((position, rule, left, right, references))
-            position += 1
-
-    def check(self, staged: list[_Staged], context: _Context, conflicts: list[Conflict]) -> set[int]:
-        """Apply the rules to every (unit, period) of `staged` (whole cells); return the refused item indexes.
-
-        A cell's values are the batch's own, then the stored ones of the other elements the rules need."""
-        cells: dict[tuple[int, str], list[_Staged]] = defaultdict(list)
-        for s in staged:
-            if s.element.code in self.by_element:
-                cells[(s.unit.id, s.period.id)].append(s)
-        if not cells:
-            return set()
-        relevant = {cell: self._rules_of(members) for cell, members in cells.items()}
-        stored = self._stored_values(cells, relevant, context)
-        refused: set[int] = set()
-        for cell, members in cells.items():
-            cell_values = stored.get(cell, {})
-            for s in members:
-                cell_values[s.element.code] = None if s.deleted else s.number
-            for _position, rule, left, right, references in relevant[cell]:
-                a, b = evaluate(left, cell_values), evaluate(right, cell_values)
-                if a is None or b is None or _COMPARE[rule.operator](float(a), float(b)):
-                    continue
-                involved = [s for s in members if s.element.code in references]
-                indexes = [s.index for s in involved]
-                for s in involved:
-                    conflicts.append(Conflict(s.index, "value", f"rule:{rule.code}",
-                                              f"{rule.message_vi} ({rule.left} = {a:g}, {rule.right} = {b:g})",
-                                              f"{rule.message_en} ({rule.left} = {a:g}, {rule.right} = {b:g})",
-                                              s.value, indexes=indexes, row=s.row))
-                    refused.add(s.index)
-        return refused
-
-    def _rules_of(self, members: list[_Staged]) -> list[tuple]:
-        """The rules that refer to any member's element, in the rules' order (each once)."""
-        found = {}
-        for s in members:
-            for entry in self.by_element[s.element.code]:
-                found[entry[0]] = entry
-        return [found[position] for position in sorted(found)]
-
-    @staticmethod
-    def _stored_values(cells: dict[tuple[int, str], list[_Staged]], relevant: dict[tuple[int, str], list[tuple]],
-                       context: _Context) -> dict[tuple[int, str], dict[str, float | None]]:
-        """The stored values the rules need beyond the batch's own (elements the batch does not give)."""
-        missing: set[str] = set()
-        for cell, members in cells.items():
-            given = {s.element.code for s in members}
-            missing.update(code for entry in relevant[cell] for code in entry[4] if code not in given)
-        ids = {context.elements[code].id: code for code in missing if code in context.elements}
-        values: dict[tuple[int, str], dict[str, float | None]] = defaultdict(dict)
-        if not ids:
-            return values
-        units = sorted({u for u, _p in cells})
-        periods = list({p for _u, p in cells})
-        for start in range(0, len(units), 500):
-            for element_id, unit_id, period, number in DataValue.objects.filter(
-                    data_element_id__in=list(ids), unit_id__in=units[start:start + 500],
-                    period__in=periods).values_list("data_element_id", "unit_id", "period", "number"):
-                if (unit_id, period) in cells:
-                    values[(unit_id, period)][ids[element_id]] = number
-        return values
-
-
-_COMPARE = {"<=": float.__le__, "<": float.__lt__, "==": float.__eq__, ">=": float.__ge__, ">": float.__gt__}
-
-
-def _check_outliers(staged: list[_Staged], history: dict[tuple[int, int], list[tuple[datetime.date, float]]],
-                    warnings: list[Conflict]) -> None:
-    """Flag values far from the unit's own history and ask for a comment; nothing is refused here."""
-    for s in sorted(staged, key=lambda s: s.index):  # warnings in batch order
-        if s.number is None or s.deleted:
-            continue
-        earlier = sorted((end, n) for end, n in history.get((s.element.id, s.unit.id), []) if end < s.period.start)
-        if is_outlier(s.number, [n for _end, n in earlier[-12:]]) and not (s.comment or "").strip():
-            s.follow_up = True
-            warnings.append(Conflict(
-                s.index, "value", "outlier_needs_comment",
-                f"Giá trị {s.value} khác xa các kỳ trước của {s.unit.code}: đề nghị ghi chú giải thích (đã đánh dấu cần xem lại).",
-                f"Value {s.value} is far from {s.unit.code}'s earlier periods: please add a comment (flagged for follow-up).",
-                s.value, row=s.row, warning=True))
-
-
-class _Refused(Exception):
-    """Raised inside the transaction to roll back the chunks already written of an atomic batch refused later."""
 
 
 def write_values(items: Iterable[Item], *, actor: Any, channel: str, strategy: Strategy = Strategy.CREATE_AND_UPDATE,
@@ -586,39 +412,43 @@ def write_values(items: Iterable[Item], *, actor: Any, channel: str, strategy: S
     refused (they count as part of the batch: an atomic batch with any of them writes nothing)."""
     result = WriteResult(dry_run=dry_run, atomic=atomic, conflicts=list(refused))
     context = _Context(actor, today or timezone.localdate(), check_windows)
-    try:
-        with transaction.atomic():
-            writer = _BatchWriter(actor, channel, strategy, atomic, filename)
-            _check_and_write(items, context, strategy, result, writer, len(refused))
-    except _Refused:
-        pass  # the transaction is rolled back; `result` says why
+    with transaction.atomic():
+        writer = _BatchWriter(actor, channel, strategy, atomic, filename)
+        _check_and_write(items, context, strategy, result, writer, len(refused))
     return result
 
 
 def _check_and_write(items: Iterable[Item], context: _Context, strategy: Strategy, result: WriteResult,
                      writer: _BatchWriter, refused_by_reader: int) -> None:
+    """Check and stage every item, then decide and write the batch set-based (`bulk`): nothing is written
+    before every check is done, so an atomic batch refused anywhere writes nothing."""
     staging = _Staging()
     count = _check_and_stage(items, context, strategy, staging, result)
     result.total = count + refused_by_reader
+    staging.analyze()
     history = None
     if count <= OUTLIER_CHECK_LIMIT:
-        history = staging.outlier_history()
+        history = staging.outlier_history()  # read before any write
     else:
         result.notes.append((f"Không kiểm tra giá trị bất thường cho lô trên {OUTLIER_CHECK_LIMIT:,} giá trị.",
                              f"Outliers are not checked for batches over {OUTLIER_CHECK_LIMIT:,} values."))
-    rules = _Rules()
-    for chunk in _cell_chunks(staging.joined(), PLAN_CHUNK, context):
-        plan = _decide(chunk, context, strategy, rules, history, result)
-        if not result.dry_run and not (result.atomic and result.conflicts):
-            writer.write(plan, result)
-    staging.clear()
+    bulk.refuse_duplicates(context, result.conflicts)
+    bulk.refuse_by_strategy(strategy, result.conflicts)
+    bulk.refuse_by_rules(context, result.conflicts)
+    if history is not None:
+        bulk.flag_outliers(context, history, result.warnings)
     result.conflicts.sort(key=lambda c: c.index)
+    result.warnings.sort(key=lambda c: c.index)
     if result.atomic and result.conflicts:
-        result.created = result.updated = result.unchanged = result.deleted = 0  # nothing is taken
-        if writer.batch is not None:
-            raise _Refused
-        return
-    writer.finish(result)
+        staging.clear()
+        return  # nothing is taken; the counts stay 0
+    counts = bulk.make_plan(strategy is Strategy.DELETE)
+    result.created, result.updated = counts.get(bulk.NEW, 0), counts.get(bulk.CHANGED, 0)
+    result.deleted, result.unchanged = counts.get(bulk.REMOVED, 0), counts.get(0, 0)
+    if not result.dry_run:
+        writer.write(counts, context, result)
+    bulk.drop_plan()
+    staging.clear()
 
 
 def _check_and_stage(items: Iterable[Item], context: _Context, strategy: Strategy, staging: _Staging,
@@ -636,186 +466,38 @@ def _check_and_stage(items: Iterable[Item], context: _Context, strategy: Strateg
     return count
 
 
-def _decide(chunk: list[_Staged], context: _Context, strategy: Strategy, rules: _Rules,
-            history: dict | None, result: WriteResult) -> _Plan:
-    """Duplicates, strategy, validation rules and outliers for whole cells, then what to write."""
-    staged = _drop_duplicates(chunk, result.conflicts)
-    staged = _apply_strategy(staged, strategy, result)
-    refused = rules.check(staged, context, result.conflicts)
-    if refused:
-        staged = [s for s in staged if s.index not in refused]
-    if history is not None:
-        _check_outliers(staged, history, result.warnings)
-    return _plan(staged, strategy, result)
-
-
-def _drop_duplicates(staged: list[_Staged], conflicts: list[Conflict]) -> list[_Staged]:
-    """The same key twice in one batch: both refused, each conflict naming both indexes.
-
-    `staged` is ordered by key, then by index, so the items of one key are next to each other."""
-    kept = []
-    for _key, members in groupby(staged, key=attrgetter("key")):
-        group = list(members)
-        if len(group) == 1:
-            kept.append(group[0])
-            continue
-        indexes = [s.index for s in group]
-        rows = ", ".join(str(s.row if s.row is not None else s.index) for s in group)
-        for s in group:
-            conflicts.append(Conflict(
-                s.index, "key", "duplicate_in_batch",
-                f"Trùng số liệu ({s.element.code}, {s.unit.code}, {s.period.id}) ở các dòng/vị trí {rows}.",
-                f"The same value ({s.element.code}, {s.unit.code}, {s.period.id}) appears at rows/indexes {rows}.",
-                f"{s.element.code}/{s.unit.code}/{s.period.id}", indexes=indexes, row=s.row))
-    return kept
-
-
-def _apply_strategy(staged: list[_Staged], strategy: Strategy, result: WriteResult) -> list[_Staged]:
-    kept = []
-    for s in staged:
-        present = s.old is not None
-        if strategy is Strategy.CREATE and present and not s.deleted:
-            result.conflicts.append(_refuse(s, "key", "already_exists",
-                                            "Số liệu đã có; chiến lược CREATE không sửa số liệu có sẵn.",
-                                            "The value exists; strategy CREATE does not update.", s.value))
-        elif strategy is Strategy.UPDATE and not present and not s.deleted:
-            result.conflicts.append(_refuse(s, "key", "does_not_exist",
-                                            "Chưa có số liệu để sửa (chiến lược UPDATE).",
-                                            "There is no value to update (strategy UPDATE).", s.value))
-        else:
-            kept.append(s)
-    return kept
-
-
-@dataclass
-class _Plan:
-    new: list[_Staged] = field(default_factory=list)
-    changed: list[_Staged] = field(default_factory=list)
-    removed: list[_Staged] = field(default_factory=list)
-
-
-def _plan(staged: list[_Staged], strategy: Strategy, result: WriteResult) -> _Plan:
-    """Sort the checked values into new, changed and removed ones; count the unchanged ones."""
-    plan = _Plan()
-    for s in staged:
-        old = s.old
-        if s.deleted or strategy is Strategy.DELETE:
-            if old is None:
-                result.unchanged += 1  # nothing to delete: DHIS2 counts it as ignored
-            else:
-                plan.removed.append(s)
-                result.deleted += 1
-            continue
-        if old is None:
-            plan.new.append(s)
-            result.created += 1
-            continue
-        comment = old.comment if s.comment is None else s.comment
-        follow_up = old.follow_up if s.given_follow_up is None and not s.follow_up else s.follow_up
-        if old.value == s.value and old.comment == comment and old.follow_up == follow_up:
-            result.unchanged += 1
-            continue
-        s.comment, s.follow_up = comment, follow_up
-        plan.changed.append(s)
-        result.updated += 1
-    return plan
-
-
 class _BatchWriter:
-    """Writes the plans of a batch's chunks, then the import batch's counts, the audit entry and the event.
+    """Writes a batch's plan, its import batch row, one audit entry and one change event.
 
-    The import batch row is made with the first write; a batch that changes nothing leaves no trace."""
+    A batch that changes nothing leaves no trace."""
 
     def __init__(self, actor: Any, channel: str, strategy: Strategy, atomic: bool, filename: str) -> None:
         self.actor, self.channel, self.strategy, self.atomic, self.filename = actor, channel, strategy, atomic, filename
         self.username = getattr(actor, "username", None) or (actor if isinstance(actor, str) else "")
-        self.now = timezone.now()  # set again when the first chunk is written: one moment for the whole batch
-        self.batch: ImportBatch | None = None
-        self.units: set[str] = set()
-        self.periods: set[str] = set()
-        self.elements: set[str] = set()
-        self.touched = 0
-        self.first: _Staged | None = None  # the first value written, named in the audit entry if it is the only one
 
-    def write(self, plan: _Plan, result: WriteResult) -> None:
-        if not (plan.new or plan.changed or plan.removed):
+    def write(self, counts: dict[int, int], context: _Context, result: WriteResult) -> None:
+        touched = sum(n for action, n in counts.items() if action)
+        if not touched:
             return
-        if self.batch is None:
-            self.now = timezone.now()
-            self.batch = ImportBatch.objects.create(
-                at=self.now, actor=self.username, channel=self.channel, filename=self.filename[:255],
-                strategy=self.strategy.value, atomic=self.atomic, counts={})
-        _insert_new(plan.new, self.batch, self.username, self.channel, self.now)
-        self._write_changes(plan)
-        for s in (*plan.new, *plan.changed, *plan.removed):
-            self.units.add(s.unit.code)
-            self.periods.add(s.period.id)
-            self.elements.add(s.element.code)
-            if self.first is None:
-                self.first = s
-        self.touched += len(plan.new) + len(plan.changed) + len(plan.removed)
+        now = timezone.now()  # one moment for the whole batch
+        batch = ImportBatch.objects.create(at=now, actor=self.username, channel=self.channel,
+                                           filename=self.filename[:255], strategy=self.strategy.value,
+                                           atomic=self.atomic, counts=result.counts())
+        bulk.write_plan(counts, batch_id=batch.id, username=self.username, channel=str(self.channel), now=now)
+        self._trace(batch, bulk.touched(context, touched), result)
 
-    def _write_changes(self, plan: _Plan) -> None:
-        """Changed and removed values: their previous state into the history, then the change itself."""
-        history = [self._history(s, HistoryKind.UPDATED, s.value) for s in plan.changed] + [
-            self._history(s, HistoryKind.DELETED, "") for s in plan.removed]
-        DataValueHistory.objects.bulk_create(history, batch_size=CHUNK)
-        updates = [DataValue(id=s.old.id, value=s.value, number=s.number, comment=s.comment or "",
-                             follow_up=s.follow_up, stored_by=self.username, channel=self.channel,
-                             updated_at=self.now, batch=self.batch) for s in plan.changed]
-        DataValue.objects.bulk_update(updates, ["value", "number", "comment", "follow_up", "stored_by", "channel",
-                                                "updated_at", "batch"], batch_size=CHUNK)
-        removed_ids = [s.old.id for s in plan.removed]
-        for start in range(0, len(removed_ids), CHUNK):
-            DataValue.objects.filter(id__in=removed_ids[start:start + CHUNK]).delete()
-
-    def _history(self, s: _Staged, kind: HistoryKind, new_value: str) -> DataValueHistory:
-        old = s.old
-        return DataValueHistory(data_element_id=s.element.id, unit_id=s.unit.id, period=s.period.id, kind=kind,
-                                previous_value=old.value, previous_comment=old.comment,
-                                previous_stored_by=old.stored_by, previous_updated_at=old.updated_at,
-                                new_value=new_value, changed_by=self.username, changed_at=self.now,
-                                channel=self.channel, batch=self.batch)
-
-    def finish(self, result: WriteResult) -> None:
-        """The import batch's final counts, one audit entry and one change event, if anything was written."""
-        if self.batch is None:
-            return
-        batch, counts = self.batch, result.counts()
-        ImportBatch.objects.filter(id=batch.id).update(counts=counts)
-        single = self.first if self.touched == 1 else None
-        units = self.units
+    def _trace(self, batch: ImportBatch, touched: bulk.Touched, result: WriteResult) -> None:
+        """One audit entry and one change event for the batch."""
+        counts, single, units = result.counts(), touched.single, touched.units
         record("datavalues.write", actor=self.actor, object_type="ImportBatch", object_key=str(batch.id),
-               unit=single.unit.code if single else (next(iter(units)) if len(units) == 1 else ""),
-               before={"value": single.old.value} if single and single.old else None,
+               unit=single[1] if single else (next(iter(units)) if len(units) == 1 else ""),
+               before={"value": single[4]} if single and single[4] is not None else None,
                after={"channel": self.channel, "filename": self.filename, "strategy": self.strategy.value, **counts,
-                      "elements": sorted(self.elements)[:50],
-                      **({"key": [single.element.code, single.unit.code, single.period.id], "value": single.value}
-                         if single else {})})
-        emit(ValuesWritten(elements=tuple(sorted(self.elements)), batch=batch.id, imported=result.created,
+                      "elements": sorted(touched.elements)[:50],
+                      **({"key": list(single[:3]), "value": single[3]} if single else {})})
+        emit(ValuesWritten(elements=tuple(sorted(touched.elements)), batch=batch.id, imported=result.created,
                            updated=result.updated, deleted=result.deleted,
                            ignored=result.unchanged + result.rejected, channel=str(self.channel)),
-             units=units, periods=self.periods)
+             units=units, periods=touched.periods)
         result.written = True
         result.batch_id = batch.id
-
-
-def _insert_new(new: list[_Staged], batch: ImportBatch, username: str, channel: str, now: datetime.datetime) -> None:
-    """Insert new values: COPY on PostgreSQL for big batches (several times faster), bulk INSERT otherwise."""
-    if connection.vendor == "postgresql" and len(new) > 5000:
-        columns = ("data_element_id", "unit_id", "period", "period_start", "period_end", "value", "number",
-                   "comment", "follow_up", "stored_by", "channel", "created_at", "updated_at", "batch_id")
-        table = DataValue._meta.db_table
-        tail = f"\t{_copy_text(username)}\t{_copy_text(channel)}\t{now.isoformat()}\t{now.isoformat()}\t{batch.id}\n"
-        lines = (f"{s.element.id}\t{s.unit.id}\t{_copy_text(s.period.id)}\t{s.period.start}\t{s.period.end}\t"
-                 f"{_copy_text(s.value)}\t{_copy_number(s.number)}\t{_copy_text(s.comment or '')}\t"
-                 f"{_copy_flag(s.follow_up)}{tail}" for s in new)
-        with connection.cursor() as cursor:
-            _copy_lines(cursor, f"COPY {table} ({', '.join(columns)}) FROM STDIN", lines)
-        return
-    DataValue.objects.bulk_create(
-        [DataValue(data_element_id=s.element.id, unit_id=s.unit.id, period=s.period.id, period_start=s.period.start,
-                   period_end=s.period.end, value=s.value, number=s.number, comment=s.comment or "",
-                   follow_up=s.follow_up, stored_by=username, channel=channel, created_at=now, updated_at=now,
-                   batch=batch) for s in new],
-        batch_size=CHUNK)
