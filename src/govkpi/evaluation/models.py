@@ -40,7 +40,17 @@ class Result(models.Model):
         constraints = [models.UniqueConstraint(fields=["indicator", "unit", "period"], condition=Q(valid_to__isnull=True),
                                                name="result_current_unique")]
         indexes = [models.Index(fields=["indicator", "period", "valid_to"], name="result_ind_period_idx"),
-                   models.Index(fields=["unit", "valid_to"], name="result_unit_idx")]
+                   models.Index(fields=["unit", "valid_to"], name="result_unit_idx"),
+                   # What the public's figures are keyed by (reads.publication): per period end, the newest
+                   # current row and the latest closing, each one index probe.
+                   models.Index(fields=["period_end", "valid_to", "id"], name="result_end_closed_idx"),
+                   # Lists newest first (GET /api/v1/results), read from the index, not by sorting every
+                   # current result.
+                   models.Index(fields=["-period_end", "indicator", "unit", "period"],
+                                condition=Q(valid_to__isnull=True), name="result_current_newest_idx"),
+                   # "The latest official period of each indicator" for a unit: one probe per indicator.
+                   models.Index(fields=["unit", "indicator", "-period_end"], condition=Q(valid_to__isnull=True),
+                                name="result_current_latest_idx")]
 
 
 class Cursor(models.Model):
@@ -100,7 +110,10 @@ class Score(models.Model):
         constraints = [models.UniqueConstraint(fields=["unit", "period"], condition=Q(valid_to__isnull=True),
                                                name="score_current_unique")]
         indexes = [models.Index(fields=["group", "period", "valid_to"], name="score_group_period_idx"),
-                   models.Index(fields=["unit", "valid_to"], name="score_unit_idx")]
+                   models.Index(fields=["unit", "valid_to"], name="score_unit_idx"),
+                   models.Index(fields=["period", "valid_to", "id"], name="score_period_closed_idx"),
+                   models.Index(fields=["-period", "group", "rank", "unit"], condition=Q(valid_to__isnull=True),
+                                name="score_current_newest_idx")]
 
     @property
     def rank_change(self) -> int | None:
