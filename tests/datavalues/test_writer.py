@@ -10,7 +10,7 @@ from govkpi.accounts.roles import Role
 from govkpi.audit.models import AuditEntry
 from govkpi.core.periods import PeriodType, period_of
 from govkpi.datavalues import approval
-from govkpi.datavalues.models import DataValue, DataValueHistory, ReportingWindow
+from govkpi.datavalues.models import DataValue, DataValueHistory, ReportingWindow, ValidationRule
 from govkpi.datavalues.writer import Item, Strategy, write_values
 from govkpi.events.models import ChangeEvent
 from govkpi.events.types import parse
@@ -269,3 +269,33 @@ def test_completeness_counts_expected_received_on_time_and_missing(elements, mon
     value.save()
     assert completeness(unit("01"), month).on_time == 1
     assert completeness(unit("00004"), month).expected == 2  # a ward: its own element and the all-tier one
+
+
+def test_an_element_or_unit_with_values_cannot_be_deleted_without_a_database_constraint(elements, month, unit):
+    # The values table has no foreign-key constraint in the database (docs/performance.md): PROTECT must hold.
+    from django.db.models import ProtectedError
+
+    write_values([item(0, "DVC_TONG", "01", month, 5)], actor=None, channel="api")
+    with pytest.raises(ProtectedError):
+        elements["DVC_TONG"].delete()
+    with pytest.raises(ProtectedError):
+        unit("01").delete()
+    assert stored("DVC_TONG", "01", month).value == "5"
+
+
+def test_a_rule_that_is_not_a_plain_comparison_is_checked_over_the_stored_and_the_batch_values(elements, month):
+    # `#{A} op #{B}` rules are checked by one query; any other formula is evaluated in Python over its cells.
+    ValidationRule.objects.create(code="HALF_AT_MOST", left="#{DVC_TOANTRINH} * 2", operator="<=",
+                                  right="#{DVC_TONG}", message_vi="Không quá nửa.", message_en="At most half.")
+    write_values([item(0, "DVC_TONG", "01", month, 100)], actor=None, channel="api")
+    result = write_values([item(0, "DVC_TOANTRINH", "01", month, 60), item(1, "DVC_TOANTRINH", "79", month, 60)],
+                          actor=None, channel="api", atomic=False)
+    # 01: 60 × 2 > 100 stored; 79 has no total, so neither rule has both sides there.
+    assert [(c.index, c.code, c.indexes) for c in result.conflicts] == [(0, "rule:HALF_AT_MOST", [0])]
+    assert result.conflicts[0].message_en == "At most half. (#{DVC_TOANTRINH} * 2 = 120, #{DVC_TONG} = 100)"
+    assert (result.created, result.rejected) == (1, 1)
+    both = write_values([item(0, "DVC_TOANTRINH", "01", month, 60), item(1, "DVC_TONG", "01", month, 90)],
+                        actor=None, channel="api")
+    assert [(c.index, c.code, c.indexes) for c in both.conflicts] == [
+        (0, "rule:HALF_AT_MOST", [0, 1]), (1, "rule:HALF_AT_MOST", [0, 1])]
+    assert both.written is False and stored("DVC_TONG", "01", month).value == "100"

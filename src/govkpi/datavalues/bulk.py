@@ -167,35 +167,41 @@ def _rule_conflict(rule: _Rule, a: float, b: float, index: int, row: int | None,
 
 
 def _simple_rules(rules: list[tuple[_Rule, int, int]]) -> list[tuple]:
-    """`#{A} op #{B}` rules, all in one query: the cells where the batch gives A or B, their values (the
-    batch's, else the stored), the broken ones, and the batch's items of A and B in those cells."""
+    """`#{A} op #{B}` rules, all in one query: the batch's values of A and B (`x`), their cells with the
+    batch's value of each side or else the stored one, the broken cells, and the items of `x` in them.
+
+    One pass over the staging table per side and a grouping, no self-join: a stored value is looked up
+    only for a side the batch does not give."""
     values = ", ".join(f"({rule.position}, {a}, {b}, '{rule.rule.operator}')" for rule, a, b in rules)
     # The operators are the model's choices (Operator); inlined because SQL cannot take one as a parameter.
     broken = " OR ".join(f"(c.op = '{op}' AND NOT (c.a {op.replace('==', '=')} c.b))" for op in _COMPARE)
+    stored = ("(SELECT d.number FROM {values} d WHERE d.data_element_id = r.{side}_id AND d.unit_id = g.unit_id "
+              "AND d.period = g.period)")
     sql = (
         f"WITH r (pos, a_id, b_id, op) AS (VALUES {values}), "
-        f"cells AS (SELECT r.pos, s.unit_id, s.period FROM {STAGING} s JOIN r ON s.element_id = r.a_id "
-        f"WHERE NOT s.refused UNION SELECT r.pos, s.unit_id, s.period FROM {STAGING} s JOIN r ON "
-        f"s.element_id = r.b_id WHERE NOT s.refused), "
-        f"c AS (SELECT cells.pos, cells.unit_id, cells.period, r.a_id, r.b_id, r.op, "
-        f"CASE WHEN sa.idx IS NULL THEN da.number ELSE sa.number END AS a, "
-        f"CASE WHEN sb.idx IS NULL THEN db.number ELSE sb.number END AS b FROM cells JOIN r ON r.pos = cells.pos "
-        f"LEFT JOIN {STAGING} sa ON sa.element_id = r.a_id AND sa.unit_id = cells.unit_id "
-        f"AND sa.period = cells.period AND NOT sa.refused "
-        f"LEFT JOIN {_VALUES} da ON da.data_element_id = r.a_id AND da.unit_id = cells.unit_id "
-        f"AND da.period = cells.period "
-        f"LEFT JOIN {STAGING} sb ON sb.element_id = r.b_id AND sb.unit_id = cells.unit_id "
-        f"AND sb.period = cells.period AND NOT sb.refused "
-        f"LEFT JOIN {_VALUES} db ON db.data_element_id = r.b_id AND db.unit_id = cells.unit_id "
-        f"AND db.period = cells.period) "
-        f"SELECT c.pos, c.a, c.b, s.element_id, s.idx, s.row_number, s.value, s.unit_id, s.period FROM c "
-        f"JOIN {STAGING} s ON s.unit_id = c.unit_id AND s.period = c.period "
-        f"AND (s.element_id = c.a_id OR s.element_id = c.b_id) AND NOT s.refused "
+        f"x AS MATERIALIZED (SELECT r.pos, s.unit_id, s.period, s.element_id, 1 AS side, s.number, s.idx, "
+        f"s.row_number, s.value FROM {STAGING} s JOIN r ON s.element_id = r.a_id WHERE NOT s.refused "
+        f"UNION ALL SELECT r.pos, s.unit_id, s.period, s.element_id, 2, s.number, s.idx, s.row_number, s.value "
+        f"FROM {STAGING} s JOIN r ON s.element_id = r.b_id WHERE NOT s.refused), "
+        f"g AS (SELECT pos, unit_id, period, MAX(CASE WHEN side = 1 THEN 1 END) AS has_a, "
+        f"MAX(CASE WHEN side = 1 THEN number END) AS a_given, MAX(CASE WHEN side = 2 THEN 1 END) AS has_b, "
+        f"MAX(CASE WHEN side = 2 THEN number END) AS b_given FROM x GROUP BY pos, unit_id, period), "
+        f"c AS (SELECT g.pos, g.unit_id, g.period, r.op, "
+        f"CASE WHEN g.has_a = 1 THEN g.a_given ELSE {stored.format(values=_VALUES, side='a')} END AS a, "
+        f"CASE WHEN g.has_b = 1 THEN g.b_given ELSE {stored.format(values=_VALUES, side='b')} END AS b "
+        f"FROM g JOIN r ON r.pos = g.pos) "
+        f"SELECT c.pos, c.a, c.b, x.element_id, x.idx, x.row_number, x.value, x.unit_id, x.period FROM c "
+        f"JOIN x ON x.pos = c.pos AND x.unit_id = c.unit_id AND x.period = c.period "
         f"WHERE c.a IS NOT NULL AND c.b IS NOT NULL AND ({broken})")
     by_position = {rule.position: rule for rule, _a, _b in rules}
-    return [(position, element_id, index, (unit_id, period),
-             _rule_conflict(by_position[position], float(a), float(b), index, row, value))
-            for position, a, b, element_id, index, row, value, unit_id, period in _rows(sql)]
+    seen: set[tuple[int, int]] = set()  # a rule naming one element on both sides reports its item once
+    found = []
+    for position, a, b, element_id, index, row, value, unit_id, period in _rows(sql):
+        if (position, index) not in seen:
+            seen.add((position, index))
+            found.append((position, element_id, index, (unit_id, period),
+                          _rule_conflict(by_position[position], float(a), float(b), index, row, value)))
+    return found
 
 
 def _formula_rule(rule: _Rule, context: _Context) -> list[tuple]:

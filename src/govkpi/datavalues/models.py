@@ -41,8 +41,14 @@ class DataValue(models.Model):
     # No index of their own for the two foreign keys: the unique key (data_element, unit, period) and the
     # (unit, period) index begin with them and serve every lookup by element or by unit. Each index costs
     # every insert; see docs/performance.md.
-    data_element = models.ForeignKey(DataElement, on_delete=models.PROTECT, related_name="values", db_index=False)
-    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # No database constraint either (db_constraint=False): its per-row trigger cost an import as much as all
+    # the indexes together. The writer takes every id from these tables in its own transaction, nothing in
+    # the application deletes an element or a unit (units end with valid_to), and PROTECT still refuses an
+    # ORM deletion of either while values refer to it; decision and figures in docs/performance.md.
+    data_element = models.ForeignKey(DataElement, on_delete=models.PROTECT, related_name="values", db_index=False,
+                                     db_constraint=False)
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", db_index=False,
+                             db_constraint=False)
     period = models.CharField(max_length=16)  # DHIS2 identifier: 202509, 2025Q3, 2025
     period_start = models.DateField()
     period_end = models.DateField()

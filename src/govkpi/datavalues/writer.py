@@ -366,6 +366,8 @@ class _Staging:
                            "deleted bool NOT NULL, refused bool NOT NULL DEFAULT FALSE, "
                            "flagged bool NOT NULL DEFAULT FALSE)")
             self.clear(cursor)
+            if self.postgres:  # the set-based steps group and sort the whole batch: in memory, not on disk
+                cursor.execute("SET LOCAL work_mem = '64MB'")
 
     def clear(self, cursor: Any = None) -> None:
         if cursor is None:
@@ -384,13 +386,6 @@ class _Staging:
             else:
                 cursor.executemany(f"INSERT INTO {bulk.STAGING} ({_STAGED_COLUMNS}) VALUES ({', '.join(['%s'] * 12)})",
                                    [c.staged_row() for c in checked])
-
-    def analyze(self) -> None:
-        """Statistics for the planner: a temporary table is never analysed by autovacuum, and joins of a
-        100,000-row batch planned as if it were empty go nested-loop."""
-        if self.postgres:
-            with connection.cursor() as cursor:
-                cursor.execute(f"ANALYZE {bulk.STAGING}")
 
     def outlier_history(self) -> dict[tuple[int, int], list[tuple[datetime.date, float]]]:
         """The stored numbers of every (element, unit) that has a staged number, by pair."""
@@ -425,7 +420,6 @@ def _check_and_write(items: Iterable[Item], context: _Context, strategy: Strateg
     staging = _Staging()
     count = _check_and_stage(items, context, strategy, staging, result)
     result.total = count + refused_by_reader
-    staging.analyze()
     history = None
     if count <= OUTLIER_CHECK_LIMIT:
         history = staging.outlier_history()  # read before any write
