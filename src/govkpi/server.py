@@ -22,6 +22,9 @@ from typing import Any
 log = logging.getLogger(__name__)
 ENGINE_RESTART = 2.0  # seconds before a dead engine process is started again
 ENGINE_STOP = 10.0  # seconds an engine is given to end on SIGTERM before it is killed
+# Seconds the workers give open requests to end when the server stops: event streams never end on their own
+# (their browsers reconnect to another server, or to this one once it is back).
+SHUTDOWN_GRACE = 5
 
 Scope = dict[str, Any]
 ASGIApp = Callable[[Scope, Callable, Callable], Awaitable[None]]
@@ -111,7 +114,7 @@ def serve(host: str, port: int, workers: int, evaluation: bool) -> None:
     print(f"govkpi: http://{host}:{port}/ ({workers} worker{'s' if workers > 1 else ''})", flush=True)
     try:
         uvicorn.run("govkpi.asgi:application", host=host, port=port, workers=workers, log_level="info",
-                    lifespan="off")
+                    lifespan="off", timeout_graceful_shutdown=SHUTDOWN_GRACE)
     finally:
         if engine is not None:
             engine.stop()
