@@ -262,6 +262,8 @@ def _make_row(number: int, cells: list[str], header: _Header, sheet: str = "", h
 
 def _clean(text: str) -> str:
     """NFC-normalise (cp1258 and macOS write tone marks as separate characters) and trim."""
+    if text.isascii():  # most cells of a machine-made file: already NFC, and nothing invisible to strip
+        return text.strip()
     return unicodedata.normalize("NFC", text).strip().strip(_INVISIBLE).strip()
 
 
