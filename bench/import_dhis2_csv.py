@@ -86,9 +86,13 @@ def _empty_tables() -> None:
             model.objects.all().delete()
     from govkpi.evaluation.models import Cursor
 
-    # The outbox's readers start again from its beginning (a database an earlier run restarted the ids of
-    # would otherwise have its cursors past every new event).
-    Cursor.objects.update(last_event_id=0)
+    # New events must come after every reader's cursor: a database an earlier run restarted the ids of would
+    # otherwise hide the import's event from `govkpi evaluate`. The cursors themselves are the engine's.
+    highest = max(Cursor.objects.values_list("last_event_id", flat=True), default=0)
+    if connection.vendor == "postgresql" and highest:
+        _sql(f"SELECT setval(pg_get_serial_sequence('{ChangeEvent._meta.db_table}', 'id'), "
+             f"GREATEST(%s, (SELECT last_value FROM pg_sequences WHERE sequencename = "
+             f"'{ChangeEvent._meta.db_table}_id_seq')))", (highest,))
 
 
 def _quiet_database() -> None:
@@ -623,18 +627,15 @@ def main(argv: list[str] | None = None) -> int:
         args.skip_copy = True
 
     if not args.skip_demo:
-        from govkpi.cli import cmd_demo
-
         started = time.perf_counter()
         print("reference data: running the `govkpi demo` steps …", flush=True)
-        with open(os.devnull, "w") as devnull:
-            stdout, sys.stdout = sys.stdout, devnull
-            try:
-                code = cmd_demo(argparse.Namespace())
-            finally:
-                sys.stdout = stdout
-        if code:
-            raise SystemExit(f"govkpi demo failed ({code})")
+        # In a process of its own: a child's peak RSS (ru_maxrss) starts from its parent's at the fork, so this
+        # process must stay small for the peaks printed below to be the children's own.
+        done = subprocess.run([*GOVKPI, "demo"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              env=os.environ.copy(), check=False)
+        if done.returncode:
+            sys.stderr.write(done.stderr[-3000:])
+            raise SystemExit(f"govkpi demo failed ({done.returncode})")
         print(f"reference data: ready ({time.perf_counter() - started:.1f}s)")
     _empty_tables()
 
@@ -760,6 +761,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if paths:
         print_paths(paths, n, scratch)
+    print(f"(peak RSS of a child includes this process's own at the time it was started: at most "
+          f"{_peak_mb():.0f} MB)")
     ok = all(p["ok"] for p in paths) and imported["created"] == n and imported["rejected"] == 0 and (
         again is None or (again["unchanged"] == n and again["created"] == 0 and again["updated"] == 0))
     if args.keep_file:
