@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from govkpi.bulk import add_rows
 from govkpi.core import evaluation as judge
 from govkpi.core.formulas import FormulaError, MissingValues, evaluate, parse_formula
 from govkpi.core.periods import parse_period
@@ -304,7 +305,7 @@ def _store(computed: dict[Cell, dict[str, Any] | None], now: datetime.datetime,
         changed.append(key)
     for start in range(0, len(closing), 500):
         Result.objects.filter(pk__in=closing[start:start + 500]).update(valid_to=now)
-    Result.objects.bulk_create(creating, batch_size=1000)
+    add_rows(Result, creating)
     return changed
 
 

@@ -3,15 +3,15 @@
 What a unit owes for a month: the monthly data elements of its tier that are in collection that month in its
 peer group (some unit of the group reported them), so a catalog entry nobody collects yet does not count
 against anyone, and one group's reports never change another group's scores.
-The four measures and their mean are core.scoring.Quality; counts are set-based (a few queries per group of
-units, whatever their number).
+The four measures and their mean are core.scoring.Quality; counts are set-based (two queries per month for
+every group scored that month, whatever their number).
 """
 
 from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from django.conf import settings
 from django.utils import timezone
@@ -49,42 +49,57 @@ def _violations(values: dict[str, float | None], rules) -> set[str]:
     return broken
 
 
-def quality_for(units: Sequence[OrgUnit], month: str, group: Sequence[OrgUnit] | None = None,
-                today: datetime.date | None = None) -> dict[int, tuple[Quality, bool]]:
-    """Each unit's Quality for the month and whether demo values are among those counted; `units` is a peer
-    group, or a part of `group` (what is in collection is read from the group's reports). An element with no tiers is owed by every tier,
-    as in datavalues.completeness. Until the due date (`today` on or before it) nothing is owed yet: a unit is
-    judged on what it has sent, and one that has sent nothing is not counted."""
+class MonthReports:
+    """What the units sent for one month, read once for every group scored that month (two queries): each
+    unit's values (element, number, received at, follow-up flag, channel) and the units whose month is approved."""
+
+    def __init__(self, month: str, unit_ids: Collection[int] | None = None) -> None:
+        values = DataValue.objects.filter(period=month)
+        approvals = DataApproval.objects.filter(period=month, state=ApprovalState.APPROVED)
+        if unit_ids is not None:
+            values, approvals = values.filter(unit_id__in=unit_ids), approvals.filter(unit_id__in=unit_ids)
+        self.month = month
+        self.rows: dict[int, list[tuple]] = defaultdict(list)
+        for row in values.values_list("unit_id", "data_element_id", "number", "created_at", "follow_up", "channel"):
+            self.rows[row[0]].append(row)
+        self.approved = set(approvals.values_list("unit_id", flat=True))
+
+
+class QualityCatalog:
+    """The catalog facts quality needs (monthly elements and their tiers, codes, parsed rules), read once per run."""
+
+    def __init__(self) -> None:
+        self.monthly = list(DataElement.objects.filter(frequency="monthly").values_list("id", "unit_kinds"))
+        self.codes = dict(DataElement.objects.values_list("id", "code"))
+        self.rules = _rules()
+
+
+def group_quality(units: Sequence[OrgUnit], reports: MonthReports, catalog: QualityCatalog,
+                  today: datetime.date) -> dict[int, tuple[Quality, bool]]:
+    """Each unit's Quality for the month and whether demo values are among those counted; `units` is a whole
+    peer group (what is in collection is read from the group's reports). An element with no tiers is owed by
+    every tier, as in datavalues.completeness. Until the due date (`today` on or before it) nothing is owed yet: a
+    unit is judged on what it has sent, and one that has sent nothing is not counted."""
     if not units:
         return {}
-    due = due_date(parse_period(month), settings.REPORTING_DUE_AFTER_DAYS)
-    monthly = list(DataElement.objects.filter(frequency="monthly").values_list("id", "unit_kinds"))
-    codes = dict(DataElement.objects.values_list("id", "code"))
-    approved = set(DataApproval.objects.filter(unit__in=units, period=month, state=ApprovalState.APPROVED)
-                   .values_list("unit_id", flat=True))
-    rows: dict[int, list[tuple]] = defaultdict(list)
-    for row in DataValue.objects.filter(unit__in=units, period=month).values_list(
-            "unit_id", "data_element_id", "number", "created_at", "follow_up", "channel"):
-        rows[row[0]].append(row)
-    if group is not None and len(group) != len(units):
-        reported = set(DataValue.objects.filter(unit__in=group, period=month).values_list(
-            "data_element_id", flat=True).distinct())
-    else:
-        reported = {r[1] for unit_rows in rows.values() for r in unit_rows}
-    expected = {kind: {e for e, kinds in monthly if (not kinds or kind in kinds) and e in reported}
+    due = due_date(parse_period(reports.month), settings.REPORTING_DUE_AFTER_DAYS)
+    rows, codes = reports.rows, catalog.codes
+    reported = {r[1] for unit in units for r in rows.get(unit.id, ())}
+    expected = {kind: {e for e, kinds in catalog.monthly if (not kinds or kind in kinds) and e in reported}
                 for kind in {u.kind for u in units}}
-    rules = _rules()
     out: dict[int, tuple[Quality, bool]] = {}
-    still_due = (today or timezone.localdate()) <= due
+    still_due = today <= due
     for unit in units:
+        sent = rows.get(unit.id, [])
         wanted = expected[unit.kind]
         if still_due:
-            wanted = wanted & {r[1] for r in rows.get(unit.id, [])}
-        values = [r for r in rows.get(unit.id, []) if r[1] in wanted]
-        broken = _violations({codes[r[1]]: r[2] for r in rows.get(unit.id, [])}, rules) if rules else set()
+            wanted = wanted & {r[1] for r in sent}
+        values = [r for r in sent if r[1] in wanted]
+        broken = _violations({codes[r[1]]: r[2] for r in sent}, catalog.rules) if catalog.rules and sent else set()
         on_time = sum(1 for r in values if timezone.localdate(r[3]) <= due)
         clean = sum(1 for r in values if not r[4] and codes[r[1]] not in broken)
-        verified = sum(1 for r in values if unit.id in approved or r[5] in SOURCE_SYSTEM_CHANNELS)
+        approved = unit.id in reports.approved
+        verified = sum(1 for r in values if approved or r[5] in SOURCE_SYSTEM_CHANNELS)
         demo = any(r[5] == DEMO_CHANNEL for r in values)
         out[unit.id] = (Quality(expected=len(wanted), received=len(values), on_time=on_time, clean=clean,
                                 verified=verified), demo)

@@ -19,13 +19,14 @@ from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
+from govkpi.bulk import add_rows
 from govkpi.core import scoring
 from govkpi.core.periods import PeriodType, parse_period, period_of, periods_between
 from govkpi.core.task_status import State, deadline_on, stage_on, state_on
 from govkpi.datavalues.models import DataValue
 from govkpi.evaluation.models import Methodology, Result, Score
-from govkpi.evaluation.quality import quality_for
-from govkpi.indicators.models import DataElement
+from govkpi.evaluation.quality import MonthReports, QualityCatalog, group_quality
+from govkpi.indicators.models import Indicator
 from govkpi.orgunits.models import OrgUnit
 from govkpi.tasks.figures import facts_for
 from govkpi.tasks.models import Task
@@ -41,7 +42,7 @@ DEFAULT_METHODOLOGY: dict[str, Any] = {
 }
 COMPARED = ("methodology_id", "group", "value", "components", "rank", "group_size", "previous_rank", "demo")
 MINISTRIES, PROVINCES, COMMUNES = "ministries", "provinces", "communes"
-PRELOAD_FROM = 3  # months of one group in a run from which its results are read once for all of them
+STORE_CHUNK = 2000  # score rows closed or added per statement
 
 
 # -- methodology ---------------------------------------------------------------------------------------------
@@ -107,16 +108,6 @@ def all_groups() -> list[str]:
     return [MINISTRIES, PROVINCES, *[f"{COMMUNES}:{code}" for code in provinces]]
 
 
-def group_units(group: str) -> list[OrgUnit]:
-    current = OrgUnit.objects.current()
-    if group == MINISTRIES:
-        return list(current.filter(kind="ministry").order_by("code"))
-    if group == PROVINCES:
-        return list(current.filter(kind="province").order_by("code"))
-    province = group.split(":", 1)[1]
-    return list(current.filter(kind="commune", parent__code=province).order_by("code"))
-
-
 def scored_months(today: datetime.date | None = None) -> list[str]:
     """Every complete month from the first month with a monthly value or an assigned task."""
     today = today or timezone.localdate()
@@ -128,57 +119,93 @@ def scored_months(today: datetime.date | None = None) -> list[str]:
     return [p.id for p in periods_between(PeriodType.MONTHLY, min(starts), last.end)]
 
 
-# -- computing one group for one month -------------------------------------------------------------------------
+# -- what a run reads once --------------------------------------------------------------------------------------
 
 def _r(number: float | None) -> float | None:
     return None if number is None else round(number, DIGITS)
 
 
-class GroupResults:
-    """The current judged results of a group's units, read once for all the months a run scores the group
-    (a full recompute scores each group for every month: one query per group, not one per month)."""
+class Groups:
+    """The peer groups of the units in force and their members in code order (one query per run)."""
 
-    def __init__(self, units: list[OrgUnit]) -> None:
-        self.rows = list(Result.objects.filter(unit__in=units, valid_to__isnull=True, achievement__isnull=False)
-                         .select_related("indicator").order_by("period_end", "id"))
+    def __init__(self) -> None:
+        self.members: dict[str, list[OrgUnit]] = defaultdict(list)
+        for unit in (OrgUnit.objects.current().filter(kind__in=("ministry", "province", "commune"))
+                     .only("id", "code", "kind", "path", "parent_id").order_by("code")):
+            if (group := group_of(unit)) is not None:
+                self.members[group].append(unit)
 
-    def between(self, since: datetime.date, end: datetime.date) -> list[Result]:
-        return [r for r in self.rows if since <= r.period_end <= end]
+    def unit_ids(self, groups: Iterable[str]) -> set[int]:
+        return {u.id for g in groups for u in self.members.get(g, ())}
 
 
-def _indicator_component(units: list[OrgUnit], month: str, definition: dict,
-                         preloaded: GroupResults | None = None) -> dict[int, scoring.Component]:
-    end = parse_period(month).end
-    window = definition.get("indicator_window_months", 12)
-    since = period_of(PeriodType.MONTHLY, end)
-    for _ in range(window - 1):
+RESULT_FIELDS = ("unit_id", "indicator_id", "period", "period_end", "value", "target_value", "achievement",
+                 "status", "demo", "inputs")
+_UNIT, _INDICATOR, _END = 0, 1, 3
+
+
+class LatestResults:
+    """Each unit's latest judged result per indicator as the months advance: one pass over the current results
+    in order of their period's end (a full recompute reads each result once, not once per month it counts in)."""
+
+    def __init__(self, unit_ids: set[int] | None) -> None:
+        query = Result.objects.filter(valid_to__isnull=True, achievement__isnull=False)
+        if unit_ids is not None:
+            query = query.filter(unit_id__in=unit_ids)
+        self._rows = query.order_by("period_end", "id").values_list(*RESULT_FIELDS).iterator(chunk_size=5000)
+        self._next = next(self._rows, None)
+        self.latest: dict[int, dict[int, tuple]] = defaultdict(dict)  # unit → indicator → row
+
+    def up_to(self, end: datetime.date) -> None:
+        while self._next is not None and self._next[_END] <= end:
+            row = self._next
+            self.latest[row[_UNIT]][row[_INDICATOR]] = row  # a later period replaces an earlier one
+            self._next = next(self._rows, None)
+
+    def close(self) -> None:
+        close = getattr(self._rows, "close", None)
+        if close is not None:
+            close()
+
+
+class GroupTasks:
+    """The tasks led by the units of the groups a run scores, with their dated facts (four queries per run)."""
+
+    def __init__(self, unit_ids: set[int] | None) -> None:
+        tasks = Task.objects.filter(lead_unit__isnull=False, children__isnull=True)
+        if unit_ids is not None:
+            tasks = tasks.filter(lead_unit_id__in=unit_ids)
+        tasks = list(tasks.only("id", "code", "lead_unit_id", "assigned_on", "original_deadline"))
+        self.facts = facts_for(tasks)
+        self.by_unit: dict[int, list[Task]] = defaultdict(list)
+        for task in tasks:
+            self.by_unit[task.lead_unit_id].append(task)
+
+
+# -- computing one group for one month -------------------------------------------------------------------------
+
+def _window_start(month: str, definition: dict) -> datetime.date:
+    since = period_of(PeriodType.MONTHLY, parse_period(month).end)
+    for _ in range(definition.get("indicator_window_months", 12) - 1):
         since = since.previous()
+    return since.start
+
+
+def _indicator_component(unit: OrgUnit, month: str, definition: dict, latest: LatestResults,
+                         names: dict[int, tuple[str, str]]) -> scoring.Component:
+    since = _window_start(month, definition)
     weights = definition.get("indicators") or {}
-    latest: dict[tuple[int, int], Result] = {}
-    if preloaded is not None:
-        wanted = {u.id for u in units}
-        found = [r for r in preloaded.between(since.start, end) if r.unit_id in wanted]
-    else:
-        found = list(Result.objects.filter(unit__in=units, valid_to__isnull=True, period_end__lte=end,
-                                           period_end__gte=since.start, achievement__isnull=False)
-                     .select_related("indicator").order_by("period_end", "id"))
-    for result in found:
-        latest[(result.unit_id, result.indicator_id)] = result  # the latest period wins
-    by_unit: dict[int, list[Result]] = defaultdict(list)
-    for (unit_id, _i), result in latest.items():
-        by_unit[unit_id].append(result)
-    weight = definition["components"].get("indicators", 0)
-    out = {}
-    for unit in units:
-        results = sorted(by_unit.get(unit.id, []), key=lambda r: r.indicator.code)
-        score, effective = scoring.weighted_mean({r.indicator.code: r.achievement for r in results},
-                                                 weights, default_weight=1.0)
-        out[unit.id] = scoring.Component("indicators", _r(score), weight, details={"items": [
-            {"indicator": r.indicator.code, "name": r.indicator.name_vi, "period": r.period, "value": r.value,
-             "target": r.target_value, "achievement": r.achievement, "status": r.status,
-             "weight": weights.get(r.indicator.code, 1.0), "effective_weight": _r(effective.get(r.indicator.code, 0)),
-             "demo": r.demo, "inputs": r.inputs} for r in results]})
-    return out
+    rows = sorted((r for r in latest.latest.get(unit.id, {}).values() if r[_END] >= since),
+                  key=lambda r: names[r[_INDICATOR]][0])
+    items = [dict(zip(RESULT_FIELDS, r, strict=True)) for r in rows]
+    score, effective = scoring.weighted_mean({names[r["indicator_id"]][0]: r["achievement"] for r in items},
+                                             weights, default_weight=1.0)
+    return scoring.Component("indicators", _r(score), definition["components"].get("indicators", 0), details={
+        "items": [{"indicator": (code := names[r["indicator_id"]][0]), "name": names[r["indicator_id"]][1],
+                   "period": r["period"], "value": r["value"], "target": r["target_value"],
+                   "achievement": r["achievement"], "status": r["status"], "weight": weights.get(code, 1.0),
+                   "effective_weight": _r(effective.get(code, 0)), "demo": r["demo"], "inputs": r["inputs"]}
+                  for r in items]})
 
 
 def _task_outcome(facts, day: datetime.date) -> scoring.TaskOutcome:
@@ -192,94 +219,84 @@ def _task_outcome(facts, day: datetime.date) -> scoring.TaskOutcome:
     return scoring.TaskOutcome(str(facts.key), state.value, days)
 
 
-def _task_component(units: list[OrgUnit], month: str, definition: dict, today: datetime.date,
-                    facts_cache: dict | None = None) -> dict[int, scoring.Component]:
+def _task_component(unit: OrgUnit, month: str, definition: dict, today: datetime.date,
+                    tasks: GroupTasks) -> scoring.Component:
     day = min(parse_period(month).end, today)
-    key = tuple(u.id for u in units)
-    if facts_cache is not None and key in facts_cache:
-        tasks, facts = facts_cache[key]
-    else:
-        tasks = list(Task.objects.filter(lead_unit__in=units, children__isnull=True))
-        facts = facts_for(tasks)
-        if facts_cache is not None:
-            facts_cache[key] = (tasks, facts)
-    by_unit: dict[int, list[scoring.TaskOutcome]] = defaultdict(list)
-    for task in tasks:
-        if task.assigned_on <= day:
-            by_unit[task.lead_unit_id].append(_task_outcome(facts[task.pk], day))
+    outcomes = [_task_outcome(tasks.facts[t.pk], day) for t in tasks.by_unit.get(unit.id, ()) if t.assigned_on <= day]
     late, overdue = definition.get("task_late_horizon_days", 180), definition.get("task_overdue_horizon_days", 90)
-    weight = definition["components"].get("tasks", 0)
-    out = {}
-    for unit in units:
-        outcomes = by_unit.get(unit.id, [])
-        score, counted = scoring.task_score(outcomes, late, overdue)
-        states: dict[str, int] = defaultdict(int)
-        for o in outcomes:
-            states[o.state] += 1
-        worst = sorted((o for o in outcomes if o.state in ("overdue", "done_late")), key=lambda o: (-o.days, o.key))
-        out[unit.id] = scoring.Component("tasks", _r(score), weight, details={
-            "as_of": day.isoformat(), "assigned": len(outcomes), "counted": counted, "states": dict(sorted(states.items())),
-            "items": [{"task": o.key, "state": o.state, "days": o.days,
-                       "credit": _r(scoring.task_credit(o, late, overdue))} for o in worst[:10]]})
-    return out
+    score, counted = scoring.task_score(outcomes, late, overdue)
+    states: dict[str, int] = defaultdict(int)
+    for o in outcomes:
+        states[o.state] += 1
+    worst = sorted((o for o in outcomes if o.state in ("overdue", "done_late")), key=lambda o: (-o.days, o.key))
+    return scoring.Component("tasks", _r(score), definition["components"].get("tasks", 0), details={
+        "as_of": day.isoformat(), "assigned": len(outcomes), "counted": counted, "states": dict(sorted(states.items())),
+        "items": [{"task": o.key, "state": o.state, "days": o.days,
+                   "credit": _r(scoring.task_credit(o, late, overdue))} for o in worst[:10]]})
 
 
-def _quality_component(units: list[OrgUnit], month: str, definition: dict, group: list[OrgUnit],
-                       today: datetime.date) -> tuple[dict[int, scoring.Component], dict[int, bool]]:
-    weight = definition["components"].get("quality", 0)
-    out, demo = {}, {}
-    for unit_id, (quality, is_demo) in quality_for(units, month, group, today).items():
-        out[unit_id] = scoring.Component("quality", _r(quality.score), weight,
-                                         details={k: _r(v) if isinstance(v, float) else v
-                                                  for k, v in quality.as_dict().items()})
-        demo[unit_id] = is_demo
-    return out, demo
+class Scorer:
+    """Scores whole peer groups month by month, in increasing order of month. What a run needs is read once
+    (groups, tasks, catalog, methodology versions, one ordered pass over the results); what a month needs is read
+    once for all its groups (values, approvals, the previous month's ranks)."""
+
+    def __init__(self, groups: Groups, unit_ids: set[int] | None, today: datetime.date) -> None:
+        self.groups, self.today = groups, today
+        self.versions = list(Methodology.objects.order_by("version")) or [ensure_methodology()]
+        self.names = {i: (code, name) for i, code, name in Indicator.objects.values_list("id", "code", "name_vi")}
+        self.quality = QualityCatalog()
+        self.tasks = GroupTasks(unit_ids)
+        self.results = LatestResults(unit_ids)
+        self.unit_ids = unit_ids
+
+    def month(self, month: str, groups: Iterable[str]) -> dict[str, dict[int, dict[str, Any]]]:
+        """Every unit's score fields for each group in the month (units with no component defined left out)."""
+        groups = sorted(set(groups))
+        methodology = methodology_for(month, self.versions)
+        definition = methodology.definition
+        self.results.up_to(parse_period(month).end)
+        ids = self.groups.unit_ids(groups) if self.unit_ids is not None else None
+        reports = MonthReports(month, ids)
+        previous = Score.objects.filter(period=parse_period(month).previous().id, valid_to__isnull=True,
+                                        group__in=groups)
+        previous_ranks = dict(previous.values_list("unit_id", "rank"))
+        out: dict[str, dict[int, dict[str, Any]]] = {}
+        for group in groups:
+            units = self.groups.members.get(group, [])
+            quality = group_quality(units, reports, self.quality, self.today)
+            weight = definition["components"].get("quality", 0)
+            scored: dict[int, dict[str, Any]] = {}
+            for unit in units:
+                measures, quality_demo = quality[unit.id]
+                indicators = _indicator_component(unit, month, definition, self.results, self.names)
+                parts = [indicators, _task_component(unit, month, definition, self.today, self.tasks),
+                         scoring.Component("quality", _r(measures.score), weight, details={
+                             k: _r(v) if isinstance(v, float) else v for k, v in measures.as_dict().items()})]
+                value = scoring.composite(parts)
+                if value is None:
+                    continue
+                scored[unit.id] = {
+                    "methodology_id": methodology.id, "group": group, "value": _r(value),
+                    "demo": quality_demo or any(i["demo"] for i in indicators.details["items"]),
+                    "components": {p.name: {"score": p.score, "weight": p.weight,
+                                            "effective_weight": _r(p.effective_weight),
+                                            "contribution": _r(p.contribution), **p.details} for p in parts},
+                }
+            ranks = scoring.rank({str(uid): s["value"] for uid, s in scored.items()})
+            for uid, fields in scored.items():
+                fields.update(rank=ranks[str(uid)], group_size=len(scored), previous_rank=previous_ranks.get(uid))
+            out[group] = scored
+        return out
+
+    def close(self) -> None:
+        self.results.close()
 
 
-def compute_group(group: str, month: str, *, methodology: Methodology | None = None,
-                  today: datetime.date | None = None, previous_ranks: dict[int, int | None] | None = None,
-                  facts_cache: dict | None = None, only: set[int] | None = None,
-                  stored: dict[int, Score] | None = None,
-                  units: list[OrgUnit] | None = None,
-                  preloaded: GroupResults | None = None) -> dict[int, dict[str, Any]]:
-    """Every unit's score fields for the group and month (units with no component defined are left out).
-
-    With `only` and the group's `stored` scores, only those units' components are computed again; the others
-    keep their stored components, and ranks are redone over the whole group (an incremental update)."""
-    today = today or timezone.localdate()
-    methodology = methodology or methodology_for(month)
-    definition = methodology.definition
-    units = units if units is not None else group_units(group)
-    partial = only is not None and stored is not None
-    fresh = [u for u in units if u.id in only] if partial else units
-    indicators = _indicator_component(fresh, month, definition, preloaded)
-    tasks = _task_component(fresh, month, definition, today, None if partial else facts_cache)
-    quality, quality_demo = _quality_component(fresh, month, definition, units, today)
-    scored: dict[int, dict[str, Any]] = {}
-    for unit in units:
-        if partial and unit.id not in only:
-            if unit.id in stored:
-                old = stored[unit.id]
-                scored[unit.id] = {"methodology_id": old.methodology_id, "group": group, "value": old.value,
-                                   "demo": old.demo, "components": old.components}
-            continue
-        parts = [indicators[unit.id], tasks[unit.id], quality[unit.id]]
-        value = scoring.composite(parts)
-        if value is None:
-            continue
-        demo = quality_demo.get(unit.id, False) or any(i["demo"] for i in indicators[unit.id].details["items"])
-        scored[unit.id] = {
-            "methodology_id": methodology.id, "group": group, "value": _r(value), "demo": demo,
-            "components": {p.name: {"score": p.score, "weight": p.weight, "effective_weight": _r(p.effective_weight),
-                                    "contribution": _r(p.contribution), **p.details} for p in parts},
-        }
-    ranks = scoring.rank({str(uid): s["value"] for uid, s in scored.items()})
-    if previous_ranks is None:
-        previous_ranks = dict(Score.objects.filter(group=group, period=parse_period(month).previous().id,
-                                                   valid_to__isnull=True).values_list("unit_id", "rank"))
-    for uid, fields in scored.items():
-        fields.update(rank=ranks[str(uid)], group_size=len(scored), previous_rank=previous_ranks.get(uid))
-    return scored
+def current_scores(month: str, groups: Iterable[str]) -> dict[str, dict[int, Score]]:
+    found: dict[str, dict[int, Score]] = defaultdict(dict)
+    for score in Score.objects.filter(period=month, valid_to__isnull=True, group__in=list(groups)):
+        found[score.group][score.unit_id] = score
+    return found
 
 
 # -- storing ---------------------------------------------------------------------------------------------------
@@ -292,31 +309,37 @@ class ScoreRun:
     changed_periods: set[str] = field(default_factory=set)
 
 
-def _store_group(group: str, month: str, computed: dict[int, dict[str, Any]], current: dict[int, Score],
-                 now: datetime.datetime, run: ScoreRun) -> set[int]:
-    """Make the stored current scores equal the computed ones; return the units whose rank changed."""
-    codes = dict(OrgUnit.objects.filter(id__in=set(current) | set(computed)).values_list("id", "code"))
-    reranked: set[int] = set()
+def _store_month(month: str, computed: dict[str, dict[int, dict[str, Any]]],
+                 current: dict[str, dict[int, Score]], codes: dict[int, str], now: datetime.datetime,
+                 run: ScoreRun) -> set[str]:
+    """Make the month's stored current scores of these groups equal the computed ones (every row closed before
+    any is added, so a unit that changed group never holds two); return the groups whose ranks changed."""
+    reranked: set[str] = set()
     closing, creating = [], []
-    for unit_id in set(current) | set(computed):
-        old, new = current.get(unit_id), computed.get(unit_id)
-        if old is not None and new is not None and all(getattr(old, n) == new[n] for n in COMPARED):
-            continue
-        if old is None or new is None or old.rank != new["rank"]:
-            reranked.add(unit_id)
-        if old is not None:
-            closing.append(old.pk)
-        if new is not None:
-            creating.append(Score(unit_id=unit_id, period=month, valid_from=now, **new))
-        run.changed += 1
-        run.changed_units.add(codes[unit_id])
-        run.changed_periods.add(month)
-    Score.objects.filter(pk__in=closing).update(valid_to=now)
-    Score.objects.bulk_create(creating)
+    if missing := {u for scores in current.values() for u in scores} - codes.keys():  # units no longer in force
+        codes.update(OrgUnit.objects.filter(id__in=missing).values_list("id", "code"))
+    for group in computed.keys() | current.keys():
+        new_scores, old_scores = computed.get(group, {}), current.get(group, {})
+        for unit_id in old_scores.keys() | new_scores.keys():
+            old, new = old_scores.get(unit_id), new_scores.get(unit_id)
+            if old is not None and new is not None and all(getattr(old, n) == new[n] for n in COMPARED):
+                continue
+            if old is None or new is None or old.rank != new["rank"]:
+                reranked.add(group)
+            if old is not None:
+                closing.append(old.pk)
+            if new is not None:
+                creating.append(Score(unit_id=unit_id, period=month, valid_from=now, **new))
+            run.changed += 1
+            run.changed_units.add(codes[unit_id])
+            run.changed_periods.add(month)
+    for start in range(0, len(closing), STORE_CHUNK):
+        Score.objects.filter(pk__in=closing[start:start + STORE_CHUNK]).update(valid_to=now)
+    add_rows(Score, creating)
     return reranked
 
 
-Pairs = dict[tuple[str, str], "set[int] | None"]  # (group, month) → the units to compute again (None: all)
+Pairs = dict[tuple[str, str], "set[int] | None"]  # (group, month) → the units whose inputs changed (None: all)
 
 
 def _merge(pairs: Pairs, key: tuple[str, str], units: set[int] | None) -> None:
@@ -327,111 +350,45 @@ def _merge(pairs: Pairs, key: tuple[str, str], units: set[int] | None) -> None:
         pairs[key] = (pairs.get(key) or set()) | (units or set())
 
 
-def active_group_months(pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Of these (group, month) pairs, those that can have a score: some unit of the group reported that month,
-    has an indicator result counting that month, or leads a task assigned by then; or a score is stored."""
-    pairs = set(pairs)
-    if not pairs:
-        return set()
-    months = sorted({m for _g, m in pairs})
-    ends = {m: parse_period(m).end for m in months}
-    wanted = {g for g, _m in pairs}
-    groups: dict[int, str] = {}
-    units = OrgUnit.objects.current().filter(kind__in=("ministry", "province", "commune"))
-    if len(wanted) < 4:  # a change: only the groups named
-        query = Q()
-        for group in wanted:
-            query |= (Q(kind="ministry") if group == MINISTRIES else Q(kind="province") if group == PROVINCES
-                      else Q(kind="commune", parent__code=group.split(":", 1)[1]))
-        units = units.filter(query)
-    for unit in units.only("id", "kind", "path", "parent_id"):
-        if (group := group_of(unit)) in wanted:
-            groups[unit.id] = group
-    ids = list(groups)
-    active: set[tuple[str, str]] = set()
-    values = DataValue.objects.filter(period__in=months)
-    results = Result.objects.filter(valid_to__isnull=True, achievement__isnull=False,
-                                    period_end__lte=ends[months[-1]])
-    tasks = Task.objects.filter(lead_unit__isnull=False)
-    if len(ids) <= 500:
-        values, results, tasks = (values.filter(unit_id__in=ids), results.filter(unit_id__in=ids),
-                                  tasks.filter(lead_unit_id__in=ids))
-    for unit_id, period in values.values_list("unit_id", "period").distinct():
-        if unit_id in groups:
-            active.add((groups[unit_id], period))
-    window = datetime.timedelta(days=366)  # results count for the 12 months after their period ends
-    for unit_id, end in results.values_list("unit_id", "period_end").distinct():
-        if unit_id in groups:
-            active.update((groups[unit_id], m) for m in months if end <= ends[m] < end + window)
-    for unit_id, first in tasks.values("lead_unit_id").annotate(first=Min("assigned_on")).values_list(
-            "lead_unit_id", "first"):
-        if unit_id in groups:
-            active.update((groups[unit_id], m) for m in months if first <= ends[m])
-    active.update(Score.objects.filter(valid_to__isnull=True, period__in=months, group__in=wanted)
-                  .values_list("group", "period").distinct())
-    return active & pairs
+def _by_month(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    months: dict[str, set[str]] = defaultdict(set)
+    for group, month in pairs:
+        months[month].add(group)
+    return months
 
 
 def update_scores(group_months: Iterable[tuple[str, str]] | Pairs, today: datetime.date | None = None,
                   months: list[str] | None = None) -> ScoreRun:
-    """Recompute and store the given (group, month) pairs, month by month so ranks carry forward. A pair may name
-    the units whose inputs changed: only their components are computed again, the group is re-ranked. A month
-    whose ranks changed refreshes the next month's previous ranks. Pairs with nothing to score are skipped."""
+    """Recompute and store the whole peer groups of the given (group, month) pairs, month by month so ranks carry
+    forward: a month whose ranks changed in a group scores that group's next month again (its previous ranks).
+    A pair may name the units whose inputs changed; a group is cheap enough to score whole, which keeps an
+    update the same computation as a full recompute. A group and month with nothing to score (no value, no result
+    in the window, no task assigned) comes out empty and closes any score stored for it."""
     today = today or timezone.localdate()
     scored = set(months if months is not None else scored_months(today))
-    asked: Pairs = group_months if isinstance(group_months, dict) else {gm: None for gm in group_months}
-    pending: Pairs = {}
-    for key, units in asked.items():
-        if key[1] in scored:
-            _merge(pending, key, units)
-    active = active_group_months(pending)
+    pending = _by_month(key for key in group_months if key[1] in scored)
     run = ScoreRun()
-    versions = list(Methodology.objects.order_by("version")) or [ensure_methodology()]
+    if not pending:
+        return run
+    groups = Groups()
+    touched = {g for gs in pending.values() for g in gs}
+    everything = len(touched) >= len(groups.members)
+    scorer = Scorer(groups, None if everything else groups.unit_ids(touched), today)
+    codes = {u.id: u.code for members in groups.members.values() for u in members}
     now = timezone.now()
-    facts_cache: dict = {}
-    members: dict[str, list[OrgUnit]] = {}  # each group's units, read once per run
-    preloaded: tuple[str, GroupResults] | None = None
-    # Group by group, months in order: a group's ranks carry forward to its next month, never to another group.
-    while pending:
-        (group, month) = min(pending)
-        only = pending.pop((group, month))
-        if (group, month) not in active:
-            continue
-        methodology = methodology_for(month, versions)
-        current = {s.unit_id: s for s in Score.objects.filter(group=group, period=month, valid_to__isnull=True)}
-        if group not in members:
-            members[group] = group_units(group)
-        units = members[group]
-        incremental = bool(only is not None and current
-                           and all(s.methodology_id == methodology.id for s in current.values())
-                           and not _collection_changed(units, month, current))
-        if preloaded is None or preloaded[0] != group:
-            many = sum(1 for g, _m in pending if g == group) >= PRELOAD_FROM
-            preloaded = (group, GroupResults(units)) if many else None
-        computed = compute_group(group, month, methodology=methodology, today=today, facts_cache=facts_cache,
-                                 only=only if incremental else None, stored=current if incremental else None,
-                                 units=units, preloaded=preloaded[1] if preloaded else None)
-        reranked = _store_group(group, month, computed, current, now, run)
-        run.group_months += 1
-        following = parse_period(month).next().id
-        if reranked and following in scored:
-            _merge(pending, (group, following), set())  # previous ranks only
-            active |= active_group_months({(group, following)})
+    try:
+        while pending:
+            month = min(pending)
+            chosen = pending.pop(month)
+            computed = scorer.month(month, chosen)
+            reranked = _store_month(month, computed, current_scores(month, chosen), codes, now, run)
+            run.group_months += len(chosen)
+            following = parse_period(month).next().id
+            if reranked and following in scored:
+                pending.setdefault(following, set()).update(reranked)
+    finally:
+        scorer.close()
     return run
-
-
-def _collection_changed(units: list[OrgUnit], month: str, current: dict[int, Score]) -> bool:
-    """True when what the group owes for the month differs from what the stored scores assumed (a first report
-    of an element puts it in collection for every unit of the group)."""
-    if not units:
-        return False
-    kind = units[0].kind
-    monthly = [e for e, k in DataElement.objects.filter(frequency="monthly").values_list("id", "unit_kinds")
-               if not k or kind in k]
-    owed = DataValue.objects.filter(unit__in=units, period=month, data_element_id__in=monthly).values(
-        "data_element_id").distinct().count()
-    assumed = {(s.components.get("quality") or {}).get("expected") for s in current.values()}
-    return assumed != {owed}
 
 
 def recompute_scores(today: datetime.date | None = None) -> ScoreRun:
@@ -441,32 +398,34 @@ def recompute_scores(today: datetime.date | None = None) -> ScoreRun:
 
 
 def verify_scores(today: datetime.date | None = None) -> list[str]:
-    """Differences between a fresh computation of every group and month and the stored current scores."""
+    """Differences between a fresh computation of every group and month and the stored current scores (each
+    month's previous ranks read from the stored scores, as an update reads them)."""
     today = today or timezone.localdate()
-    problems = []
-    versions = list(Methodology.objects.order_by("version"))
-    if not versions:
+    if not Methodology.objects.exists():
         return []
-    codes = dict(OrgUnit.objects.values_list("id", "code"))
-    facts_cache: dict = {}
-    months = scored_months(today)
-    active = active_group_months({(g, m) for g in all_groups() for m in months})
-    for month in months:
-        for group in all_groups():
-            if (group, month) not in active:
-                continue
-            stored = {s.unit_id: s for s in Score.objects.filter(group=group, period=month, valid_to__isnull=True)}
-            computed = compute_group(group, month, methodology=methodology_for(month, versions), today=today,
-                                     facts_cache=facts_cache)
-            for unit_id in set(stored) | set(computed):
-                old, new = stored.get(unit_id), computed.get(unit_id)
-                name = f"score/{codes[unit_id]}/{month}"
-                if old is None or new is None:
-                    problems.append(f"{name}: {'missing' if old is None else 'stored but has no data'}")
-                    continue
-                wrong = [f"{n} {getattr(old, n)!r} ≠ {new[n]!r}" for n in COMPARED if getattr(old, n) != new[n]]
-                if wrong:
-                    problems.append(f"{name}: " + "; ".join(wrong))
+    problems = []
+    groups = Groups()
+    codes = {u.id: u.code for members in groups.members.values() for u in members}
+    codes.update(OrgUnit.objects.exclude(id__in=codes).values_list("id", "code"))
+    pending = _by_month((g, m) for g in all_groups() for m in scored_months(today))
+    scorer = Scorer(groups, None, today)
+    try:
+        for month in sorted(pending):
+            computed = scorer.month(month, pending[month])
+            stored = current_scores(month, pending[month])
+            for group in sorted(pending[month]):
+                new_scores, old_scores = computed.get(group, {}), stored.get(group, {})
+                for unit_id in sorted(old_scores.keys() | new_scores.keys()):
+                    old, new = old_scores.get(unit_id), new_scores.get(unit_id)
+                    name = f"score/{codes[unit_id]}/{month}"
+                    if old is None or new is None:
+                        problems.append(f"{name}: {'missing' if old is None else 'stored but has no data'}")
+                        continue
+                    wrong = [f"{n} {getattr(old, n)!r} ≠ {new[n]!r}" for n in COMPARED if getattr(old, n) != new[n]]
+                    if wrong:
+                        problems.append(f"{name}: " + "; ".join(wrong))
+    finally:
+        scorer.close()
     return problems
 
 
