@@ -11,9 +11,9 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "govkpi.settings")
 django_application = get_asgi_application()
 
-from django.conf import settings  # noqa: E402 - after Django is set up
+from django.conf import settings  # after Django is set up
 
-from govkpi.server import BoundedThreads  # noqa: E402
+from govkpi.server import BoundedThreads
 
 STREAM_PATHS = frozenset({"/api/v1/events"})  # asynchronous, capped on their own (live.stream)
 application = BoundedThreads(django_application, settings.REQUEST_THREADS, exempt=STREAM_PATHS)

@@ -52,7 +52,9 @@ def _client_ip(request: HttpRequest | None) -> str:
 def record(action: str, *, actor: Any = None, object_type: str = "", object_key: str = "", unit: str = "",
            before: Any = None, after: Any = None, request: HttpRequest | None = None) -> AuditEntry:
     """Append one entry to the trail, in the caller's transaction, chained to the previous one."""
-    with transaction.atomic():
+    # No savepoint of its own (two queries on every write): an entry that cannot be written fails the
+    # caller's whole transaction, as it should: no write goes unaudited.
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_ID])

@@ -409,7 +409,12 @@ def write_values(items: Iterable[Item], *, actor: Any, channel: str, strategy: S
     context = _Context(actor, today or timezone.localdate(), check_windows)
     with transaction.atomic():
         writer = _BatchWriter(actor, channel, strategy, atomic, filename)
-        _check_and_write(items, context, strategy, result, writer, len(refused))
+        from govkpi.datavalues import light  # imports this module
+
+        if isinstance(items, Sequence) and len(items) <= light.LIGHT_BATCH:  # a few values: in memory
+            light.check_and_write(items, context, strategy, result, writer, len(refused))
+        else:
+            _check_and_write(items, context, strategy, result, writer, len(refused))
     return result
 
 

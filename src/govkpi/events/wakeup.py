@@ -1,7 +1,8 @@
 """Wake the outbox's readers when a change event commits, instead of having each poll the table.
 
-`emit` rings: inside the writer's transaction on PostgreSQL (`pg_notify`, delivered to every listening
-process when, and only if, the transaction commits), and in this process on commit (any database). Each
+`emit` rings: on PostgreSQL the outbox's own trigger notifies (`pg_notify` in the INSERT that writes the event,
+migration events 0003: delivered to every listening process when, and only if, the transaction commits; no
+query of its own), and in this process on commit (any database). Each
 process that reads the outbox (the engine, the live streams' hub) starts one `listen()` thread: it holds a
 connection of its own that LISTENs on PostgreSQL, or subscribes to Redis where `REDIS_URL` is set, and rings
 the local bell on every notification. So a write through one web worker wakes the engine and the streams
@@ -18,7 +19,7 @@ import threading
 from django.db import connection, connections, transaction
 
 log = logging.getLogger(__name__)
-CHANNEL = "govkpi_events"
+CHANNEL = "govkpi_events"  # also named by the outbox's trigger (migration events 0003)
 FALLBACK = 2.0  # seconds a reader waits without a wake-up before it looks anyway
 
 
@@ -54,11 +55,8 @@ LISTEN_TICK = 1.0  # seconds between the listener's looks at whether it should s
 
 
 def ring_on_commit() -> None:
-    """Called by `emit` inside the writer's transaction."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_notify(%s, '')", [CHANNEL])
-    elif _redis_url():
+    """Called by `emit` inside the writer's transaction (PostgreSQL's trigger has notified the others)."""
+    if connection.vendor != "postgresql" and _redis_url():
         transaction.on_commit(_publish_redis)
     transaction.on_commit(BELL.ring)
 
