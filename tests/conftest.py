@@ -65,6 +65,13 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_files(settings, tmp_path):  # noqa: ANN001
+    """Open-data files are kept on disk under their fingerprint: every test starts with none (SQLite gives a
+    rolled-back test's ids to the next one, so two tests could otherwise share a fingerprint)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def unit(db):  # noqa: ANN001
     """Look a reference unit up by code."""

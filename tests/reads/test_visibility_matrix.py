@@ -28,7 +28,10 @@ from govkpi.events.outbox import emit
 from govkpi.events.types import ResultsChanged, ScoresChanged, ValuesWritten
 from govkpi.indicators.catalog import apply_catalog
 from govkpi.live.stream import prepare
+
 from govkpi.orgunits.models import OrgUnit
+
+from ..portal.test_portal import download
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.datetime(2025, 9, 5, 10, tzinfo=datetime.timezone(datetime.timedelta(hours=7)))
@@ -189,18 +192,18 @@ def _hanoi(rows):
 
 
 def opendata_csv(client, headers):
-    text = client.get("/public/data/results.csv", **headers).content.decode("utf-8-sig")
+    text = download(client, "/public/data/results.csv", **headers).decode("utf-8-sig")
     return _hanoi(csv.DictReader(io.StringIO(text)))
 
 
 def opendata_xlsx(client, headers):
-    sheet = load_workbook(io.BytesIO(client.get("/public/data/results.xlsx", **headers).content))["results"]
+    sheet = load_workbook(io.BytesIO(download(client, "/public/data/results.xlsx", **headers)))["results"]
     header, *rows = list(sheet.iter_rows(values_only=True))
     return _hanoi(dict(zip(header, row)) for row in rows)
 
 
 def opendata_json(client, headers):
-    return _hanoi(json.loads(client.get("/public/data/results.json", **headers).content)["items"])
+    return _hanoi(json.loads(download(client, "/public/data/results.json", **headers))["items"])
 
 
 def values(client, headers):

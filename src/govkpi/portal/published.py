@@ -21,7 +21,7 @@ from govkpi.evaluation import quality, scores
 from govkpi.evaluation.models import Methodology, Result, Score
 from govkpi.indicators.models import Indicator, ReportedFigure, TrackedDatabase
 from govkpi.orgunits.reference import GOVERNMENT_CODE
-from govkpi.reads import rankings
+from govkpi.reads import publication, rankings
 from govkpi.reads.rankings import Ranking
 from govkpi.reads.visibility import Viewer
 
@@ -59,8 +59,13 @@ class IndicatorSummary:
     figures: list[ReportedFigure] = field(default_factory=list)
 
 
-def indicator_summaries() -> list[IndicatorSummary]:
-    """Each published indicator with its latest official national result and the figures cited for it."""
+def indicator_summaries(public: Viewer | None = None) -> list[IndicatorSummary]:
+    """Each published indicator with its latest official national result and the figures cited for it (kept
+    until what is published changes; `public`: the request's public viewer, to work out that once)."""
+    return publication.for_public(public or Viewer.public(), "indicator_summaries", _indicator_summaries)
+
+
+def _indicator_summaries() -> list[IndicatorSummary]:
     latest: dict[int, Result] = {}
     for result in published_results().filter(unit__code=GOVERNMENT_CODE).order_by("period_end", "id"):
         latest[result.indicator_id] = result
@@ -96,13 +101,14 @@ def _public_scores() -> QuerySet[Score]:
     return Score.objects.filter(Viewer.public().scores(), valid_to__isnull=True)
 
 
-def score_periods(group: str) -> list[str]:
-    return list(_public_scores().filter(group=group).order_by("-period").values_list("period", flat=True).distinct())
+def score_periods(group: str, public: Viewer | None = None) -> list[str]:
+    return publication.for_public(public or Viewer.public(), f"score_periods:{group}", lambda: list(
+        _public_scores().filter(group=group).order_by("-period").values_list("period", flat=True).distinct()))
 
 
-def ranking(group: str, period: str = "") -> Ranking:
+def ranking(group: str, period: str = "", public: Viewer | None = None) -> Ranking:
     """A peer group's ranking for an official month (default: the latest), as the public sees it."""
-    return rankings.ranking(Viewer.public(), group, period)
+    return rankings.ranking(public or Viewer.public(), group, period)
 
 
 def published_scores() -> QuerySet[Score]:

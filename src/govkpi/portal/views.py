@@ -6,13 +6,14 @@ get an anonymous user, so that a signed-in official sees exactly what the public
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from govkpi.evaluation import scores
-from govkpi.portal import opendata, published
+from govkpi.portal import opendata, opendata_files, published
+from govkpi.reads.visibility import Viewer
 
 GROUPS = {"ministries": scores.MINISTRIES, "provinces": scores.PROVINCES}
 
@@ -25,8 +26,9 @@ def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
 @require_safe
 def index(request: HttpRequest) -> HttpResponse:
     """Published indicators with their latest national result and cited figures; the top of each ranking."""
-    summaries = sorted(published.indicator_summaries(), key=lambda s: s.national is None)  # results first
-    rankings = [published.ranking(g) for g in GROUPS.values()]
+    public = Viewer.public()  # one for the request: what is published is worked out once
+    summaries = sorted(published.indicator_summaries(public), key=lambda s: s.national is None)  # results first
+    rankings = [published.ranking(g, public=public) for g in GROUPS.values()]
     demo = any(s.national and s.national.demo for s in summaries) or any(r.demo for r in rankings)
     return _render(request, "portal/index.html", {"summaries": summaries, "rankings": rankings, "demo": demo})
 
@@ -35,9 +37,10 @@ def index(request: HttpRequest) -> HttpResponse:
 def rankings(request: HttpRequest) -> HttpResponse:
     """The ranking of ministries and of provinces for a month (default: the latest scored)."""
     period = request.GET.get("period", "").strip()[:16]
-    tables = [published.ranking(g, period) for g in GROUPS.values()]
-    periods = sorted(set(published.score_periods(scores.MINISTRIES)) | set(published.score_periods(scores.PROVINCES)),
-                     reverse=True)
+    public = Viewer.public()
+    tables = [published.ranking(g, period, public) for g in GROUPS.values()]
+    periods = sorted(set(published.score_periods(scores.MINISTRIES, public))
+                     | set(published.score_periods(scores.PROVINCES, public)), reverse=True)
     return _render(request, "portal/rankings.html", {
         "rankings": tables, "periods": periods, "period": period or (tables[1].period or tables[0].period or ""),
         "demo": any(r.demo for r in tables)})
@@ -63,12 +66,13 @@ def data(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def download(request: HttpRequest, dataset: str, fmt: str) -> HttpResponse:
-    """One dataset in one format, as an attachment named govkpi-<dataset>-<date>.<format>."""
+    """One dataset in one format, as an attachment named govkpi-<dataset>-<date>.<format>, streamed from its
+    file."""
     if dataset not in opendata.DATASETS or fmt not in opendata.FORMATS:
         raise Http404(f"{dataset}.{fmt}")
-    body = opendata.render(dataset, fmt)
-    response = HttpResponse(body, content_type=opendata.FORMATS[fmt])
-    name = f"govkpi-{dataset}-{timezone.localdate():%Y%m%d}.{fmt}"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    path, version = opendata_files.published_file(dataset, fmt)
+    response = FileResponse(path.open("rb"), content_type=opendata.FORMATS[fmt], as_attachment=True,
+                            filename=f"govkpi-{dataset}-{timezone.localdate():%Y%m%d}.{fmt}")
+    response["ETag"] = f'"{version}"'
     response["Access-Control-Allow-Origin"] = "*"  # open data: any site may read it
     return response

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from govkpi.evaluation import scores as scoring
 from govkpi.evaluation.models import Methodology, Score
+from govkpi.reads import publication
 from govkpi.reads.visibility import Viewer
 
 GROUPS = ("ministries", "provinces", "communes")
@@ -69,6 +70,12 @@ class Ranking:
 
 def ranking(viewer: Viewer, group: str, period: str = "", as_of: datetime.date | None = None) -> Ranking:
     """A peer group's ranking for a month (default: the latest official month)."""
+    if as_of is not None:
+        return _ranking(viewer, group, period, as_of)
+    return publication.for_public(viewer, f"ranking:{group}:{period}", lambda: _ranking(viewer, group, period))
+
+
+def _ranking(viewer: Viewer, group: str, period: str, as_of: datetime.date | None = None) -> Ranking:
     query = visible_scores(viewer, as_of).filter(group=group)
     period = period or latest_official_month(query, viewer) or ""
     rows = list(query.filter(period=period).order_by("rank", "unit__code")) if period else []

@@ -21,6 +21,7 @@ from govkpi.evaluation.models import Result
 from govkpi.indicators.models import Indicator, ReportedFigure
 from govkpi.orgunits.models import OrgUnit
 from govkpi.orgunits.reference import GOVERNMENT_CODE
+from govkpi.reads import publication
 from govkpi.reads.labels import STATUS_LABELS
 from govkpi.reads.official import Coverage
 from govkpi.reads.visibility import Viewer
@@ -78,6 +79,10 @@ def _rows(viewer: Viewer, unit: OrgUnit, results: list[Result]) -> list[dict[str
 def unit_results(viewer: Viewer, unit: OrgUnit) -> dict[str, Any]:
     """The unit's latest official result per indicator the viewer may see, and for a reader of the unit the
     newer provisional one beside it."""
+    return publication.for_public(viewer, f"unit_results:{unit.code}", lambda: _unit_results(viewer, unit))
+
+
+def _unit_results(viewer: Viewer, unit: OrgUnit) -> dict[str, Any]:
     query = (Result.objects.filter(viewer.official_results(), unit=unit, valid_to__isnull=True)
              .select_related("indicator", "target__directive"))
     rows = _rows(viewer, unit, latest_per_indicator(query))
@@ -89,6 +94,10 @@ def unit_results(viewer: Viewer, unit: OrgUnit) -> dict[str, Any]:
 def headline(viewer: Viewer) -> dict[str, Any]:
     """The Government's latest official result per indicator with the figures the Government published (and
     the provisional one for a national reader), and the cited figures of indicators not judged yet."""
+    return publication.for_public(viewer, "headline", lambda: _headline(viewer))
+
+
+def _headline(viewer: Viewer) -> dict[str, Any]:
     government = OrgUnit.objects.get(code=GOVERNMENT_CODE)
     table = unit_results(viewer, government)
     figures: dict[int, list[ReportedFigure]] = defaultdict(list)
@@ -104,6 +113,10 @@ def headline(viewer: Viewer) -> dict[str, Any]:
 
 def map_indicators(viewer: Viewer) -> list[Indicator]:
     """Indicators with official results for provinces the viewer may see: what the map can show."""
+    return publication.for_public(viewer, "map_indicators", lambda: _map_indicators(viewer))
+
+
+def _map_indicators(viewer: Viewer) -> list[Indicator]:
     ids = (Result.objects.filter(viewer.official_results(), valid_to__isnull=True, unit__kind="province")
            .values_list("indicator_id", flat=True).distinct())
     return list(viewer.indicators().filter(id__in=ids).order_by("code"))
@@ -111,6 +124,11 @@ def map_indicators(viewer: Viewer) -> list[Indicator]:
 
 def province_values(viewer: Viewer, indicator: Indicator, period: str = "") -> dict[str, Any]:
     """Each current province's result for the indicator in one period (default: the latest official one)."""
+    return publication.for_public(viewer, f"province_values:{indicator.code}:{period}",
+                                  lambda: _province_values(viewer, indicator, period))
+
+
+def _province_values(viewer: Viewer, indicator: Indicator, period: str) -> dict[str, Any]:
     query = Result.objects.filter(viewer.results(), indicator=indicator, valid_to__isnull=True,
                                   unit__kind="province", unit__valid_to__isnull=True)
     if not period:
@@ -148,6 +166,11 @@ def map_payload(values: dict[str, Any]) -> dict[str, Any]:
 
 def series(viewer: Viewer, indicator: Indicator, unit: OrgUnit) -> list[Result]:
     """The unit's current results for the indicator that the viewer may see, oldest first."""
+    return publication.for_public(viewer, f"series:{indicator.code}:{unit.code}",
+                                  lambda: _series(viewer, indicator, unit))
+
+
+def _series(viewer: Viewer, indicator: Indicator, unit: OrgUnit) -> list[Result]:
     return list(Result.objects.filter(viewer.results(), indicator=indicator, unit=unit, valid_to__isnull=True)
                 .select_related("target").order_by("period_end"))
 
