@@ -309,3 +309,57 @@ def test_serve_with_two_workers_runs_the_engine_once_beside_them(tokens, process
     server.terminate()
     server.wait(30)
     assert not Path(f"/proc/{engines[0]}").exists(), "the engine outlived its server"
+
+
+def _server_connections(database: str, test_process: int) -> int:
+    """Connections to the test database other than this thread's and the test process's main one."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid() "
+                       "AND pid <> %s", [database, test_process])
+        return cursor.fetchone()[0]
+
+
+def test_a_crowd_of_writers_waits_in_line_instead_of_exhausting_the_database(tokens, processes):
+    """40 clients at once, all writing the same value, against one worker holding at most 4 requests and 6
+    connections: every write is answered, one after the other (the key's lock), and the server never holds
+    more connections than its pool (before: a thread and a connection per request, HTTP 500 "too many
+    clients" once PostgreSQL ran out, and HTTP 500 on the unique key when two wrote a new value at once)."""
+    writer, _reader = tokens
+    processes.env.update(GOVKPI_REQUEST_THREADS="4", GOVKPI_DB_POOL_MAX="6", GOVKPI_DB_POOL_MIN="1")
+    port = processes.serve("worker", "--no-evaluation")
+    _wait_until_answering(port)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        test_process = cursor.fetchone()[0]
+    database = connection.settings_dict["NAME"]
+    statuses: list[int] = []
+    peak = [0]
+    done = threading.Event()
+
+    def watch() -> None:
+        try:
+            while not done.is_set():
+                peak[0] = max(peak[0], _server_connections(database, test_process))
+                time.sleep(0.02)
+        finally:
+            connection.close()  # this thread's own, before the test database is dropped
+
+    def post(n: int) -> None:
+        http_ = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        body = {"dataValues": [{"dataElement": "DVC_TOANTRINH", "period": JULY, "orgUnit": "01", "value": str(n)}]}
+        http_.request("POST", "/api/v1/dataValueSets", body=json.dumps(body),
+                      headers={"Authorization": f"Bearer {writer}", "Content-Type": "application/json"})
+        statuses.append(http_.getresponse().status)
+        http_.close()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    clients = [threading.Thread(target=post, args=(n,)) for n in range(1, 41)]
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join(90)
+    done.set()
+    watcher.join(5)
+    assert statuses == [200] * 40, processes.log(processes.started[-1][0])[:6000]
+    assert 1 <= peak[0] <= 6, peak[0]  # the pool's bound; no engine and no stream in this process
