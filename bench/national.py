@@ -17,6 +17,7 @@ benchmark starts from, and the import benchmark measures the writer. See bench/R
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime
 import io
 import os
@@ -154,20 +155,23 @@ def _analyze() -> None:
             cursor.execute("ANALYZE")
 
 
-def time_recompute(changes: int, skip_verify: bool) -> int:
-    """A full recompute, one commune change and one province change through the writer and a pass, verify."""
+def time_recompute(changes: int, skip_verify: bool, skip_full: bool = False, profile: str = "") -> int:
+    """A full recompute, one commune change and one province change through the writer and a pass, verify.
+    `profile`: a cProfile of the change passes is written there (for `python -m pstats`)."""
     from govkpi.datavalues.models import DataApproval, DataValue
     from govkpi.datavalues.writer import Item, write_values
     from govkpi.evaluation import engine
     from govkpi.evaluation.models import Aggregate, Result, Score
 
-    started = time.perf_counter()
-    run = engine.recompute()
-    full = time.perf_counter() - started
-    _analyze()
-    print(f"full recompute: {full:.1f} s — {run.cells:,} cells judged, "
-          f"{Aggregate.objects.count():,} aggregates, {Result.objects.filter(valid_to__isnull=True).count():,} "
-          f"results, {Score.objects.filter(valid_to__isnull=True).count():,} scores; peak RSS {_peak_mb():.0f} MB")
+    if not skip_full:
+        started = time.perf_counter()
+        run = engine.recompute()
+        full = time.perf_counter() - started
+        _analyze()
+        print(f"full recompute: {full:.1f} s — {run.cells:,} cells judged, "
+              f"{Aggregate.objects.count():,} aggregates, {Result.objects.filter(valid_to__isnull=True).count():,} "
+              f"results, {Score.objects.filter(valid_to__isnull=True).count():,} scores; peak RSS {_peak_mb():.0f} MB")
+    profiler = cProfile.Profile() if profile else None
     last = DataValue.objects.order_by("-period_end").values_list("period", flat=True).first()
     locked = DataApproval.objects.filter(period=last).values("unit_id")
     open_values = DataValue.objects.filter(period=last).exclude(unit_id__in=locked).select_related(
@@ -181,7 +185,11 @@ def time_recompute(changes: int, skip_verify: bool) -> int:
         written = write_values([Item(0, value.data_element.code, value.period, value.unit.code, new,
                                      comment="bench")], actor=None, channel="api", check_windows=False)
         t1 = time.perf_counter()
+        if profiler:
+            profiler.enable()
         step = engine.process_pending()
+        if profiler:
+            profiler.disable()
         t2 = time.perf_counter()
         timings.append(t2 - t1)
         print(f"  change {value.unit.kind} {value.unit.code} {value.data_element.code} {value.period}: write "
@@ -190,6 +198,8 @@ def time_recompute(changes: int, skip_verify: bool) -> int:
               f"{'' if not written.conflicts else f' (refused: {written.conflicts[0]})'}")
     if timings:
         print(f"one change (median of {len(timings)}): {1000 * statistics.median(timings):.0f} ms")
+    if profiler:
+        profiler.dump_stats(profile)
     if skip_verify:
         return 0
     started = time.perf_counter()
@@ -210,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     timed = sub.add_parser("recompute")
     timed.add_argument("--changes", type=int, default=5)
     timed.add_argument("--skip-verify", action="store_true")
+    timed.add_argument("--skip-full", action="store_true", help="time the changes (and verify) only")
+    timed.add_argument("--profile", default="", help="write a cProfile of the change passes to this file")
     args = parser.parse_args(argv)
     _setup_django()
     from django.db import connection
@@ -222,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         facts = build(args.scale, args.seed, args.today or timezone.localdate())
         print(f"built {args.scale} in {time.perf_counter() - started:.1f} s: {facts}")
         return 0
-    return time_recompute(args.changes, args.skip_verify)
+    return time_recompute(args.changes, args.skip_verify, args.skip_full, args.profile)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Collection, Sequence
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -23,7 +24,6 @@ from govkpi.core.windows import due_date
 from govkpi.datavalues.models import ApprovalState, Channel, DataApproval, DataValue, ValidationRule
 from govkpi.datavalues.synthetic import DEMO_CHANNEL
 from govkpi.indicators.models import DataElement
-from govkpi.orgunits.models import OrgUnit
 
 SOURCE_SYSTEM_CHANNELS = (Channel.API, Channel.DHIS2)  # a value a source system sent counts as confirmed
 _COMPARE = {"<=": float.__le__, "<": float.__lt__, "==": float.__eq__, ">=": float.__ge__, ">": float.__gt__}
@@ -74,9 +74,10 @@ class QualityCatalog:
         self.rules = _rules()
 
 
-def group_quality(units: Sequence[OrgUnit], reports: MonthReports, catalog: QualityCatalog,
+def group_quality(units: Sequence[Any], reports: MonthReports, catalog: QualityCatalog,
                   today: datetime.date) -> dict[int, tuple[Quality, bool]]:
-    """Each unit's Quality for the month and whether demo values are among those counted; `units` is a whole
+    """Each unit's Quality for the month and whether demo values are among those counted; `units` (with `id` and
+    `kind`) is a whole
     peer group (what is in collection is read from the group's reports). An element with no tiers is owed by
     every tier, as in datavalues.completeness. Until the due date (`today` on or before it) nothing is owed yet: a
     unit is judged on what it has sent, and one that has sent nothing is not counted."""

@@ -10,10 +10,11 @@ does every group and month, and `verify_scores` compares a fresh computation wit
 from __future__ import annotations
 
 import datetime
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.db.models import Min, Q
@@ -94,12 +95,17 @@ def methodology_for(month: str, versions: list[Methodology] | None = None) -> Me
 # -- groups and months ---------------------------------------------------------------------------------------
 
 def group_of(unit: OrgUnit) -> str | None:
-    if unit.kind == "ministry":
+    return _group(unit.kind, unit.path) if unit.kind != "commune" or unit.parent_id else None
+
+
+def _group(kind: str, path: str) -> str | None:
+    if kind == "ministry":
         return MINISTRIES
-    if unit.kind == "province":
+    if kind == "province":
         return PROVINCES
-    if unit.kind == "commune" and unit.parent_id:
-        return f"{COMMUNES}:{unit.path.strip('/').split('/')[-2]}"
+    parts = path.strip("/").split("/")
+    if kind == "commune" and len(parts) >= 2:
+        return f"{COMMUNES}:{parts[-2]}"
     return None
 
 
@@ -125,15 +131,23 @@ def _r(number: float | None) -> float | None:
     return None if number is None else round(number, DIGITS)
 
 
+class Member(NamedTuple):
+    """A unit as a peer group sees it."""
+
+    id: int
+    code: str
+    kind: str
+
+
 class Groups:
     """The peer groups of the units in force and their members in code order (one query per run)."""
 
     def __init__(self) -> None:
-        self.members: dict[str, list[OrgUnit]] = defaultdict(list)
-        for unit in (OrgUnit.objects.current().filter(kind__in=("ministry", "province", "commune"))
-                     .only("id", "code", "kind", "path", "parent_id").order_by("code")):
-            if (group := group_of(unit)) is not None:
-                self.members[group].append(unit)
+        self.members: dict[str, list[Member]] = defaultdict(list)
+        for uid, code, kind, path in (OrgUnit.objects.current().filter(kind__in=("ministry", "province", "commune"))
+                                      .order_by("code").values_list("id", "code", "kind", "path")):
+            if (group := _group(kind, path)) is not None:
+                self.members[group].append(Member(uid, code, kind))
 
     def unit_ids(self, groups: Iterable[str]) -> set[int]:
         return {u.id for g in groups for u in self.members.get(g, ())}
@@ -148,8 +162,10 @@ class LatestResults:
     """Each unit's latest judged result per indicator as the months advance: one pass over the current results
     in order of their period's end (a full recompute reads each result once, not once per month it counts in)."""
 
-    def __init__(self, unit_ids: set[int] | None) -> None:
+    def __init__(self, unit_ids: set[int] | None, since: datetime.date | None) -> None:
         query = Result.objects.filter(valid_to__isnull=True, achievement__isnull=False)
+        if since is not None:  # nothing before the first month's window counts
+            query = query.filter(period_end__gte=since)
         if unit_ids is not None:
             query = query.filter(unit_id__in=unit_ids)
         self._rows = query.order_by("period_end", "id").values_list(*RESULT_FIELDS).iterator(chunk_size=5000)
@@ -185,13 +201,19 @@ class GroupTasks:
 # -- computing one group for one month -------------------------------------------------------------------------
 
 def _window_start(month: str, definition: dict) -> datetime.date:
+    return _months_back(month, definition.get("indicator_window_months", 12))
+
+
+@functools.lru_cache(maxsize=4096)
+def _months_back(month: str, window: int) -> datetime.date:
+    """The first day of the window of `window` months that ends with `month`."""
     since = period_of(PeriodType.MONTHLY, parse_period(month).end)
-    for _ in range(definition.get("indicator_window_months", 12) - 1):
+    for _ in range(window - 1):
         since = since.previous()
     return since.start
 
 
-def _indicator_component(unit: OrgUnit, month: str, definition: dict, latest: LatestResults,
+def _indicator_component(unit: Member, month: str, definition: dict, latest: LatestResults,
                          names: dict[int, tuple[str, str]]) -> scoring.Component:
     since = _window_start(month, definition)
     weights = definition.get("indicators") or {}
@@ -219,7 +241,7 @@ def _task_outcome(facts, day: datetime.date) -> scoring.TaskOutcome:
     return scoring.TaskOutcome(str(facts.key), state.value, days)
 
 
-def _task_component(unit: OrgUnit, month: str, definition: dict, today: datetime.date,
+def _task_component(unit: Member, month: str, definition: dict, today: datetime.date,
                     tasks: GroupTasks) -> scoring.Component:
     day = min(parse_period(month).end, today)
     outcomes = [_task_outcome(tasks.facts[t.pk], day) for t in tasks.by_unit.get(unit.id, ()) if t.assigned_on <= day]
@@ -240,13 +262,14 @@ class Scorer:
     (groups, tasks, catalog, methodology versions, one ordered pass over the results); what a month needs is read
     once for all its groups (values, approvals, the previous month's ranks)."""
 
-    def __init__(self, groups: Groups, unit_ids: set[int] | None, today: datetime.date) -> None:
+    def __init__(self, groups: Groups, unit_ids: set[int] | None, today: datetime.date, first: str) -> None:
         self.groups, self.today = groups, today
         self.versions = list(Methodology.objects.order_by("version")) or [ensure_methodology()]
+        since = min(_window_start(first, v.definition) for v in self.versions)
         self.names = {i: (code, name) for i, code, name in Indicator.objects.values_list("id", "code", "name_vi")}
         self.quality = QualityCatalog()
         self.tasks = GroupTasks(unit_ids)
-        self.results = LatestResults(unit_ids)
+        self.results = LatestResults(unit_ids, since)
         self.unit_ids = unit_ids
 
     def month(self, month: str, groups: Iterable[str]) -> dict[str, dict[int, dict[str, Any]]]:
@@ -373,7 +396,7 @@ def update_scores(group_months: Iterable[tuple[str, str]] | Pairs, today: dateti
     groups = Groups()
     touched = {g for gs in pending.values() for g in gs}
     everything = len(touched) >= len(groups.members)
-    scorer = Scorer(groups, None if everything else groups.unit_ids(touched), today)
+    scorer = Scorer(groups, None if everything else groups.unit_ids(touched), today, min(pending))
     codes = {u.id: u.code for members in groups.members.values() for u in members}
     now = timezone.now()
     try:
@@ -408,7 +431,9 @@ def verify_scores(today: datetime.date | None = None) -> list[str]:
     codes = {u.id: u.code for members in groups.members.values() for u in members}
     codes.update(OrgUnit.objects.exclude(id__in=codes).values_list("id", "code"))
     pending = _by_month((g, m) for g in all_groups() for m in scored_months(today))
-    scorer = Scorer(groups, None, today)
+    if not pending:
+        return []
+    scorer = Scorer(groups, None, today, min(pending))
     try:
         for month in sorted(pending):
             computed = scorer.month(month, pending[month])
