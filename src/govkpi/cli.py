@@ -15,6 +15,16 @@ def _setup_django() -> None:
     django.setup()
 
 
+def _analyze() -> None:
+    """Refresh PostgreSQL's statistics after a command that wrote most of the figures: autovacuum may be off or
+    late, and a table it still believes empty or small is planned with scans that grow with history."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Create or update the database, load the reference dataset and the demo accounts."""
     _setup_django()
@@ -59,6 +69,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if synthetic:
         print(f"Số liệu minh họa (tự sinh, không phải số thật) / synthetic demo values (not real): {synthetic}")
     run = recompute() if synthetic else process_pending()  # a second `demo` finds nothing new to evaluate
+    _analyze()
     print(f"Kết quả đánh giá / results: {run.cells} ô/cells, {run.changed} thay đổi/changed; "
           f"điểm/scores: {run.scores_changed} thay đổi/changed")
     accounts = ensure_demo_accounts()
@@ -269,6 +280,7 @@ def cmd_recompute(args: argparse.Namespace) -> int:
         print("Kết quả khớp với tính lại từ đầu / results match a recomputation from scratch")
         return 0
     run = recompute()
+    _analyze()
     print(f"Đã tính lại / recomputed: {run.cells} ô/cells, {run.changed} thay đổi/changed")
     return 0
 

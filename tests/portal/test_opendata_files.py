@@ -95,13 +95,10 @@ def test_unpublishing_an_indicator_writes_a_new_file_without_it(july_official, c
 def test_the_response_streams_the_file_with_its_fingerprint(july_official, client):
     with time_machine.travel(DAY, tick=True):
         response = client.get("/public/data/results.json")
-        try:
-            assert response.streaming
-            path = next(opendata_files.directory().glob("results-*.json"))
-            assert response["ETag"] == f'"{path.stem.removeprefix("results-")}"'
-            assert response.getvalue() == path.read_bytes()
-        finally:
-            response.close()
+        body = response.getvalue()  # read to the end: the file is closed
+        path = next(opendata_files.directory().glob("results-*.json"))
+        assert response.streaming and body == path.read_bytes()
+        assert response["ETag"] == f'"{path.stem.removeprefix("results-")}"'
 
 
 def test_datasets_produce_their_rows_lazily(july_official):
