@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime
 
 import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from govkpi.api.main import api
@@ -87,3 +90,18 @@ def test_no_list_in_the_api_answers_unpaged():
     assert bare == []
     assert {"/api/v1/scores", "/api/v1/results", "/api/v1/quality", "/api/v1/approvals", "/api/v1/tasks",
             "/api/v1/orgunits"} <= paged
+
+
+def test_the_publics_total_is_kept_until_what_is_published_changes(client, scores_of_three_months):
+    provinces = scores_of_three_months
+    with time_machine.travel(datetime.datetime(2025, 9, 5, 10, tzinfo=datetime.timezone.utc), tick=True):
+        assert client.get("/api/v1/scores").json()["count"] == 102  # three official months, for anyone
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/v1/scores", {"offset": 100}).json()["count"] == 102
+        assert not [q for q in queries.captured_queries if "COUNT" in q["sql"] and "evaluation_score" in q["sql"]]
+        Score.objects.bulk_create(
+            Score(methodology=ensure_methodology(), unit=unit, period="202504", group="provinces", rank=rank,
+                  group_size=len(provinces), valid_from=timezone.now())
+            for rank, unit in enumerate(provinces, start=1))
+        body = client.get("/api/v1/scores").json()
+        assert body["count"] == 136 and body["items"][0]["period"] == "202504"

@@ -14,9 +14,9 @@ from govkpi.evaluation import quality
 from govkpi.evaluation.models import Methodology, Score
 from govkpi.indicators.models import TrackedDatabase
 from govkpi.orgunits.models import OrgUnit
-from govkpi.api.paging import Page, Rows
+from govkpi.api.paging import Page, Rows, filters
 from govkpi.api.schemas.problem import Problem
-from govkpi.reads import rankings, results
+from govkpi.reads import publication, rankings, results
 from govkpi.reads.explain import explain as explain_score
 from govkpi.reads.visibility import Viewer
 
@@ -57,7 +57,8 @@ def list_results(request: HttpRequest, indicator: str = "", unit: str = "", pare
     at the end of that day. Callers who read no unit see published indicators in official periods only."""
     viewer = Viewer(request.user)
     query = results.api_results(viewer, indicator=indicator, unit=unit, parent=parent, period=period, as_of=as_of)
-    return Rows(query, lambda result: results.api_row(viewer, result))
+    return Rows(query, lambda result: results.api_row(viewer, result),
+                lambda: publication.public_count(viewer, f"results?{filters(request)}", query))
 
 
 # -- scores, rankings, quality, explanations ----------------------------------------------------------------
@@ -109,7 +110,8 @@ def list_scores(request: HttpRequest, unit: str = "", parent: str = "", group: s
     of the unit."""
     viewer = Viewer(request.user)
     query = _filtered(rankings.visible_scores(viewer, as_of), unit, parent, group, period)
-    return Rows(query.order_by(*rankings.NEWEST_FIRST), lambda s: _score_out(s, viewer, rankings.score_summary(s)))
+    return Rows(query.order_by(*rankings.NEWEST_FIRST), lambda s: _score_out(s, viewer, rankings.score_summary(s)),
+                lambda: publication.public_count(viewer, f"scores?{filters(request)}", query))
 
 
 class RankingItem(Schema):
@@ -232,9 +234,11 @@ def list_quality(request: HttpRequest, unit: str = "", parent: str = "", group: 
                  as_of: datetime.date | None = None) -> Rows:
     """Data quality per unit and month, newest months first: đủ (complete), sống (on time), sạch (clean), đúng
     (approved or from a source system), each 0–100, and their mean; definitions in docs/methodology.md."""
-    query = _filtered(rankings.visible_scores(Viewer(request.user), as_of), unit, parent, group, period)
+    viewer = Viewer(request.user)
+    query = _filtered(rankings.visible_scores(viewer, as_of), unit, parent, group, period)
     measured = query.filter(components__quality__expected__isnull=False).exclude(components__quality__expected=None)
-    return Rows(measured.order_by(*rankings.NEWEST_FIRST), _quality_out)
+    return Rows(measured.order_by(*rankings.NEWEST_FIRST), _quality_out,
+                lambda: publication.public_count(viewer, f"quality?{filters(request)}", measured))
 
 
 class DatabaseOut(Schema):

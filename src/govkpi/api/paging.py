@@ -23,10 +23,20 @@ MAX_LIMIT = 1000
 
 @dataclass(frozen=True)
 class Rows:
-    """A list to page and how one of its rows becomes an item of the answer."""
+    """A list to page, how one of its rows becomes an item of the answer, and (where counting is costly and
+    can be kept) how to know its total."""
 
     query: QuerySet | Sequence[Any]
     item: Callable[[Any], Any] = lambda row: row
+    total: Callable[[], int] | None = None
+
+
+def filters(request: HttpRequest) -> str:
+    """The query string without the paging: what names one list (a key for its total)."""
+    query = request.GET.copy()
+    for name in ("limit", "offset"):
+        query.pop(name, None)
+    return query.urlencode()
 
 
 def _next_url(request: HttpRequest, offset: int) -> str:
@@ -51,7 +61,10 @@ class Page(PaginationBase):
         rows = queryset if isinstance(queryset, Rows) else Rows(queryset)
         limit = min(pagination.limit, MAX_LIMIT)  # asking for more is not an error: the page is just full
         start = pagination.offset
-        total = rows.query.count() if isinstance(rows.query, QuerySet) else len(rows.query)
+        if rows.total is not None:
+            total = rows.total()
+        else:
+            total = rows.query.count() if isinstance(rows.query, QuerySet) else len(rows.query)
         items = [rows.item(row) for row in rows.query[start:start + limit]]
         return {"count": total, "next": _next_url(request, start + limit) if start + limit < total else None,
                 "items": items}

@@ -12,6 +12,7 @@ from typing import Any
 
 from govkpi.evaluation.models import Methodology, Score
 from govkpi.orgunits.models import OrgUnit
+from govkpi.reads import publication
 from govkpi.reads.labels import COMPONENT_LABELS, STATUS_LABELS, TASK_STATE_LABELS
 from govkpi.reads.rankings import latest_official_month, visible_scores
 from govkpi.reads.visibility import Viewer
@@ -56,6 +57,12 @@ class Explanation:
 def explain(viewer: Viewer, unit: OrgUnit, period: str = "", as_of: datetime.date | None = None) -> Explanation | None:
     """The explanation of the unit's score for the month (default: its latest official month), or None when
     the viewer may see no score of it then."""
+    if as_of is not None:
+        return _explain(viewer, unit, period, as_of)
+    return publication.for_public(viewer, f"explain:{unit.code}:{period}", lambda: _explain(viewer, unit, period))
+
+
+def _explain(viewer: Viewer, unit: OrgUnit, period: str, as_of: datetime.date | None = None) -> Explanation | None:
     query = visible_scores(viewer, as_of).filter(unit=unit)
     period = period or latest_official_month(query, viewer) or ""
     score = query.filter(period=period).first() if period else None

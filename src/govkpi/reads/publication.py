@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import QuerySet
 
 from govkpi.core.periods import parse_period
 from govkpi.evaluation.models import Methodology, Result, Score
@@ -29,6 +30,7 @@ from govkpi.reads.visibility import Viewer
 
 T = TypeVar("T")
 CACHE_SECONDS = 3600  # a key never goes stale (it changes with what it holds); this only lets old ones go
+_MISSING = object()
 
 # One row per distinct period (a loose index scan: each step is one probe, not a scan of the table), with the
 # newest current row and the latest closing of that period. Ordered by the index's columns so that the planner
@@ -128,8 +130,14 @@ def for_public(viewer: Viewer, name: str, build: Callable[[], T]) -> T:
     if not viewer.is_public:
         return build()
     key = f"public:{name}:{fingerprint(viewer.calendar)}"
-    value = cache.get(key)
-    if value is None:
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:  # None is an answer too (no score to explain): kept like any other
         value = build()
         cache.set(key, value, CACHE_SECONDS)
     return value
+
+
+def public_count(viewer: Viewer, name: str, query: QuerySet) -> int:
+    """How many rows a list holds: counting a list of every official score reads all of it (about 90 ms at
+    national scale), so the public's totals are counted once per published change."""
+    return for_public(viewer, f"count:{name}", query.count)
