@@ -284,21 +284,21 @@ def _store(computed: dict[Cell, dict[str, Any] | None], now: datetime.datetime,
     else:
         queries = [query.filter(indicator_id=i, **({"unit_id__in": u} if len(u) <= 500 else {}))
                    for i, u in by_indicator.items()]
-    current: dict[Cell, Result] = {}
+    current: dict[Cell, tuple] = {}  # (pk, *COMPARED): tuples, not models (a full recompute reads 500,000)
     for part in queries:
-        for result in part:
-            key = (result.indicator_id, result.unit_id, result.period)
+        for row in part.values_list("indicator_id", "unit_id", "period", "pk", *COMPARED):
+            key = row[:3]
             if key in computed or complete_for is not None:
-                current[key] = result
+                current[key] = row[3:]
     changed, closing, creating = [], [], []
     for key in computed.keys() | current.keys():
         new, old = computed.get(key), current.get(key)
         if old is None and new is None:
             continue
-        if old is not None and new is not None and all(getattr(old, n) == new[n] for n in COMPARED):
+        if old is not None and new is not None and all(a == new[n] for n, a in zip(COMPARED, old[1:], strict=True)):
             continue
         if old is not None:
-            closing.append(old.pk)
+            closing.append(old[0])
         if new is not None:
             creating.append(Result(indicator_id=key[0], unit_id=key[1], period=key[2],
                                    period_end=_parsed(key[2]).end, valid_from=now, **new))

@@ -90,6 +90,8 @@ def group_quality(units: Sequence[Any], reports: MonthReports, catalog: QualityC
                 for kind in {u.kind for u in units}}
     out: dict[int, tuple[Quality, bool]] = {}
     still_due = today <= due
+    # Received on or before the due date, local time: before the next day's start (no localdate() per value).
+    in_time = timezone.make_aware(datetime.datetime.combine(due + datetime.timedelta(days=1), datetime.time.min))
     for unit in units:
         sent = rows.get(unit.id, [])
         wanted = expected[unit.kind]
@@ -97,7 +99,7 @@ def group_quality(units: Sequence[Any], reports: MonthReports, catalog: QualityC
             wanted = wanted & {r[1] for r in sent}
         values = [r for r in sent if r[1] in wanted]
         broken = _violations({codes[r[1]]: r[2] for r in sent}, catalog.rules) if catalog.rules and sent else set()
-        on_time = sum(1 for r in values if timezone.localdate(r[3]) <= due)
+        on_time = sum(1 for r in values if r[3] < in_time)
         clean = sum(1 for r in values if not r[4] and codes[r[1]] not in broken)
         approved = unit.id in reports.approved
         verified = sum(1 for r in values if approved or r[5] in SOURCE_SYSTEM_CHANNELS)

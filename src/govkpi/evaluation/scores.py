@@ -117,12 +117,25 @@ def all_groups() -> list[str]:
 def scored_months(today: datetime.date | None = None) -> list[str]:
     """Every complete month from the first month with a monthly value or an assigned task."""
     today = today or timezone.localdate()
-    starts = [d for d in (DataValue.objects.aggregate(first=Min("period_start"))["first"],
-                          Task.objects.aggregate(first=Min("assigned_on"))["first"]) if d]
+    starts = [d for d in (_first_value_start(), Task.objects.aggregate(first=Min("assigned_on"))["first"]) if d]
     last = period_of(PeriodType.MONTHLY, today).previous()
     if not starts or min(starts) > last.end:
         return []
     return [p.id for p in periods_between(PeriodType.MONTHLY, min(starts), last.end)]
+
+
+LONGEST_PERIOD = datetime.timedelta(days=366)  # a year, the longest period type
+
+
+def _first_value_start() -> datetime.date | None:
+    """The earliest start of any value's period, without reading the whole values table: the earliest end comes
+    from the (period_end, element) index, and the value that starts first ends at most a year after it starts,
+    so no later than a year after that earliest end."""
+    first_end = DataValue.objects.aggregate(first=Min("period_end"))["first"]
+    if first_end is None:
+        return None
+    return DataValue.objects.filter(period_end__lte=first_end + LONGEST_PERIOD).aggregate(
+        first=Min("period_start"))["first"]
 
 
 # -- what a run reads once --------------------------------------------------------------------------------------
@@ -315,9 +328,26 @@ class Scorer:
         self.results.close()
 
 
-def current_scores(month: str, groups: Iterable[str]) -> dict[str, dict[int, Score]]:
-    found: dict[str, dict[int, Score]] = defaultdict(dict)
-    for score in Score.objects.filter(period=month, valid_to__isnull=True, group__in=list(groups)):
+class Stored(NamedTuple):
+    """A stored current score, as compared with a computed one."""
+
+    pk: int
+    unit_id: int
+    methodology_id: int
+    group: str
+    value: float | None
+    components: dict
+    rank: int | None
+    group_size: int
+    previous_rank: int | None
+    demo: bool
+
+
+def current_scores(month: str, groups: Iterable[str]) -> dict[str, dict[int, Stored]]:
+    found: dict[str, dict[int, Stored]] = defaultdict(dict)
+    for row in Score.objects.filter(period=month, valid_to__isnull=True, group__in=list(groups)).values_list(
+            *Stored._fields):
+        score = Stored(*row)
         found[score.group][score.unit_id] = score
     return found
 
@@ -333,7 +363,7 @@ class ScoreRun:
 
 
 def _store_month(month: str, computed: dict[str, dict[int, dict[str, Any]]],
-                 current: dict[str, dict[int, Score]], codes: dict[int, str], now: datetime.datetime,
+                 current: dict[str, dict[int, Stored]], codes: dict[int, str], now: datetime.datetime,
                  run: ScoreRun) -> set[str]:
     """Make the month's stored current scores of these groups equal the computed ones (every row closed before
     any is added, so a unit that changed group never holds two); return the groups whose ranks changed."""
