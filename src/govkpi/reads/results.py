@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -35,11 +35,14 @@ class Provisional:
 
 
 def latest_per_indicator(results: QuerySet[Result]) -> list[Result]:
-    """The latest period of each indicator among the results, in indicator code order."""
-    latest: dict[int, Result] = {}
-    for result in results.order_by("period_end", "id"):
-        latest[result.indicator_id] = result
-    return sorted(latest.values(), key=lambda r: r.indicator.code)
+    """The latest period of each indicator among the results (one unit's), in indicator code order.
+
+    One query: per indicator, the newest matching row is one probe of result_current_latest_idx (unit,
+    indicator, period end), so a unit with four years of history reads one row per indicator, not all of them
+    (the national unit: ~100 rows instead of ~5,000 with their inputs)."""
+    newest = results.filter(indicator=OuterRef("pk")).order_by("-period_end", "-id").values("id")[:1]
+    ids = Indicator.objects.annotate(newest=Subquery(newest)).filter(newest__isnull=False).values("newest")
+    return sorted(results.filter(id__in=ids), key=lambda r: r.indicator.code)
 
 
 def _element_codes(indicator: Indicator, result: Result) -> set[str]:
