@@ -7,6 +7,7 @@ Variables (all optional in development):
   GOVKPI_ALLOWED_HOSTS  comma-separated, default 127.0.0.1,localhost
   DATABASE_URL       default: a SQLite file govkpi.sqlite3 in the working folder
   GOVKPI_DB_POOL_MIN, GOVKPI_DB_POOL_MAX, GOVKPI_DB_POOL_TIMEOUT, GOVKPI_REQUEST_THREADS  (see below)
+  GOVKPI_REPLICA_URL, GOVKPI_REPLICA_MAX_LAG, GOVKPI_REPLICA_CHECK  a streaming replica for reads (see below)
 """
 
 from __future__ import annotations
@@ -65,6 +66,24 @@ REQUEST_THREADS = int(os.environ.get("GOVKPI_REQUEST_THREADS", "8"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_MAX > 0:
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": min(DB_POOL_MIN, DB_POOL_MAX), "max_size": DB_POOL_MAX, "timeout": DB_POOL_TIMEOUT}
+# A PostgreSQL streaming replica of the primary (README, "Several processes"): the pages, API GETs, portal and
+# open data read their figures there (govkpi.replica says which reads and why); absent, everything reads the
+# primary. A replica more than MAX_LAG seconds behind, or down, is not read; its lag is measured at most every
+# CHECK seconds per process.
+REPLICA_URL = os.environ.get("GOVKPI_REPLICA_URL", "")
+REPLICA_MAX_LAG = float(os.environ.get("GOVKPI_REPLICA_MAX_LAG", "30"))
+REPLICA_CHECK = float(os.environ.get("GOVKPI_REPLICA_CHECK", "1"))
+if REPLICA_URL:
+    # Each connection checked when taken (CONN_HEALTH_CHECKS): a replica is restarted more often than the
+    # primary (rebuilt, promoted), and a connection it dropped would otherwise fail the request that took it.
+    DATABASES["replica"] = dj_database_url.parse(REPLICA_URL, conn_max_age=0, conn_health_checks=True)
+    if {DATABASES[alias]["ENGINE"] for alias in DATABASES} != {"django.db.backends.postgresql"}:
+        raise ImproperlyConfigured(
+            "GOVKPI_REPLICA_URL cần DATABASE_URL và bản sao đều là PostgreSQL. / "
+            "GOVKPI_REPLICA_URL needs both DATABASE_URL and the replica to be PostgreSQL.")
+    if DB_POOL_MAX > 0:  # the same pool as the primary's
+        DATABASES["replica"].setdefault("OPTIONS", {})["pool"] = dict(DATABASES["default"]["OPTIONS"]["pool"])
+    DATABASE_ROUTERS = ["govkpi.replica.ReplicaRouter"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets dashboards read while an import writes; a busy timeout instead of "database is locked".
     DATABASES["default"]["OPTIONS"] = {
@@ -100,6 +119,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # (govkpi.replica.ReplicaMiddleware goes before this one when GOVKPI_REPLICA_URL is set)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "govkpi.web.middleware.VietnameseFirstMiddleware",  # before LocaleMiddleware: no Accept-Language guessing
     "django.middleware.locale.LocaleMiddleware",
@@ -114,6 +134,11 @@ MIDDLEWARE = [
     # Last, as django-axes asks: it turns lockouts raised during sign-in into a response.
     "axes.middleware.AxesMiddleware",
 ]
+
+if REPLICA_URL:
+    # Outside the session middleware: a write's WAL position is taken after the session is saved too.
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+                      "govkpi.replica.ReplicaMiddleware")
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out sign-ins before checking passwords
@@ -191,6 +216,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
                 "govkpi.live.context.latest_event",
+                "govkpi.replica.note",  # replica_note: the footer's line when figures came from the replica
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
