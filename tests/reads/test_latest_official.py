@@ -37,3 +37,18 @@ def test_the_newest_official_month_of_each_indicator(july_official, make_user):
         assert periods(Viewer(AnonymousUser()), "01") == [("DVC_TOANTRINH_TYLE", AUG, None)]
         reader = Viewer(make_user("viewer", "01"))
         assert periods(reader, "01") == [("DVC_TOANTRINH_TYLE", AUG, SEP)]  # September beside, provisional
+
+
+def test_a_provisional_figure_says_how_many_units_reported_of_those_expected(july_official, make_user):
+    with time_machine.travel(OCTOBER_5, tick=True):
+        write(SEP, ("DVC_TOANTRINH", "01", 1000), ("DVC_TONG", "01", 2000), ("DVC_TONG", "00004", 10),
+              ("DVC_TOANTRINH", "79", 10))
+        engine.process_pending()
+        hanoi = OrgUnit.objects.get(code="01")
+        expected = (OrgUnit.objects.valid_on(datetime.date(2025, 9, 30))
+                    .filter(path__startswith=hanoi.path, kind__in=["province", "commune"]).count())
+        rows = unit_results(Viewer(make_user("viewer", "CP")), hanoi)["rows"]
+        coverage = rows[0]["provisional"].coverage
+        # Hà Nội and its commune Ba Đình (00004) reported; TP. Hồ Chí Minh is not in Hà Nội's subtree.
+        assert (coverage.reporting, coverage.expected, coverage.due) == (2, expected, datetime.date(2025, 10, 15))
+        assert expected == 1 + 126

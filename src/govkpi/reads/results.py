@@ -57,13 +57,10 @@ def _provisional(viewer: Viewer, unit: OrgUnit, official: dict[int, Result]) -> 
     calendar = viewer.calendar
     newer = (Result.objects.filter(unit=unit, valid_to__isnull=True).exclude(calendar.official_q())
              .select_related("indicator", "target__directive"))
-    out = {}
-    for result in latest_per_indicator(newer):
-        before = official.get(result.indicator_id)
-        if before is None or before.period_end < result.period_end:
-            out[result.indicator_id] = Provisional(result, calendar.coverage(
-                unit, result.period, _element_codes(result.indicator, result)))
-    return out
+    shown = [r for r in latest_per_indicator(newer)
+             if r.indicator_id not in official or official[r.indicator_id].period_end < r.period_end]
+    coverages = calendar.coverages(unit, [(r.period, _element_codes(r.indicator, r)) for r in shown])
+    return {r.indicator_id: Provisional(r, coverage) for r, coverage in zip(shown, coverages, strict=True)}
 
 
 def _rows(viewer: Viewer, unit: OrgUnit, results: list[Result]) -> list[dict[str, Any]]:
