@@ -4,8 +4,8 @@ pg_basebackup -R on loopback ports), govkpi migrated onto the primary and served
 It shows, with the standby's replay paused and resumed so that the two databases really differ: the pages and
 API GETs read the replica and say so (the footer's lag line, the X-Govkpi-Reads header); a write goes to the
 primary; its writer reads the primary until the replica has replayed that write (read your writes) while
-everyone else still sees the replica's older figure; a replica lagging past GOVKPI_REPLICA_MAX_LAG, or stopped,
-is not read. The clusters are removed at the end whatever happens.
+everyone else still sees the replica's older figure; a replica lagging past GOVKPI_REPLICA_MAX_LAG, or
+stopped, is not read. The clusters are removed at the end whatever happens.
 
 PostgreSQL refuses to run as root: as root (CI), the clusters run as the `postgres` OS user through runuser.
 July 2025 stays open and provisional through the server's environment, as in tests/test_server.py, so the test
@@ -59,8 +59,9 @@ from govkpi.orgunits.models import OrgUnit, build_path
 made = {}
 for code, kind, parent in (("CP", "government", None), ("BCA", "ministry", "CP"), ("01", "province", "CP")):
     above = made.get(parent)
-    made[code] = OrgUnit.objects.create(code=code, name=code, short_name=code, kind=kind, legal_type="",
-        parent=above, level=(above.level + 1) if above else 0, path=build_path(above.path if above else None, code))
+    made[code] = OrgUnit.objects.create(
+        code=code, name=code, short_name=code, kind=kind, legal_type="", parent=above,
+        level=(above.level + 1) if above else 0, path=build_path(above.path if above else None, code))
 for element in SMALL_CATALOG["data_elements"]:
     element.update(frequency="monthly")
 assert apply_catalog(SMALL_CATALOG).ok
@@ -100,8 +101,9 @@ class Clusters:
         self.running: set[str] = set()
 
     def run(self, tool: str, *args: str) -> None:
-        done = subprocess.run([*self.as_postgres, str(self.bin / tool), *args], capture_output=True, text=True, check=False,
-                              timeout=60, cwd=self.folder)
+        command = [*self.as_postgres, str(self.bin / tool), *args]
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60,
+                              cwd=self.folder)
         if done.returncode != 0:
             raise RuntimeError(f"{tool}: {done.stdout}{done.stderr}")
 
@@ -109,8 +111,8 @@ class Clusters:
         return f"postgresql://postgres@127.0.0.1:{self.ports[name]}/{database}"
 
     def start(self, name: str) -> None:
-        self.run("pg_ctl", "-D", str(self.folder / name), "-l", str(self.folder / f"{name}.log"), "-w", "-t", "30",
-                 "start")
+        self.run("pg_ctl", "-D", str(self.folder / name), "-l", str(self.folder / f"{name}.log"), "-w",
+                 "-t", "30", "start")
         self.running.add(name)
 
     def stop(self, name: str) -> None:
@@ -119,10 +121,12 @@ class Clusters:
 
     def build(self) -> None:
         primary = self.folder / "primary"
-        self.run("initdb", "-D", str(primary), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
+        self.run("initdb", "-D", str(primary), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                 "--locale=C.UTF-8")
         with (primary / "postgresql.conf").open("a") as conf:
             conf.write(f"listen_addresses = '127.0.0.1'\nport = {self.ports['primary']}\n"
-                       f"unix_socket_directories = '{self.folder}'\nwal_level = replica\nmax_wal_senders = 4\n"
+                       f"unix_socket_directories = '{self.folder}'\nwal_level = replica\n"
+                       "max_wal_senders = 4\n"
                        "max_connections = 60\nshared_buffers = 32MB\nhot_standby_feedback = on\n"
                        "fsync = off\n")  # a throwaway cluster: durability costs time and proves nothing here
         with (primary / "pg_hba.conf").open("a") as hba:
@@ -178,18 +182,19 @@ class Server:
     """`govkpi serve` (one worker, the engine in it) on the primary, reading from the standby."""
 
     def __init__(self, clusters: Clusters, folder: Path) -> None:
-        self.env = {**os.environ, "DATABASE_URL": clusters.url("primary"), "GOVKPI_REPLICA_URL": clusters.url("standby"),
+        self.env = {**os.environ, "DATABASE_URL": clusters.url("primary"),
+                    "GOVKPI_REPLICA_URL": clusters.url("standby"),
                     "GOVKPI_REPLICA_MAX_LAG": str(MAX_LAG), "GOVKPI_REPLICA_CHECK": "0.2",
                     "GOVKPI_REPORTING_CLOSES_AFTER_DAYS": "100000", "GOVKPI_OFFICIAL_AFTER_DAYS": "100000",
                     "DJANGO_SETTINGS_MODULE": "govkpi.settings"}
-        self.env.pop("REDIS_URL", None)  # this process's own cache: the test's writer and reader use one server
+        self.env.pop("REDIS_URL", None)  # the process's own cache: the writer and reader use one server
         self.folder = folder
         self.port = _free_port()
         self.process: subprocess.Popen | None = None
 
     def seed(self) -> dict:
-        done = subprocess.run([sys.executable, "-c", SEED, str(REPO)], env=self.env, capture_output=True, check=False,
-                              text=True, timeout=120, cwd=self.folder)
+        done = subprocess.run([sys.executable, "-c", SEED, str(REPO)], env=self.env, capture_output=True,
+                              check=False, text=True, timeout=120, cwd=self.folder)
         assert done.returncode == 0, done.stderr[-3000:]
         return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -293,25 +298,27 @@ def test_reads_go_to_the_replica_writes_to_the_primary_and_a_writer_reads_their_
         assert reads == "replica" and "Figures from the replica, " in english and " s behind" in english
 
         # Replay paused after a fresh commit: from now on the standby holds what the primary had then.
-        clusters.sql("primary", "SELECT txid_current()")  # a commit, so that the replica's lag starts from now
+        clusters.sql("primary", "SELECT txid_current()")  # a commit: the replica's lag starts from now
         position = clusters.sql("primary", "SELECT pg_current_wal_lsn()::text")[0]
         _until(lambda: clusters.replayed_past(position), "the standby replays the primary")
         clusters.sql("standby", "SELECT pg_wal_replay_pause()")
         paused = time.monotonic()
-        body = {"dataValues": [{"dataElement": "DVC_TOANTRINH", "period": JULY, "orgUnit": "01", "value": "1500"}]}
+        value = {"dataElement": "DVC_TOANTRINH", "period": JULY, "orgUnit": "01", "value": "1500"}
+        body = {"dataValues": [value]}
         status, headers, answer = server.request(
             "POST", "/api/v1/dataValueSets", {**_bearer(writer), "Content-Type": "application/json"},
             json.dumps(body))
         assert status == 200 and json.loads(answer)["importCount"]["updated"] == 1, answer
         assert headers["x-govkpi-reads"] == "primary"  # a write reads and writes the primary only
-        assert clusters.sql("primary", "SELECT count(*) FROM datavalues_datavalue WHERE number = 1500") == (1,)
-        assert clusters.sql("standby", "SELECT count(*) FROM datavalues_datavalue WHERE number = 1500") == (0,)
+        written = "SELECT count(*) FROM datavalues_datavalue WHERE number = 1500"
+        assert clusters.sql("primary", written) == (1,) and clusters.sql("standby", written) == (0,)
         # Everyone else reads the paused replica: the figure from before the write, and the replica behind.
         assert _july(server, reader) == (50.0, "replica")
         status, headers, _body = server.get("/api/v1/orgunits/01", _bearer(reader))
-        assert headers["x-govkpi-reads"] == "replica" and 0 < float(headers["x-govkpi-replica-lag"]) <= MAX_LAG
-        # The writer reads the primary until the replica has replayed their write: 75 % once the engine is done.
-        assert _until(lambda: _july(server, writer) == (75.0, "primary"), "the writer reads 75 % from the primary")
+        assert headers["x-govkpi-reads"] == "replica"
+        assert 0 < float(headers["x-govkpi-replica-lag"]) <= MAX_LAG
+        # The writer reads the primary until the replica has replayed their write: 75 % once the engine ran.
+        assert _until(lambda: _july(server, writer) == (75.0, "primary"), "the writer reads 75 % (primary)")
         assert _july(server, reader) == (50.0, "replica")
         html, reads = _page(server, session)
         assert reads == "replica" and "50,00%" in html and "75,00%" not in html
@@ -330,7 +337,7 @@ def test_reads_go_to_the_replica_writes_to_the_primary_and_a_writer_reads_their_
         # Replay resumed: the replica catches up and is read again, by the writer too (their write is in it),
         # long before their remembered position would expire (MAX_LAG after the write).
         clusters.sql("standby", "SELECT pg_wal_replay_resume()")
-        assert _until(lambda: _july(server, reader) == (75.0, "replica"), "the replica read again after resuming")
+        assert _until(lambda: _july(server, reader) == (75.0, "replica"), "the replica read again, resumed")
         assert _july(server, writer) == (75.0, "replica")
         html, reads = _page(server, session)
         assert reads == "replica" and "75,00%" in html and "Số liệu từ bản sao, trễ" in html
@@ -342,3 +349,31 @@ def test_reads_go_to_the_replica_writes_to_the_primary_and_a_writer_reads_their_
         assert reads == "primary" and "75,00%" in html and "Số liệu từ bản sao" not in html
     finally:
         server.stop()
+
+
+def test_without_a_replica_url_nothing_changes():
+    """The default (./dev run, the suite): one database, no router, no replica middleware."""
+    from django.conf import settings
+
+    assert list(settings.DATABASES) == ["default"]
+    assert settings.DATABASE_ROUTERS == []
+    assert "govkpi.replica.ReplicaMiddleware" not in settings.MIDDLEWARE
+
+
+def test_a_replica_is_refused_on_sqlite(tmp_path):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "govkpi.settings",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+           "GOVKPI_REPLICA_URL": "postgresql://r@127.0.0.1/x"}
+    done = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env,
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode != 0
+    assert "cần DATABASE_URL và bản sao đều là PostgreSQL" in done.stderr and "needs both" in done.stderr
+
+
+def test_wal_positions_compare_as_numbers():
+    from govkpi.replica import lsn
+
+    assert lsn("0/35F5A58") == 0x35F5A58
+    assert lsn("0/10") > lsn("0/9")  # as text, "0/9" comes after "0/10"
+    assert lsn("1/0") == 2**32 > lsn("0/FFFFFFFF")
+    assert lsn(None) == 0
