@@ -115,7 +115,13 @@ class Streams:
                 self.arrivals[index].put((kind, time.perf_counter(), tuple(data["units"]), data.get("wide")))
 
 
-def _post(port: int, token: str, jobs: queue.SimpleQueue, sent: dict, failures: list) -> None:
+def _stored(answer: bytes) -> bool:
+    """Whether the import summary counts the value as imported or updated."""
+    counts = json.loads(answer).get("importCount") or {}
+    return bool(counts.get("imported", 0) or counts.get("updated", 0))
+
+
+def _post(port: int, token: str, jobs: queue.SimpleQueue, sent: dict, failures: list, refused: set) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     while True:
         job = jobs.get()
@@ -132,6 +138,8 @@ def _post(port: int, token: str, jobs: queue.SimpleQueue, sent: dict, failures: 
             answer = response.read()
             if response.status != 200:
                 failures.append(f"{unit}: HTTP {response.status} {answer[:200]!r}")
+            elif not _stored(answer):  # refused by a rule (a part raised above its whole): no result can move
+                refused.add(unit)
         except (OSError, http.client.HTTPException) as error:
             failures.append(f"{unit}: {error}")
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -157,7 +165,8 @@ def run_rate(port: int, tokens: tuple[str, str], streams: Streams, targets: list
     jobs: queue.SimpleQueue = queue.SimpleQueue()
     sent: dict[str, float] = {}
     failures: list[str] = []
-    workers = [threading.Thread(target=_post, args=(port, writer, jobs, sent, failures), daemon=True)
+    refused: set[str] = set()
+    workers = [threading.Thread(target=_post, args=(port, writer, jobs, sent, failures, refused), daemon=True)
                for _ in range(max(1, min(32, int(rate))))]
     for worker in workers:
         worker.start()
@@ -185,27 +194,47 @@ def run_rate(port: int, tokens: tuple[str, str], streams: Streams, targets: list
     for arrivals in streams.arrivals:
         first: dict[tuple[str, str], float] = {}
         while not arrivals.empty():
-            kind, at, units, _wide = arrivals.get()
-            for unit in units:
+            kind, at, units, wide = arrivals.get()
+            for unit in (sent if wide else units):  # a wide change names no unit: it touched them all
                 if unit in sent and at >= sent[unit] and (kind, unit) not in first:
                     first[(kind, unit)] = at
         for unit, at in sent.items():
+            if unit in refused:
+                continue
             if ("datavalues", unit) in first:
                 own.append(first[("datavalues", unit)] - at)
             if ("results", unit) in first:
                 results.append(first[("results", unit)] - at)
             else:
                 missing += 1
-    return {"rate": rate, "writes": len(sent), "own": _percentiles(own), "results": _percentiles(results),
+    return {"rate": rate, "writes": len(sent), "refused": len(refused), "own": _percentiles(own), "results": _percentiles(results),
             "missing": missing, "failures": failures, "backlog": backlog,
             "max_backlog": max((b for _t, b in backlog), default=0),
             "last_backlog": backlog[-1][1] if backlog else 0}
 
 
+def _tree(pid: int) -> list[int]:
+    """The process and its descendants (serve --workers: the supervisor, its workers and the engine)."""
+    out, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        out.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            pending.extend(int(c) for c in task.read_text().split())
+    return out
+
+
 def _rss(pid: int) -> tuple[float, float]:
-    status = Path(f"/proc/{pid}/status").read_text()
-    fields = {line.split(":")[0]: line.split()[1] for line in status.splitlines() if line.startswith("Vm")}
-    return int(fields["VmRSS"]) / 1024, int(fields["VmHWM"]) / 1024
+    """RSS and peak RSS in MB, summed over the server's processes."""
+    rss = peak = 0.0
+    for member in _tree(pid):
+        try:
+            status = Path(f"/proc/{member}/status").read_text()
+        except FileNotFoundError:
+            continue
+        fields = {line.split(":")[0]: line.split()[1] for line in status.splitlines() if line.startswith("Vm")}
+        rss, peak = rss + int(fields["VmRSS"]) / 1024, peak + int(fields["VmHWM"]) / 1024
+    return rss, peak
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -215,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--drain", type=float, default=60, help="seconds to wait for the backlog to drain")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="web workers (serve --workers): past 1, the engine runs as a process of its own")
     args = parser.parse_args(argv)
     _setup_django()
     from django.db import connection
@@ -228,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     if len(targets) < needed:
         raise SystemExit(f"{needed} writes need as many communes with an open value; found {len(targets)}")
     env = {**os.environ, "GOVKPI_EVENT_STREAMS_PER_CLIENT": str(args.streams + 8)}
-    server = subprocess.Popen([str(ROOT / ".venv/bin/govkpi"), "serve", "--port", str(args.port)], env=env,
+    server = subprocess.Popen([str(ROOT / ".venv/bin/govkpi"), "serve", "--port", str(args.port),
+                               "--workers", str(args.workers)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         for _ in range(600):
@@ -243,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         if streams.errors:
             raise SystemExit("; ".join(streams.errors[:3]))
         print(f"{args.streams} streams open; server pid {server.pid}, RSS {_rss(server.pid)[0]:.0f} MB")
-        print("rate w/s | writes | own event p50/p95/p99 | results on a stream p50/p95/p99 | not arrived | "
+        print("rate w/s | writes (refused) | own event p50/p95/p99 | results on a stream p50/p95/p99 | not arrived | "
               "backlog max / at end | failed")
         offset = 0
         for rate in rates:
@@ -251,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
             figures = run_rate(args.port, tokens, streams, targets[offset:offset + count], rate, args.seconds,
                                args.drain)
             offset += count
-            print(f"{rate:g} | {figures['writes']} | {figures['own']} | {figures['results']} | {figures['missing']} "
+            print(f"{rate:g} | {figures['writes']} ({figures['refused']}) | {figures['own']} | {figures['results']} | {figures['missing']} "
                   f"| {figures['max_backlog']} / {figures['last_backlog']} | {len(figures['failures'])}", flush=True)
             for failure in figures["failures"][:3]:
                 print("   ", failure)

@@ -10,17 +10,16 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from govkpi.audit.models import AuditEntry
+from govkpi.events.outbox import hold_write_order
 
 GENESIS = "0" * 64
 _CHAINED_FIELDS = ("seq", "at", "actor", "action", "object_type", "object_key", "unit", "ip", "before", "after",
                    "prev_hash")
-# Serialises appends on PostgreSQL (SQLite writers are serialised by its own write lock).
-_ADVISORY_LOCK_ID = 0x60_4B_91_A0
 
 
 def _key() -> bytes:
@@ -55,9 +54,7 @@ def record(action: str, *, actor: Any = None, object_type: str = "", object_key:
     # No savepoint of its own (two queries on every write): an entry that cannot be written fails the
     # caller's whole transaction, as it should: no write goes unaudited.
     with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_ID])
+        hold_write_order()  # serialises appends on PostgreSQL (SQLite's writers are serialised by its write lock)
         last = AuditEntry.objects.order_by("-seq").values("seq", "hash").first()
         username = getattr(actor, "username", None) or (actor if isinstance(actor, str) else "")
         values = {
