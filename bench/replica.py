@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -27,12 +28,12 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.test_replica import INDICATOR, JULY, Clusters, Server, _bearer, _july, _until  # noqa: E402
+from tests.test_replica import INDICATOR, JULY, Clusters, Server, _bearer, _july, _until
 
 
 def _percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]
     return f"p50 {pick(0.5):.4g} · p95 {pick(0.95):.4g} · p99 {pick(0.99):.4g} · max {ordered[-1]:.4g}"
 
 
@@ -146,15 +147,16 @@ def main() -> int:
         timed(server, *page, 5, "primary")
         on_primary = {name: timed(server, *what, args.reads, "primary") for name, what in
                       (("page /units/01/", page), ("GET /api/v1/results", api))}
-        for name in on_replica:
+        for name, replica in on_replica.items():
             print(f"{name}, ms at the client, {args.reads} reads: replica "
-                  f"{statistics.median(on_replica[name]):.1f} p50 / {_percentiles(on_replica[name])}; primary "
+                  f"{statistics.median(replica):.1f} p50 / {_percentiles(replica)}; primary "
                   f"(standby stopped) {statistics.median(on_primary[name]):.1f} p50 / "
                   f"{_percentiles(on_primary[name])}")
         return 0
     finally:
         server.stop()
         clusters.remove()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
