@@ -183,21 +183,32 @@ def run_rate(port: int, tokens: tuple[str, str], streams: Streams, targets: list
         jobs.put(target)
     for _worker in workers:
         jobs.put(None)
+    # Drain: wait until every stream has heard every stored write's results (or `drain` runs out), noting the
+    # engine's backlog; a results event that arrives late is late, not lost.
+    firsts: list[dict[tuple[str, str], float]] = [{} for _ in streams.arrivals]
+
+    def take() -> None:
+        for arrivals, first in zip(streams.arrivals, firsts, strict=True):
+            while not arrivals.empty():
+                kind, at, units, wide = arrivals.get()
+                for unit in (sent if wide else units):  # a wide change names no unit: it touched them all
+                    if unit in sent and at >= sent[unit] and (kind, unit) not in first:
+                        first[(kind, unit)] = at
+
     end = time.perf_counter() + drain
+    for worker in workers:
+        worker.join(max(0.0, end - time.perf_counter()))
     while time.perf_counter() < end:
         backlog.append((time.perf_counter() - started, _backlog()))
-        if backlog[-1][1] <= 0 and time.perf_counter() - started > seconds + 2:
+        take()
+        stored = [u for u in sent if u not in refused]
+        if all(("results", u) in first for first in firsts for u in stored):
             break
         time.sleep(0.5)
-    time.sleep(1.0)
+    take()
     own, results, missing = [], [], 0
-    for arrivals in streams.arrivals:
-        first: dict[tuple[str, str], float] = {}
-        while not arrivals.empty():
-            kind, at, units, wide = arrivals.get()
-            for unit in (sent if wide else units):  # a wide change names no unit: it touched them all
-                if unit in sent and at >= sent[unit] and (kind, unit) not in first:
-                    first[(kind, unit)] = at
+    unheard: set[str] = set()
+    for first in firsts:
         for unit, at in sent.items():
             if unit in refused:
                 continue
@@ -207,8 +218,10 @@ def run_rate(port: int, tokens: tuple[str, str], streams: Streams, targets: list
                 results.append(first[("results", unit)] - at)
             else:
                 missing += 1
-    return {"rate": rate, "writes": len(sent), "refused": len(refused), "own": _percentiles(own), "results": _percentiles(results),
-            "missing": missing, "failures": failures, "backlog": backlog,
+                unheard.add(unit)
+    return {"rate": rate, "writes": len(sent), "refused": len(refused), "own": _percentiles(own),
+            "results": _percentiles(results),
+            "missing": missing, "unheard": sorted(unheard), "failures": failures, "backlog": backlog,
             "max_backlog": max((b for _t, b in backlog), default=0),
             "last_backlog": backlog[-1][1] if backlog else 0}
 
@@ -285,6 +298,9 @@ def main(argv: list[str] | None = None) -> int:
             offset += count
             print(f"{rate:g} | {figures['writes']} ({figures['refused']}) | {figures['own']} | {figures['results']} | {figures['missing']} "
                   f"| {figures['max_backlog']} / {figures['last_backlog']} | {len(figures['failures'])}", flush=True)
+            if figures["unheard"]:
+                print(f"    no results event heard for {len(figures['unheard'])} communes, e.g. "
+                      f"{', '.join(figures['unheard'][:5])}")
             for failure in figures["failures"][:3]:
                 print("   ", failure)
             trace = " ".join(f"{t:.0f}s:{b}" for t, b in figures["backlog"][::4])
