@@ -153,6 +153,9 @@ def main() -> int:
                   f"(standby stopped) {statistics.median(on_primary[name]):.1f} p50 / "
                   f"{_percentiles(on_primary[name])}")
         return 0
+    except BaseException:
+        print(server.log()[-6000:], file=sys.stderr)  # the server's own account of what failed
+        raise
     finally:
         server.stop()
         clusters.remove()

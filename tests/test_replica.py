@@ -181,15 +181,16 @@ def clusters() -> Iterator[Clusters]:
 class Server:
     """`govkpi serve` (one worker, the engine in it) on the primary, reading from the standby."""
 
-    def __init__(self, clusters: Clusters, folder: Path) -> None:
+    def __init__(self, clusters: Clusters, folder: Path, check: float = 0.2) -> None:
         self.env = {**os.environ, "DATABASE_URL": clusters.url("primary"),
                     "GOVKPI_REPLICA_URL": clusters.url("standby"),
-                    "GOVKPI_REPLICA_MAX_LAG": str(MAX_LAG), "GOVKPI_REPLICA_CHECK": "0.2",
+                    "GOVKPI_REPLICA_MAX_LAG": str(MAX_LAG), "GOVKPI_REPLICA_CHECK": str(check),
                     "GOVKPI_REPORTING_CLOSES_AFTER_DAYS": "100000", "GOVKPI_OFFICIAL_AFTER_DAYS": "100000",
                     "DJANGO_SETTINGS_MODULE": "govkpi.settings"}
         self.env.pop("REDIS_URL", None)  # the process's own cache: the writer and reader use one server
         self.folder = folder
         self.port = _free_port()
+        self.logfile = folder / f"serve-{self.port}.log"
         self.process: subprocess.Popen | None = None
 
     def seed(self) -> dict:
@@ -199,7 +200,7 @@ class Server:
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     def start(self) -> None:
-        with (self.folder / "serve.log").open("wb") as out:
+        with self.logfile.open("wb") as out:
             self.process = subprocess.Popen([GOVKPI, "serve", "--port", str(self.port)], env=self.env,
                                             cwd=self.folder, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + WAIT
@@ -213,7 +214,7 @@ class Server:
                 time.sleep(0.2)
 
     def log(self) -> str:
-        return (self.folder / "serve.log").read_text(errors="replace")
+        return self.logfile.read_text(errors="replace")
 
     def request(self, method: str, path: str, headers: dict | None = None, body: str | None = None
                 ) -> tuple[int, dict[str, str], str]:
@@ -284,6 +285,9 @@ def _until(check: Callable[[], object], what: str, timeout: float = WAIT) -> obj
 
 def test_reads_go_to_the_replica_writes_to_the_primary_and_a_writer_reads_their_own_write(clusters, tmp_path):
     server = Server(clusters, tmp_path)
+    # A second server that measures the lag only every 10 minutes: when the standby goes, it still believes
+    # it up, and its requests meet the dead replica.
+    unaware = Server(clusters, tmp_path, check=600)
     tokens = server.seed()
     writer, reader = tokens["writer"], tokens["reader"]
     session = f"sessionid={tokens['session']}"
@@ -342,13 +346,22 @@ def test_reads_go_to_the_replica_writes_to_the_primary_and_a_writer_reads_their_
         html, reads = _page(server, session)
         assert reads == "replica" and "75,00%" in html and "Số liệu từ bản sao, trễ" in html
 
-        # The standby stopped: the reads fall back to the primary, the pages still answer.
+        # The standby stopped: the reads fall back to the primary, the pages still answer. The unaware
+        # server's next GET fails on the replica and is answered again from the primary, in seconds.
+        unaware.start()
+        assert _july(unaware, reader) == (75.0, "replica")
         clusters.stop("standby")
+        started = time.monotonic()
+        assert _july(unaware, reader) == (75.0, "primary")
+        assert time.monotonic() - started < 10, "a dead replica held the request (the pool's wait)"
+        html, reads = _page(unaware, session)
+        assert reads == "primary" and "75,00%" in html
         assert _until(lambda: _july(server, reader) == (75.0, "primary"), "a stopped replica is not read")
         html, reads = _page(server, session)
         assert reads == "primary" and "75,00%" in html and "Số liệu từ bản sao" not in html
     finally:
         server.stop()
+        unaware.stop()
 
 
 def test_without_a_replica_url_nothing_changes():

@@ -25,7 +25,10 @@ replica; everything else stays on the primary. The rule, and why it is the safe 
 - **Fallback.** The replica's lag is measured at most every GOVKPI_REPLICA_CHECK seconds per process, on a
   connection of the probe's own (a dead replica would otherwise hold request threads in the pool's wait). A
   replica that does not answer, is no longer in recovery (promoted: a copy that diverges), or lags more than
-  GOVKPI_REPLICA_MAX_LAG seconds is not read: the requests read the primary until it is back.
+  GOVKPI_REPLICA_MAX_LAG seconds is not read: the requests read the primary until it is back. A GET that
+  fails on the replica between two measurements (a database error: it went away, or no connection within
+  REPLICA_WAIT seconds) is answered again from the primary: GET and HEAD change nothing, so running the view
+  twice is safe, and the visitor gets the page instead of an error.
 
 Lag is `now() - pg_last_xact_replay_timestamp()` on the replica (the age of the newest transaction it has
 replayed, an upper bound of how stale it is), and 0 when it has replayed everything the primary had written
@@ -45,7 +48,7 @@ from dataclasses import dataclass
 import psycopg
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
 
 log = logging.getLogger(__name__)
@@ -102,6 +105,12 @@ class Probe:
                 self._at = time.monotonic()
         return self._lag
 
+    def failed(self) -> None:
+        """A request found the replica unusable: not read again until the next measurement, CHECK from now."""
+        with self._lock:
+            self._lag, self._at = Lag(up=False), time.monotonic()
+            self._close()
+
     def _measure(self) -> Lag:
         try:
             # The primary's position first: whatever it had committed then, the replica must have replayed.
@@ -149,10 +158,11 @@ PROBE = Probe()
 class Route:
     """One request's reads: the database chosen at its first routed read, kept for the rest of it."""
 
-    def __init__(self, wrote: int) -> None:
+    def __init__(self, wrote: int, database: str | None = None) -> None:
         self.wrote = wrote  # the WAL position of this credential's latest write still remembered, or 0
-        self.database: str | None = None
+        self.database = database
         self.lag: Lag | None = None
+        self.failed: DatabaseError | None = None  # what the replica raised, if it did
 
     def choose(self) -> str:
         if self.database is None:
@@ -209,16 +219,32 @@ class ReplicaMiddleware:
         if request.path.startswith(PRIMARY_PATHS):
             return self.get_response(request)
         route = Route(wrote=(cache.get(credential) or 0) if credential else 0)
-        token = _route.set(route)
-        try:
-            response = self.get_response(request)
-        finally:
-            _route.reset(token)
+        response = self._respond(request, route)
+        if route.failed is not None:
+            log.warning("bản sao lỗi giữa chừng, trả lời lại từ máy chính / the replica failed a request; "
+                        "answered again from the primary: %s", route.failed)
+            PROBE.failed()
+            connections[REPLICA].close()
+            route = Route(wrote=0, database=PRIMARY)
+            response = self._respond(request, route)
         if route.database is not None:
             response["X-Govkpi-Reads"] = "replica" if route.database == REPLICA else "primary"
             if route.lag is not None and route.lag.seconds is not None:
                 response["X-Govkpi-Replica-Lag"] = f"{route.lag.seconds:.3f}"
         return response
+
+    def _respond(self, request: HttpRequest, route: Route) -> HttpResponse:
+        token = _route.set(route)
+        try:
+            return self.get_response(request)
+        finally:
+            _route.reset(token)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        """Notes a database error raised by a view that read the replica (the response is then made again)."""
+        route = _route.get()
+        if route is not None and route.database == REPLICA and isinstance(exception, DatabaseError):
+            route.failed = exception
 
     @staticmethod
     def _remember_write(credential: str) -> None:

@@ -77,12 +77,17 @@ if REPLICA_URL:
     # Each connection checked when taken (CONN_HEALTH_CHECKS): a replica is restarted more often than the
     # primary (rebuilt, promoted), and a connection it dropped would otherwise fail the request that took it.
     DATABASES["replica"] = dj_database_url.parse(REPLICA_URL, conn_max_age=0, conn_health_checks=True)
+    # A replica that went away must cost a request seconds, not the pool's 30 s wait: the request is then
+    # answered from the primary (govkpi.replica); a replica whose pool is exhausted spills over the same way.
+    REPLICA_WAIT = 2.0
+    DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = int(REPLICA_WAIT)
     if {DATABASES[alias]["ENGINE"] for alias in DATABASES} != {"django.db.backends.postgresql"}:
         raise ImproperlyConfigured(
             "GOVKPI_REPLICA_URL cần DATABASE_URL và bản sao đều là PostgreSQL. / "
             "GOVKPI_REPLICA_URL needs both DATABASE_URL and the replica to be PostgreSQL.")
-    if DB_POOL_MAX > 0:  # the same pool as the primary's
-        DATABASES["replica"].setdefault("OPTIONS", {})["pool"] = dict(DATABASES["default"]["OPTIONS"]["pool"])
+    if DB_POOL_MAX > 0:  # the same pool as the primary's, but a shorter wait
+        DATABASES["replica"]["OPTIONS"]["pool"] = {**DATABASES["default"]["OPTIONS"]["pool"],
+                                                   "timeout": min(DB_POOL_TIMEOUT, REPLICA_WAIT)}
     DATABASE_ROUTERS = ["govkpi.replica.ReplicaRouter"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets dashboards read while an import writes; a busy timeout instead of "database is locked".
