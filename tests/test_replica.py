@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.db import connection
 
@@ -97,7 +98,10 @@ class Clusters:
             self.as_postgres = ["runuser", "-u", "postgres", "--"]
             self.folder.chmod(0o755)
             shutil.chown(self.folder, "postgres")
-        self.ports = {"primary": _free_port(), "standby": _free_port()}
+        self.ports = {"primary": _free_port()}
+        while (standby := _free_port()) == self.ports["primary"]:  # a port just closed may be handed out again
+            continue
+        self.ports["standby"] = standby
         self.running: set[str] = set()
 
     def run(self, tool: str, *args: str) -> None:
@@ -142,8 +146,6 @@ class Clusters:
         self.start("standby")
 
     def sql(self, name: str, statement: str, database: str = "govkpi") -> tuple:
-        import psycopg
-
         with psycopg.connect(self.url(name, database), autocommit=True, connect_timeout=5) as db:
             cursor = db.execute(statement)
             return cursor.fetchone() if cursor.description else ()
@@ -170,7 +172,7 @@ def clusters() -> Iterator[Clusters]:
     try:
         try:
             made.build()
-        except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
+        except (RuntimeError, OSError, subprocess.TimeoutExpired, psycopg.Error) as error:
             logs = "".join(p.read_text(errors="replace")[-800:] for p in made.folder.glob("*.log"))
             pytest.skip(f"the test's PostgreSQL clusters could not start: {error}\n{logs}")
         yield made
@@ -318,9 +320,10 @@ def test_reads_go_to_the_replica_writes_to_the_primary_and_a_writer_reads_their_
         assert clusters.sql("primary", written) == (1,) and clusters.sql("standby", written) == (0,)
         # Everyone else reads the paused replica: the figure from before the write, and the replica behind.
         assert _july(server, reader) == (50.0, "replica")
-        status, headers, _body = server.get("/api/v1/orgunits/01", _bearer(reader))
-        assert headers["x-govkpi-reads"] == "replica"
-        assert 0 < float(headers["x-govkpi-replica-lag"]) <= MAX_LAG
+        # Behind by more than 0 s once the probe has measured after the write (it measures every 0.2 s here).
+        headers = _until(lambda: (got := server.get("/api/v1/orgunits/01", _bearer(reader))[1])
+                         and float(got["x-govkpi-replica-lag"]) > 0 and got, "a lag above 0 s while paused")
+        assert headers["x-govkpi-reads"] == "replica" and float(headers["x-govkpi-replica-lag"]) <= MAX_LAG
         # The writer reads the primary until the replica has replayed their write: 75 % once the engine ran.
         assert _until(lambda: _july(server, writer) == (75.0, "primary"), "the writer reads 75 % (primary)")
         assert _july(server, reader) == (50.0, "replica")
