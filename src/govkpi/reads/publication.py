@@ -125,10 +125,12 @@ def fingerprint(calendar: Calendar) -> str:
 
 def for_public(viewer: Viewer, name: str, build: Callable[[], T]) -> T:
     """`build()` once per published change for the public (a thousand visitors run its queries once); for a
-    viewer who reads units, always `build()`: what they see includes provisional figures, which change with
-    every write."""
+    viewer who reads units, once per change in their scope (reads.scope): what they see includes provisional
+    figures, which change with every write there."""
     if not viewer.is_public:
-        return build()
+        from govkpi.reads import scope  # scope keys on this module's fingerprint
+
+        return scope.for_reader(viewer, name, build)
     key = f"public:{name}:{fingerprint(viewer.calendar)}"
     value = cache.get(key, _MISSING)
     if value is _MISSING:  # None is an answer too (no score to explain): kept like any other
