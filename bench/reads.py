@@ -41,14 +41,21 @@ def _reads() -> list[tuple[str, str]]:
     from govkpi.reads import results
     from govkpi.reads.visibility import Viewer
 
+    from govkpi.orgunits.models import OrgUnit
+
     choices = results.map_indicators(Viewer.public())
     indicator = choices[0].code if choices else "DVC_TOANTRINH_TYLE"
+    # The province's first current commune by code (a commune page: its results, tasks, score and rank).
+    commune = (OrgUnit.objects.filter(parent__code=PROVINCE, kind="commune").current().order_by("code")
+               .values_list("code", flat=True).first())
     return [
         ("national dashboard /", "/"),
         ("rankings /rankings/", "/rankings/"),
         ("map data", f"/panels/map-data/?indicator={indicator}"),
         (f"province /units/{PROVINCE}/", f"/units/{PROVINCE}/"),
+        (f"commune /units/{commune}/", f"/units/{commune}/"),
         ("indicator series", f"/panels/series/?indicator={indicator}&unit=CP"),
+        ("indicator page", f"/indicators/{indicator}/"),
         ("portal /public/", "/public/"),
         ("/api/v1/scores", "/api/v1/scores"),
         ("open data results.csv", "/public/data/results.csv"),
