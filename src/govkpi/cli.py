@@ -124,6 +124,24 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_opendata(args: argparse.Namespace) -> int:
+    """Write every open-data file of what is published now that is missing (again while it changes)."""
+    _setup_django()
+    from govkpi.portal import opendata_files
+
+    written = opendata_files.build_until_current()
+    if written is None:
+        if not args.quiet:
+            print("Đã có một tiến trình khác đang chờ tạo tệp / another builder is already waiting")
+        return 0
+    if not args.quiet:
+        for path in written:
+            print(f"{path.name}: {path.stat().st_size:,} B")
+        print(f"Dữ liệu mở / open data: {len(written)} tệp mới/files written, "
+              f"phiên bản/version {opendata_files.current_version()}")
+    return 0
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     """Create, list or revoke API tokens; `create` prints the token once, on its last line."""
     _setup_django()
@@ -386,6 +404,12 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="check the audit trail")
     audit.add_argument("action", choices=["verify"])
     audit.set_defaults(func=cmd_audit)
+
+    opendata = sub.add_parser("opendata", help="open data: build (write every file of what is published now "
+                                               "that is missing)")
+    opendata.add_argument("action", choices=["build"])
+    opendata.add_argument("--quiet", action="store_true", help="print nothing (run by the engine)")
+    opendata.set_defaults(func=cmd_opendata)
 
     data = sub.add_parser("import", help="import a data file: Excel template, CSV, DHIS2 CSV or JSON")
     data.add_argument("file")

@@ -5,6 +5,8 @@ get an anonymous user, so that a signed-in official sees exactly what the public
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.contrib.auth.models import AnonymousUser
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -68,13 +70,54 @@ def data(request: HttpRequest) -> HttpResponse:
 @require_safe
 def download(request: HttpRequest, dataset: str, fmt: str) -> HttpResponse:
     """One dataset in one format, as an attachment named govkpi-<dataset>-<date>.<format>, streamed from its
-    file."""
+    file. `?version=` asks for an earlier version while it is still on disk (marked superseded); while the
+    current one is being written, 503 with Retry-After: a previous file is never answered as the current one."""
     if dataset not in opendata.DATASETS or fmt not in opendata.FORMATS:
         raise Http404(f"{dataset}.{fmt}")
-    path, version = opendata_files.published_file(dataset, fmt)
+    asked = request.GET.get("version", "")
+    current = opendata_files.current_version()
+    if asked and asked != current:
+        path = opendata_files.file_of_version(dataset, fmt, asked)
+        if path is None:
+            raise Http404(f"{dataset}.{fmt}?version={asked}")
+        return _file_response(path, dataset, fmt, asked, status=DATA_SUPERSEDED)
+    try:
+        path, version = opendata_files.published_file(dataset, fmt)
+    except opendata_files.Updating as updating:
+        return _updating(request, dataset, fmt, updating)
+    return _file_response(path, dataset, fmt, version, status=DATA_CURRENT)
+
+
+# X-Govkpi-Data: what a download holds. "current": what is published now; "superseded": an earlier version,
+# asked for by ?version=, that what is published now replaces.
+DATA_CURRENT, DATA_SUPERSEDED = "current", "superseded"
+UPDATING_RETRY_SECONDS = 30
+
+
+def _file_response(path: Path, dataset: str, fmt: str, version: str, status: str) -> FileResponse:
     response = FileResponse(path.open("rb"), content_type=opendata.FORMATS[fmt], as_attachment=True,
                             filename=f"govkpi-{dataset}-{timezone.localdate():%Y%m%d}.{fmt}")
     response.block_size = DOWNLOAD_BLOCK  # Django's default 4 KB makes 25,000 steps of a 100 MB file
     response["ETag"] = f'"{version}"'
+    response["X-Govkpi-Data"] = status
     response["Access-Control-Allow-Origin"] = "*"  # open data: any site may read it
+    return response
+
+
+def _updating(request: HttpRequest, dataset: str, fmt: str, updating: opendata_files.Updating) -> HttpResponse:
+    """503 while the current file is being written, naming the previous version (which is not current)."""
+    lines = [(f"Đang cập nhật: tệp {dataset}.{fmt} theo số liệu công bố mới đang được tạo; "
+              f"thử lại sau {UPDATING_RETRY_SECONDS} giây."),
+             (f"Being updated: {dataset}.{fmt} for the newly published figures is being written; "
+              f"try again in {UPDATING_RETRY_SECONDS} seconds.")]
+    response = HttpResponse(status=503, content_type="text/plain; charset=utf-8")
+    if updating.version:
+        previous = f"{request.path}?version={updating.version}"
+        lines += [f"Bản trước (chưa gồm thay đổi mới nhất) / previous version (without the latest change): {previous}"]
+        response["Link"] = f'<{previous}>; rel="prev"'
+    response.content = ("\n".join(lines) + "\n").encode()
+    response["Retry-After"] = str(UPDATING_RETRY_SECONDS)
+    response["X-Govkpi-Data"] = "updating"
+    response["Cache-Control"] = "no-store"
+    response["Access-Control-Allow-Origin"] = "*"
     return response
