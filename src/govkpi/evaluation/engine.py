@@ -485,16 +485,13 @@ def _official_since(calendar: Calendar, name: str) -> datetime.date | None:
 def _update_scores(changes: list[tuple[ChangeEvent, AnyChange]], official_before: datetime.date | None,
                    calendar: Calendar) -> int:
     """Rescore the (peer group, month) pairs the events and the results they changed (`results` events)
-    touched: only the units concerned are computed again, their groups re-ranked. A month that turned official is rescored whole: until
-    its due date a unit that had not reported was not yet counted as missing (evaluation.quality)."""
+    touched, each group whole. A month that turned official is rescored for every group: until its due date a
+    unit that had not reported was not yet counted as missing (evaluation.quality)."""
     from govkpi.evaluation import scores
 
     months = scores.scored_months()
-    pairs: scores.Pairs = {}
-
-    def add(more: scores.Pairs) -> None:
-        for key, units in more.items():
-            scores._merge(pairs, key, units)
+    pairs: set[scores.GroupMonth] = set()
+    add = pairs.update
 
     # Coalesced: the events of the same periods name their units together (one lookup, not one per event).
     values: dict[tuple[frozenset[str], bool], set[str]] = defaultdict(set)
@@ -516,8 +513,7 @@ def _update_scores(changes: list[tuple[ChangeEvent, AnyChange]], official_before
                                          all_units=not unit_codes))
     turned = [m for m in months if official_before is not None
               and official_before < parse_period(m).end <= calendar.cutoff]
-    for key in _new_month(scores, months) | {(g, m) for m in turned for g in scores.all_groups()}:
-        scores._merge(pairs, key, None)
+    pairs |= _new_month(scores, months) | {(g, m) for m in turned for g in scores.all_groups()}
     if not pairs:
         return 0
     scored = scores.update_scores(pairs, months=months)

@@ -192,9 +192,7 @@ class LatestResults:
             self._next = next(self._rows, None)
 
     def close(self) -> None:
-        close = getattr(self._rows, "close", None)
-        if close is not None:
-            close()
+        self._rows.close()  # a server-side cursor on PostgreSQL: let it go now, not at garbage collection
 
 
 class GroupTasks:
@@ -392,15 +390,7 @@ def _store_month(month: str, computed: dict[str, dict[int, dict[str, Any]]],
     return reranked
 
 
-Pairs = dict[tuple[str, str], "set[int] | None"]  # (group, month) → the units whose inputs changed (None: all)
-
-
-def _merge(pairs: Pairs, key: tuple[str, str], units: set[int] | None) -> None:
-    """Add a pair; None (every unit) absorbs any set of units."""
-    if units is None or (key in pairs and pairs[key] is None):
-        pairs[key] = None
-    else:
-        pairs[key] = (pairs.get(key) or set()) | (units or set())
+GroupMonth = tuple[str, str]  # (peer group, month): always scored whole
 
 
 def _by_month(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
@@ -410,13 +400,13 @@ def _by_month(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
     return months
 
 
-def update_scores(group_months: Iterable[tuple[str, str]] | Pairs, today: datetime.date | None = None,
+def update_scores(group_months: Iterable[GroupMonth], today: datetime.date | None = None,
                   months: list[str] | None = None) -> ScoreRun:
     """Recompute and store the whole peer groups of the given (group, month) pairs, month by month so ranks carry
     forward: a month whose ranks changed in a group scores that group's next month again (its previous ranks).
-    A pair may name the units whose inputs changed; a group is cheap enough to score whole, which keeps an
-    update the same computation as a full recompute. A group and month with nothing to score (no value, no result
-    in the window, no task assigned) comes out empty and closes any score stored for it."""
+    A group is cheap enough to score whole, which keeps an update the same computation as a full recompute. A
+    group and month with nothing to score (no value, no result in the window, no task assigned) comes out empty
+    and closes any score stored for it."""
     today = today or timezone.localdate()
     scored = set(months if months is not None else scored_months(today))
     pending = _by_month(key for key in group_months if key[1] in scored)
@@ -485,23 +475,20 @@ def verify_scores(today: datetime.date | None = None) -> list[str]:
 
 
 def affected_group_months(units: Iterable[str], months: Iterable[str], all_units: bool = False,
-                          later_too: bool = False, scored: list[str] | None = None) -> Pairs:
-    """The (group, month) pairs a change to these units in these months can alter, each with the units to
-    compute again; `later_too` adds the following months (an indicator result counts for the next 12 months,
-    a task fact from its day on)."""
+                          later_too: bool = False, scored: list[str] | None = None) -> set[GroupMonth]:
+    """The (group, month) pairs a change to these units (and so their ancestors) in these months can alter;
+    `later_too` adds the following months (an indicator result counts for the next 12 months, a task fact from
+    its day on)."""
     scored = scored if scored is not None else scored_months()
     if not scored:
-        return {}
-    by_group: dict[str, set[int] | None] = {}
+        return set()
     if all_units:
-        by_group = {g: None for g in all_groups()}
+        groups = set(all_groups())
     else:
         codes = set(units)
         for unit in OrgUnit.objects.filter(code__in=codes):
             codes.update(c for c in unit.path.strip("/").split("/") if c)
-        for unit in OrgUnit.objects.filter(code__in=codes):
-            if (group := group_of(unit)) is not None:
-                by_group.setdefault(group, set()).add(unit.id)
+        groups = {g for unit in OrgUnit.objects.filter(code__in=codes) if (g := group_of(unit)) is not None}
     months = {m for m in months if m}
     if not months:
         chosen = set(scored)
@@ -509,11 +496,7 @@ def affected_group_months(units: Iterable[str], months: Iterable[str], all_units
         first = min(parse_period(m).end for m in months)
         chosen = {m for m in scored if parse_period(m).end >= first} if later_too else \
             {period_of(PeriodType.MONTHLY, parse_period(m).end).id for m in months}
-    pairs: Pairs = {}
-    for group, unit_ids in by_group.items():
-        for month in chosen & set(scored):
-            _merge(pairs, (group, month), None if unit_ids is None else set(unit_ids))
-    return pairs
+    return {(group, month) for group in groups for month in chosen & set(scored)}
 
 
 def scores_as_of(moment: datetime.datetime):

@@ -64,17 +64,27 @@ def _path(name: str, fmt: str, version: str) -> Path:
 
 
 @contextmanager
-def _file_lock(name: str, fmt: str, blocking: bool) -> Iterator[bool]:
-    """One writer per file across processes: yields whether the lock was taken."""
+def _lock(filename: str, blocking: bool) -> Iterator[bool]:
+    """An exclusive lock across processes on a lock file of the open-data folder: yields whether it was taken."""
     folder = directory()
     folder.mkdir(parents=True, exist_ok=True)
-    with (folder / f".{name}.{fmt}.lock").open("w") as lock:
+    with (folder / filename).open("w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             yield False
             return
         yield True  # the lock goes with the file's closing
+
+
+def _file_lock(name: str, fmt: str, blocking: bool):  # noqa: ANN201 - the context manager of _lock
+    """One writer per file."""
+    return _lock(f".{name}.{fmt}.lock", blocking)
+
+
+def _builder_slot(slot: str, blocking: bool):  # noqa: ANN201 - the context manager of _lock
+    """One builder running ("running") and at most one waiting ("waiting")."""
+    return _lock(f".builder-{slot}.lock", blocking)
 
 
 def _write(name: str, fmt: str, path: Path) -> None:
@@ -135,19 +145,6 @@ def missing_files() -> list[tuple[str, str]]:
     """The datasets and formats with no file of what is published now."""
     version = current_version()
     return [(name, fmt) for name, fmt in BUILD_ORDER if not _path(name, fmt, version).exists()]
-
-
-@contextmanager
-def _builder_slot(slot: str, blocking: bool) -> Iterator[bool]:
-    folder = directory()
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / f".builder-{slot}.lock").open("w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
 
 
 def build_until_current() -> list[Path] | None:
