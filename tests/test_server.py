@@ -31,6 +31,7 @@ from govkpi.datavalues.writer import Item, write_values
 from govkpi.evaluation.models import Result
 from govkpi.indicators.catalog import apply_catalog
 from govkpi.orgunits.models import OrgUnit, build_path
+from govkpi.portal.opendata_files import BUILD_ORDER
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 GOVKPI = str(Path(sys.executable).with_name("govkpi"))
@@ -363,3 +364,27 @@ def test_a_crowd_of_writers_waits_in_line_instead_of_exhausting_the_database(tok
     watcher.join(5)
     assert statuses == [200] * 40, processes.log(processes.started[-1][0])[:6000]
     assert 1 <= peak[0] <= 6, peak[0]  # the pool's bound; no engine and no stream in this process
+
+
+def test_the_engine_builds_the_open_data_files_ahead_and_not_again_for_a_write_in_an_open_month(tokens,
+                                                                                                 processes):
+    engine = processes.start("engine", "evaluate", "--follow")
+    folder = processes.folder / "media" / "opendata"
+    deadline = time.monotonic() + STARTUP * 2
+    while len(_files(folder)) < len(BUILD_ORDER) and time.monotonic() < deadline:
+        assert engine.poll() is None, processes.log(engine)
+        time.sleep(0.2)
+    built = _files(folder)
+    assert len(built) == len(BUILD_ORDER), built
+    write_values([Item(0, "DVC_TOANTRINH", JULY, "01", 500)], actor=None, channel="api", check_windows=False)
+    deadline = time.monotonic() + ARRIVAL
+    while _result("01") != 25.0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _result("01") == 25.0
+    time.sleep(2)  # a builder started by that pass would have written by now
+    assert _files(folder) == built  # July is open: what is published did not change, so no file was rebuilt
+
+
+def _files(folder: Path) -> list[str]:
+    """The finished open-data files (not the lock files nor a file being written, whose names start with a dot)."""
+    return sorted(p.name for p in folder.glob("*.*") if not p.name.startswith("."))

@@ -17,6 +17,7 @@ from django.db import close_old_connections, connection
 
 from govkpi.evaluation.engine import ensure_cursors, results_pass, scores_pass
 from govkpi.events.wakeup import BELL, FALLBACK, listen, own_connection_params
+from govkpi.portal.opendata_files import build_ahead
 
 log = logging.getLogger(__name__)
 PASS_EVENTS = 5000  # change events one pass takes at most
@@ -81,6 +82,7 @@ def follow(stop: threading.Event, fallback: float = FALLBACK) -> None:
         return
     listen()
     ensure_cursors()
+    build_ahead()  # files missing since the last engine stopped
     scores = threading.Thread(target=_loop, args=(stop, fallback, _scores, None), name="govkpi-scores",
                               daemon=True)
     scores.start()
@@ -101,6 +103,8 @@ def _scores() -> int:
     changed = scores_pass(PASS_EVENTS)
     if changed:
         log.info("evaluation: %s scores changed", changed)
+        build_ahead()  # what is published may have changed with them: its open-data files are made now, not
+        # by the first download
     return 0
 
 
