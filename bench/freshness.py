@@ -246,7 +246,8 @@ def _rss(pid: int) -> tuple[float, float]:
         except FileNotFoundError:
             continue
         fields = {line.split(":")[0]: line.split()[1] for line in status.splitlines() if line.startswith("Vm")}
-        rss, peak = rss + int(fields["VmRSS"]) / 1024, peak + int(fields["VmHWM"]) / 1024
+        if "VmRSS" in fields:  # a process that has ended but not yet been waited for has none
+            rss, peak = rss + int(fields["VmRSS"]) / 1024, peak + int(fields["VmHWM"]) / 1024
     return rss, peak
 
 
@@ -290,12 +291,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.streams} streams open; server pid {server.pid}, RSS {_rss(server.pid)[0]:.0f} MB")
         print("rate w/s | writes (refused) | own event p50/p95/p99 | results on a stream p50/p95/p99 | not arrived | "
               "backlog max / at end | failed")
-        offset = 0
+        offset, laps = 0, {}
         for rate in rates:
             count = int(rate * args.seconds)
-            figures = run_rate(args.port, tokens, streams, targets[offset:offset + count], rate, args.seconds,
-                               args.drain)
-            offset += count
+            # Distinct communes within a rate (arrivals are matched by unit); the next rate takes the next ones,
+            # round the list again when it runs out (the previous rate's results have all arrived or timed out).
+            chosen = []
+            for element, unit, period, number in (targets[offset:] + targets[:offset])[:count]:
+                laps[unit] = laps.get(unit, 0) + 1  # each write of a unit a new value (an unchanged one is no write)
+                chosen.append((element, unit, period, number + laps[unit] - 1))
+            figures = run_rate(args.port, tokens, streams, chosen, rate, args.seconds, args.drain)
+            offset = (offset + count) % len(targets)
             print(f"{rate:g} | {figures['writes']} ({figures['refused']}) | {figures['own']} | {figures['results']} | {figures['missing']} "
                   f"| {figures['max_backlog']} / {figures['last_backlog']} | {len(figures['failures'])}", flush=True)
             if figures["unheard"]:
