@@ -70,6 +70,8 @@ def _fresh_files(settings, tmp_path):  # noqa: ANN001
     """Open-data files are kept on disk under their fingerprint: every test starts with none (SQLite gives a
     rolled-back test's ids to the next one, so two tests could otherwise share a fingerprint)."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.OPENDATA_BUILD_AHEAD = False  # a builder process would not see the test's database; tests that
+    # build ahead turn it on, and tests/test_server.py's processes have it on
 
 
 @pytest.fixture

@@ -251,6 +251,9 @@ STATIC_ROOT = Path.cwd() / "staticfiles"
 # Uploaded evidence files: outside the static files, served only through a view that checks scope.
 MEDIA_ROOT = Path(os.environ.get("GOVKPI_MEDIA_ROOT") or Path.cwd() / "media")
 MEDIA_URL = "/media/"
+# The engine starts `govkpi opendata build` in a process of its own after a pass that changed scores
+# (portal.opendata_files.build_ahead); 0 leaves the files to the first download or a scheduled build.
+OPENDATA_BUILD_AHEAD = os.environ.get("GOVKPI_OPENDATA_BUILD_AHEAD", "1") == "1"
 EVIDENCE_MAX_BYTES = int(os.environ.get("GOVKPI_EVIDENCE_MAX_MB", "20")) * 1024 * 1024
 # Serve straight from the apps' static folders when collectstatic has not run (development, tests).
 WHITENOISE_USE_FINDERS = True

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from govkpi.bulk import add_rows
 from govkpi.datavalues.models import ApprovalState, DataApproval, DataValue
 from govkpi.datavalues.synthetic import DEMO_CHANNEL
 from govkpi.evaluation.models import Aggregate, Cursor, UnitAncestor
@@ -187,10 +188,9 @@ def refresh(scope: Scope, official_until: datetime.date) -> set[Key]:
         for start in range(0, len(owners), IN_LIST_MAX):
             Aggregate.objects.filter(data_element_id=element, period=period,
                                      unit_id__in=owners[start:start + IN_LIST_MAX]).delete()
-    Aggregate.objects.bulk_create([Aggregate(data_element_id=e, unit_id=u, period=p, period_end=row[5],
-                                             total=row[0], count=row[1], low=row[2], high=row[3], demo=row[4])
-                                   for (e, u, p) in changed if (row := new.get((e, u, p))) is not None],
-                                  batch_size=2000)
+    add_rows(Aggregate, [Aggregate(data_element_id=e, unit_id=u, period=p, period_end=row[5], total=row[0],
+                                   count=row[1], low=row[2], high=row[3], demo=row[4])
+                         for (e, u, p) in changed if (row := new.get((e, u, p))) is not None])
     return changed
 
 

@@ -157,12 +157,33 @@ def _aggregate(method: str, total: float, count: int, low: float, high: float) -
     return {"sum": total, "average": total / count if count else total, "min": low, "max": high}.get(method, total)
 
 
-def _series(indicator: _Indicator, owner: int, loaded: dict[tuple[int, int], dict[str, aggregates.Row]]
-            ) -> dict[str, list[_Point]]:
-    """The owner's points for the indicator by period type, oldest first, from its elements' aggregates."""
+def _series(indicator: _Indicator, owner: int, loaded: dict[tuple[int, int], dict[str, aggregates.Row]],
+            since: dict[str, datetime.date] | None = None) -> dict[str, list[_Point]]:
+    """The owner's points for the indicator by period type, oldest first, from its elements' aggregates. With
+    `since` (period type → the first end judged), only those types, from SERIES_LENGTH - 1 points before the
+    first judged one (what the judged cells' series hold): a pass after an import judges a few months of cells
+    whose aggregates go back years."""
+    ends: dict[str, datetime.date] = {}
+    for element in indicator.elements:
+        for period, row in loaded.get((owner, element.id), {}).items():
+            ends[period] = row[5]
+    kept: set[str] | None = None
+    if since is not None:
+        by_type_ends: dict[str, list[tuple[datetime.date, str]]] = defaultdict(list)
+        for period, end in ends.items():
+            period_type = _parsed(period).type.value
+            if period_type in since:
+                by_type_ends[period_type].append((end, period))
+        kept = set()
+        for period_type, keys in by_type_ends.items():
+            keys.sort()
+            begin = next((i for i, (end, _p) in enumerate(keys) if end >= since[period_type]), len(keys))
+            kept.update(period for _end, period in keys[max(0, begin + 1 - SERIES_LENGTH):])
     by_period: dict[str, _Point] = {}
     for element in indicator.elements:
         for period, (total, count, low, high, demo, end) in loaded.get((owner, element.id), {}).items():
+            if kept is not None and period not in kept:
+                continue
             point = by_period.get(period)
             if point is None:
                 point = by_period[period] = _Point(end, period, {})
@@ -249,22 +270,24 @@ def _compute(catalog: Catalog, units: Units, wanted: Wanted,
             out.update({(indicator_id, owner, p): None for p in periods or ()})
             continue
         kind = units.kind_by_id.get(owner, "")
-        by_type = _series(indicator, owner, loaded)
+        firsts: dict[str, datetime.date] = {}
         if periods is not None:
             out.update({(indicator_id, owner, p): None for p in periods})
-            firsts: dict[str, datetime.date] = {}
             for p in periods:
                 parsed = _parsed(p)
                 first = firsts.get(parsed.type.value)
                 firsts[parsed.type.value] = parsed.end if first is None else min(first, parsed.end)
+        by_type = _series(indicator, owner, loaded, firsts if periods is not None else None)
         for period_type, points in by_type.items():
             if periods is not None and period_type not in firsts:
                 continue
-            values = [_value(indicator, p.inputs) for p in points]
             since = firsts[period_type] if periods is not None else None
-            for i, point in enumerate(points):
-                if since is not None and point.end < since:
-                    continue
+            begin = 0 if since is None else next((i for i, p in enumerate(points) if p.end >= since), len(points))
+            # Values from the first judged point's series on: the earlier ones enter no judged cell.
+            offset = max(0, begin + 1 - SERIES_LENGTH)
+            values = [None] * offset + [_value(indicator, p.inputs) for p in points[offset:]]
+            for i in range(begin, len(points)):
+                point = points[i]
                 start = max(0, i + 1 - SERIES_LENGTH)
                 out[(indicator_id, owner, point.period)] = _judge(indicator, owner, kind, point.period,
                                                                   points[start:i + 1], values[start:i + 1])
@@ -276,12 +299,17 @@ def _store(computed: dict[Cell, dict[str, Any] | None], now: datetime.datetime,
     """Make the stored current results equal the computed ones; return the cells that changed. With
     `complete_for` (owners), every current result of those owners that was not computed is closed too."""
     by_indicator: dict[int, set[int]] = defaultdict(set)
-    for indicator_id, unit_id, _period in computed:
+    periods: set[str] = set()
+    for indicator_id, unit_id, period in computed:
         by_indicator[indicator_id].add(unit_id)
+        periods.add(period)
     query = Result.objects.filter(valid_to__isnull=True)
     if complete_for is not None:
         queries = [query.filter(unit_id__in=complete_for)]
     else:
+        # Only the computed periods: a pass after an import judges a few months of cells whose history is years.
+        if len(periods) <= 500:
+            query = query.filter(period__in=periods)
         queries = [query.filter(indicator_id=i, **({"unit_id__in": u} if len(u) <= 500 else {}))
                    for i, u in by_indicator.items()]
     current: dict[Cell, tuple] = {}  # (pk, *COMPARED): tuples, not models (a full recompute reads 500,000)

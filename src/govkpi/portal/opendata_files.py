@@ -182,13 +182,20 @@ def build_ahead() -> None:
     transaction.on_commit(start_builder)
 
 
+_builders: list[subprocess.Popen] = []  # started by this process: waited for once ended (no zombie is left)
+
+
 def start_builder() -> subprocess.Popen | None:
     """The builder process, started when a file of what is published is missing and no builder is waiting
-    (None otherwise: nothing to do, or the waiting one will read what is published when it runs)."""
-    if not missing_files() or _builder_waiting():
+    (None otherwise: nothing to do, or the waiting one will read what is published when it runs; or
+    OPENDATA_BUILD_AHEAD is off)."""
+    _builders[:] = [p for p in _builders if p.poll() is None]
+    if not settings.OPENDATA_BUILD_AHEAD or not missing_files() or _builder_waiting():
         return None
-    return subprocess.Popen([sys.executable, "-m", "govkpi.cli", "opendata", "build", "--quiet"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True)
+    builder = subprocess.Popen([sys.executable, "-m", "govkpi.cli", "opendata", "build", "--quiet"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True)
+    _builders.append(builder)
+    return builder
 
 
 def _remove_older(folder: Path, name: str, fmt: str, keep: Path) -> None:
