@@ -208,8 +208,9 @@ def run_rate(port: int, tokens: tuple[str, str], streams: Streams, targets: list
     take()
     own, results, missing = [], [], 0
     unheard: set[str] = set()
+    posted = dict(sent)  # posting clients still behind after the drain add to `sent` meanwhile
     for first in firsts:
-        for unit, at in sent.items():
+        for unit, at in posted.items():
             if unit in refused:
                 continue
             if ("datavalues", unit) in first:
@@ -219,7 +220,7 @@ def run_rate(port: int, tokens: tuple[str, str], streams: Streams, targets: list
             else:
                 missing += 1
                 unheard.add(unit)
-    return {"rate": rate, "writes": len(sent), "refused": len(refused), "own": _percentiles(own),
+    return {"rate": rate, "writes": len(posted), "refused": len(refused), "own": _percentiles(own),
             "results": _percentiles(results),
             "missing": missing, "unheard": sorted(unheard), "failures": failures, "backlog": backlog,
             "max_backlog": max((b for _t, b in backlog), default=0),
