@@ -114,10 +114,24 @@ def serve(host: str, port: int, workers: int, evaluation: bool) -> None:
     print(f"govkpi: http://{host}:{port}/ ({workers} worker{'s' if workers > 1 else ''})", flush=True)
     try:
         uvicorn.run("govkpi.asgi:application", host=host, port=port, workers=workers, log_level="info",
-                    lifespan="off", timeout_graceful_shutdown=SHUTDOWN_GRACE)
+                    lifespan="off", timeout_graceful_shutdown=SHUTDOWN_GRACE, **proxy_options())
     finally:
         if engine is not None:
             engine.stop()
+
+
+def proxy_options() -> dict[str, Any]:
+    """uvicorn's forwarded-header options: believed only from GOVKPI_TRUSTED_PROXIES, from nobody by default.
+
+    uvicorn's own default believes X-Forwarded-For and -Proto from 127.0.0.1 (or FORWARDED_ALLOW_IPS), so any
+    local process, or a proxy that passes the client's header on, chose the address every limit and audit row
+    saw. The client address itself is worked out once, in Django (core.clientaddr), from the same setting."""
+    from govkpi.core.clientaddr import parse_networks
+
+    networks = parse_networks(os.environ.get("GOVKPI_TRUSTED_PROXIES", ""))
+    if not networks:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": [str(net) for net in networks]}
 
 
 def _warn_without_wakeups() -> None:

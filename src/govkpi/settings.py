@@ -161,6 +161,21 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "govkpi.core.clientaddr.client_address"  # the one client address, after the proxies
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # one row per failure: what the lock per account counts
+# Lock per account (accounts.lockout): this many failures from any addresses within MINUTES stop password
+# sign-in for the account, except from an address it signed in from in the last KNOWN_DAYS days.
+ACCOUNT_LOCKOUT_FAILURES = int(os.environ.get("GOVKPI_ACCOUNT_LOCKOUT_FAILURES", "20"))
+ACCOUNT_LOCKOUT_MINUTES = int(os.environ.get("GOVKPI_ACCOUNT_LOCKOUT_MINUTES", "15"))
+ACCOUNT_LOCKOUT_KNOWN_DAYS = int(os.environ.get("GOVKPI_ACCOUNT_LOCKOUT_KNOWN_DAYS", "30"))
+# Proxies whose X-Forwarded-For is believed (core.clientaddr): addresses or CIDRs, comma-separated; none by default.
+TRUSTED_PROXIES = os.environ.get("GOVKPI_TRUSTED_PROXIES", "")
+try:
+    from govkpi.core.clientaddr import parse_networks as _parse_networks
+
+    _parse_networks(TRUSTED_PROXIES)
+except ValueError as _error:
+    raise ImproperlyConfigured(f"GOVKPI_TRUSTED_PROXIES: {_error}") from None
 
 # Content-Security-Policy: everything from this server, no inline scripts, nothing from outside.
 CONTENT_SECURITY_POLICY = {

@@ -16,6 +16,7 @@ from ninja.security import APIKeyHeader, HttpBearer
 from govkpi.accounts.models import ApiToken
 from govkpi.accounts.roles import Action
 from govkpi.audit.trail import record
+from govkpi.core.clientaddr import client_address
 from govkpi.orgunits.models import OrgUnit
 
 TOKEN_PREFIX = "gk_"
@@ -81,7 +82,7 @@ class BearerToken(HttpBearer):
         now = timezone.now()
         if found.last_used_at is None or now - found.last_used_at > LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=found.pk).update(last_used_at=now,
-                                                       last_used_ip=request.META.get("REMOTE_ADDR", "")[:64])
+                                                       last_used_ip=client_address(request))
         user = found.user
         user._govkpi_token = found  # read by accounts.permissions
         request.user = user

@@ -26,6 +26,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
 from govkpi.accounts.tokens import active_token
+from govkpi.core.clientaddr import client_address
 from govkpi.events.models import ChangeEvent
 from govkpi.events.types import KINDS
 from govkpi.live.hub import BATCH, HUB, Event, Subscriber, latest_id, read_after
@@ -140,7 +141,7 @@ async def _stream(subscriber: Subscriber | None, backlog: list[tuple[int, str]],
 
 
 def _client(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "?"
+    return client_address(request) or "?"
 
 
 def _take_place(client: str) -> str | None:
