@@ -109,11 +109,19 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    """Check the audit trail's hash chain: exit 1 and list every row changed, removed or inserted."""
+    """anchor: print the head's SEQ:DIGEST to keep elsewhere. verify: check the hash chain (and, with --expect,
+    that the trail still reaches the anchor kept): exit 1 and list every row changed, removed or inserted."""
     _setup_django()
-    from govkpi.audit.trail import verify_trail
+    from govkpi.audit.trail import head_anchor, verify_trail
 
-    report = verify_trail()
+    if args.action == "anchor":
+        anchor = head_anchor()
+        if anchor is None:
+            print("Nhật ký trống: chưa có mốc / the audit trail is empty: no anchor yet", file=sys.stderr)
+            return 1
+        print(anchor)
+        return 0
+    report = verify_trail(expect=args.expect)
     for problem in report.problems:
         print(problem)
     if report.clean:
@@ -122,6 +130,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
     print(f"Nhật ký bị can thiệp / audit trail tampered: {len(report.problems)} vấn đề/problems "
           f"in {report.checked} rows", file=sys.stderr)
     return 1
+
+
+def _anchor_argument(text: str) -> object:
+    from govkpi.audit.anchor import Anchor
+
+    try:
+        return Anchor.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def cmd_opendata(args: argparse.Namespace) -> int:
@@ -401,8 +418,11 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--name", help="what the token is for")
     token.set_defaults(func=cmd_token)
 
-    audit = sub.add_parser("audit", help="check the audit trail")
-    audit.add_argument("action", choices=["verify"])
+    audit = sub.add_parser("audit", help="the audit trail: anchor (print the head's SEQ:DIGEST to keep elsewhere), "
+                                         "verify [--expect SEQ:DIGEST] (check the chain, and that it reaches the anchor)")
+    audit.add_argument("action", choices=["anchor", "verify"])
+    audit.add_argument("--expect", type=_anchor_argument, metavar="SEQ:DIGEST",
+                       help="an anchor printed before: fails when the trail was truncated below it or rewritten")
     audit.set_defaults(func=cmd_audit)
 
     opendata = sub.add_parser("opendata", help="open data: build (write every file of what is published now "

@@ -39,6 +39,9 @@ if PRODUCTION and (SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32)
 # Keys the audit trail's hash chain. Kept apart from SECRET_KEY so that rotating the session secret
 # does not make the existing trail unverifiable; derived from it when not set.
 AUDIT_KEY = os.environ.get("GOVKPI_AUDIT_KEY") or hashlib.sha256(f"audit:{SECRET_KEY}".encode()).hexdigest()
+# Keys that signed older rows, oldest first, comma-separated: after a rotation the old key goes here so the
+# trail still verifies; it can no longer sign rows after the new key's first (docs/security.md).
+AUDIT_RETIRED_KEYS = [key.strip() for key in os.environ.get("GOVKPI_AUDIT_RETIRED_KEYS", "").split(",") if key.strip()]
 
 DEBUG = os.environ.get("GOVKPI_DEBUG", "0") == "1" and not PRODUCTION
 ALLOWED_HOSTS = [
