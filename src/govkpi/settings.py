@@ -150,6 +150,7 @@ if REPLICA_URL:
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out sign-ins before checking passwords
+    "govkpi.accounts.lockout.AccountLockoutBackend",  # then the lock per account, across addresses
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Argon2id for passwords; the others only to read hashes made before (upgraded at next sign-in).
