@@ -136,6 +136,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "govkpi.accounts.middleware.SessionEpochMiddleware",
+    "govkpi.web.ratelimit.RateLimitMiddleware",  # after the user is known: counts per user, else per address
     "govkpi.audit.context.AuditContextMiddleware",  # after authentication: audit rows take the user and address
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -204,6 +205,11 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 # API rate limits (requests per user or per address), kept in the cache.
 API_RATE_ANONYMOUS = os.environ.get("GOVKPI_API_RATE_ANONYMOUS", "600/m")
 API_RATE_AUTHENTICATED = os.environ.get("GOVKPI_API_RATE_AUTHENTICATED", "6000/m")
+# Pages, the public portal and event-stream openings (web.ratelimit): per user, or per address when anonymous.
+PAGE_RATE_ANONYMOUS = os.environ.get("GOVKPI_PAGE_RATE_ANONYMOUS", "300/m")
+PAGE_RATE_AUTHENTICATED = os.environ.get("GOVKPI_PAGE_RATE_AUTHENTICATED", "1200/m")
+PORTAL_RATE = os.environ.get("GOVKPI_PORTAL_RATE", "300/m")
+STREAM_RATE = os.environ.get("GOVKPI_STREAM_RATE", "60/m")
 
 # Reporting windows (core.windows): values are on time up to DUE days after a period ends, and the period
 # closes CLOSES days after it ends (an approver can reopen it). Uploaded data files are refused beyond MAX.

@@ -42,7 +42,9 @@ def account_locked(username: str, address: str, now: datetime.datetime | None = 
 
 
 class AccountLockoutBackend:
-    """An authentication backend that authenticates nobody: it refuses sign-ins to a locked account."""
+    """An authentication backend that authenticates nobody: it refuses sign-ins to a locked account.
+
+    It has no get_user on purpose: Django's force_login and session restore take the first backend with one."""
 
     def authenticate(self, request: Any, username: str | None = None, password: str | None = None,
                      **kwargs: Any) -> None:
@@ -52,7 +54,4 @@ class AccountLockoutBackend:
             request.axes_locked_out = True  # axes' middleware answers with the lockout page (429)
             request.govkpi_account_locked = True
             raise PermissionDenied(MESSAGE)
-        return None
-
-    def get_user(self, user_id: Any) -> None:
         return None

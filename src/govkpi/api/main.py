@@ -1,11 +1,10 @@
 """The JSON API at /api/v1/, with its OpenAPI document at /api/v1/openapi.json."""
 
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.throttling import AnonRateThrottle, AuthRateThrottle
+from ninja.errors import Throttled
 
 from govkpi.api.accounts import router as memberships_router
 from govkpi.api.periods import router as periods_router
@@ -15,6 +14,7 @@ from govkpi.api.evaluation import router as evaluation_router
 from govkpi.api.catalog import router as catalog_router
 from govkpi.api.orgunits import router as orgunits_router
 from govkpi.api.tasks import router as tasks_router
+from govkpi.web.ratelimit import MESSAGE_EN, MESSAGE_VI, api_throttles
 
 api = NinjaAPI(
     title="govkpi API",
@@ -22,8 +22,8 @@ api = NinjaAPI(
     description="Đo lường, theo dõi, đánh giá KPI của bộ, ngành, địa phương. "
     "Measuring and evaluating the KPIs of Viet Nam's ministries, sectors and localities.",
     urls_namespace="api",
-    # Per address for anonymous callers, per user (session or token) otherwise; 429 beyond.
-    throttle=[AnonRateThrottle(settings.API_RATE_ANONYMOUS), AuthRateThrottle(settings.API_RATE_AUTHENTICATED)],
+    # Per address for anonymous callers, per user (session or token) otherwise; 429 beyond (web.ratelimit).
+    throttle=api_throttles(),
 )
 api.add_router("/orgunits", orgunits_router, tags=["orgunits"])
 api.add_router("/periods", periods_router, tags=["periods"])
@@ -42,3 +42,10 @@ def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRespon
         {"code": "forbidden", "message": str(exc) or "Không có quyền. / Forbidden."},
         status=403,
     )
+
+
+@api.exception_handler(Throttled)
+def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    seconds = max(1, int(exc.wait or 1))
+    message = MESSAGE_VI.format(seconds=seconds) + " / " + MESSAGE_EN.format(seconds=seconds)
+    return api.create_response(request, {"code": "rate_limited", "message": message}, status=429)
