@@ -218,6 +218,25 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     from django.conf import settings
     from django.contrib.auth import get_user_model
+def cmd_account(args: argparse.Namespace) -> int:
+    """Accounts: issue a one-time enrolment code for a user's first second factor (printed on its last line)."""
+    _setup_django()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from govkpi.accounts.enrolment import issue_enrolment_code
+
+    user = get_user_model().objects.filter(username=args.username, is_active=True).first()
+    if user is None:
+        print(f"Không có người dùng / no user {args.username}", file=sys.stderr)
+        return 1
+    code = issue_enrolment_code(user)  # the server's shell vouches: it already holds the database
+    print(f"Mã đăng ký xác thực hai lớp cho / enrolment code for {user.username}; dùng một lần, "
+          f"hết hạn sau / single use, expires in {settings.ENROLMENT_CODE_MINUTES} phút/min:")
+    print(code)
+    return 0
+
+
 
     from govkpi.core.tabular import TabularError
     from govkpi.datavalues.dhis2 import PayloadError
@@ -424,6 +443,12 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--expect", type=_anchor_argument, metavar="SEQ:DIGEST",
                        help="an anchor printed before: fails when the trail was truncated below it or rewritten")
     audit.set_defaults(func=cmd_audit)
+
+    account = sub.add_parser("account", help="accounts: enrolment-code USERNAME (one-time code for a first "
+                                             "second factor)")
+    account.add_argument("action", choices=["enrolment-code"])
+    account.add_argument("username")
+    account.set_defaults(func=cmd_account)
 
     opendata = sub.add_parser("opendata", help="open data: build (write every file of what is published now "
                                                "that is missing)")

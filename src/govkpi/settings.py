@@ -165,6 +165,8 @@ AXES_FAILURE_LIMIT = int(os.environ.get("GOVKPI_LOCKOUT_FAILURES", "5"))
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("GOVKPI_LOCKOUT_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Life of a one-time code for enrolling a first second factor (accounts.enrolment).
+ENROLMENT_CODE_MINUTES = int(os.environ.get("GOVKPI_ENROLMENT_CODE_MINUTES", "30"))
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "govkpi.core.clientaddr.client_address"  # the one client address, after the proxies

@@ -39,6 +39,9 @@ def test_admin_without_second_factor_cannot_reach_admin_pages(client, person):
 def test_admin_enrols_an_authenticator_then_reaches_admin_pages(client, person):
     admin = person(Role.SYSTEM_ADMIN, "CP", "quantri2", staff=True)
     sign_in(client, "quantri2")
+    from govkpi.accounts.enrolment import issue_enrolment_code  # a first enrolment needs a one-time code
+
+    assert client.post("/account/2fa/", {"enrolment_code": issue_enrolment_code(admin)}).status_code == 302
     page = client.get("/account/2fa/")
     assert page.status_code == 200 and b"data:image/svg+xml;base64," in page.content
     device = TOTPDevice.objects.get(user=admin, confirmed=False)

@@ -1,4 +1,5 @@
-"""Demo accounts: one per role at realistic units. Refused in production mode."""
+"""Demo accounts: one per role at realistic units. Not created in production mode, and marked as demo
+so that production refuses them at sign-in and for their tokens when a demo database goes live."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.db import transaction
 
 from govkpi.accounts.models import Membership
 from govkpi.accounts.roles import Role
+from govkpi.accounts.security import mark_demo
 from govkpi.orgunits.models import OrgUnit
 
 # Shown on screen by `govkpi demo`; never valid in production (demo accounts are refused there).
@@ -55,6 +57,7 @@ def ensure_demo_accounts() -> list[tuple[DemoAccount, bool]]:
             user.is_staff = user.is_superuser = account.role == Role.SYSTEM_ADMIN
             user.set_password(DEMO_PASSWORD)
             user.save()
+            mark_demo(user)  # only the accounts made here: an existing one of that name keeps its own password
         Membership.objects.get_or_create(user=user, unit=unit, role=account.role)
         result.append((account, created))
     return result

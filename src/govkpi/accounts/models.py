@@ -25,6 +25,15 @@ class Membership(models.Model):
         return f"{self.user} · {self.get_role_display()} · {self.unit.code}"
 
 
+class TokenOrigin(models.TextChoices):
+    """How a token came to be: only the first two vouch for a user who must use a second factor."""
+
+    VERIFIED_SESSION = "verified_session", _("phiên đã xác thực hai lớp")
+    SERVER = "server", _("dòng lệnh trên máy chủ")
+    PASSWORD_SESSION = "password_session", _("phiên chỉ có mật khẩu")
+    UNKNOWN = "", _("trước khi ghi nguồn gốc")  # made before origins were kept: vouches for nothing
+
+
 class ApiToken(models.Model):
     """A bearer token for a person or an integrated system: shown once, stored as a SHA-256 digest.
 
@@ -43,6 +52,8 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_ip = models.CharField(max_length=64, blank=True)
+    origin = models.CharField(_("nguồn gốc"), max_length=32, choices=TokenOrigin.choices, blank=True,
+                              default=TokenOrigin.UNKNOWN)
 
     class Meta:
         verbose_name = _("mã truy cập API")
@@ -57,3 +68,24 @@ class UserSecurity(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security")
     session_epoch = models.PositiveIntegerField(default=0)
+    # Set by `govkpi demo` only: the account's password is published, so production refuses it.
+    demo = models.BooleanField(default=False)
+
+
+class EnrolmentCode(models.Model):
+    """A one-time code that lets a user enrol their first second factor; stored as a SHA-256 digest.
+
+    Issued by another system admin or by the CLI on the server, so that the password alone never
+    chooses whose authenticator guards an account.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolment_codes")
+    digest = models.CharField(max_length=64, unique=True)
+    issued_by = models.CharField(max_length=150)  # a user name, or "cli"
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mã đăng ký xác thực hai lớp")
+        verbose_name_plural = _("mã đăng ký xác thực hai lớp")

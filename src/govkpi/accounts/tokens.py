@@ -13,8 +13,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import APIKeyHeader, HttpBearer
 
-from govkpi.accounts.models import ApiToken
+from govkpi.accounts.models import ApiToken, TokenOrigin
 from govkpi.accounts.roles import Action
+from govkpi.accounts.security import SECOND_FACTOR_FIRST, refusal, second_factor_expected
 from govkpi.audit.trail import record
 from govkpi.core.clientaddr import client_address
 from govkpi.orgunits.models import OrgUnit
@@ -22,6 +23,8 @@ from govkpi.orgunits.models import OrgUnit
 TOKEN_PREFIX = "gk_"
 # Writing last_used_at on every request would turn each read into a write; once a minute is enough.
 LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
+# Origins that vouch for a user who must use a second factor: a session that passed it, or the server's shell.
+VOUCHING_ORIGINS = frozenset({TokenOrigin.VERIFIED_SESSION, TokenOrigin.SERVER})
 
 
 def _digest(token: str) -> str:
@@ -31,8 +34,12 @@ def _digest(token: str) -> str:
 
 @transaction.atomic
 def create_token(user: Any, *, name: str = "", units: Iterable[OrgUnit] = (), actions: Iterable[str] = (),
-                 expires_at: datetime.datetime | None = None, created_by: Any = None) -> tuple[ApiToken, str]:
-    """Create a token; return the stored row and the token text, which is never shown again."""
+                 expires_at: datetime.datetime | None = None, created_by: Any = None,
+                 origin: str = TokenOrigin.SERVER, request: HttpRequest | None = None) -> tuple[ApiToken, str]:
+    """Create a token; return the stored row and the token text, which is never shown again.
+
+    `origin` says who vouches for it: the default is the server's own code (the CLI); a web session
+    goes through `create_token_for_session`, which refuses a session short of its second factor."""
     actions = sorted(set(actions))
     unknown = set(actions) - set(Action.values)
     if unknown:
@@ -40,13 +47,23 @@ def create_token(user: Any, *, name: str = "", units: Iterable[OrgUnit] = (), ac
     prefix = secrets.token_hex(4)
     text = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken.objects.create(user=user, name=name, prefix=prefix, digest=_digest(text),
-                                    actions=actions, expires_at=expires_at)
+                                    actions=actions, expires_at=expires_at, origin=origin)
     units = list(units)
     token.units.set(units)
     record("token.create", actor=created_by or user, object_type="ApiToken", object_key=prefix,
            after={"user": user.username, "name": name, "units": [u.code for u in units], "actions": actions,
-                  "expires_at": expires_at})
+                  "expires_at": expires_at, "origin": origin}, request=request)
     return token, text
+
+
+def create_token_for_session(user: Any, *, verified: bool, request: HttpRequest | None = None,
+                             **scope: Any) -> tuple[ApiToken, str]:
+    """Create a token from a signed-in session; refused (AccountRefused) before a second factor the user
+    has or must have, since a token outlives the session and never meets the second-factor check itself."""
+    if not verified and second_factor_expected(user):
+        raise SECOND_FACTOR_FIRST
+    origin = TokenOrigin.VERIFIED_SESSION if verified else TokenOrigin.PASSWORD_SESSION
+    return create_token(user, origin=origin, request=request, **scope)
 
 
 @transaction.atomic
@@ -68,6 +85,11 @@ def active_token(text: str) -> ApiToken | None:
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
     if token.expires_at is not None and token.expires_at <= now:
+        return None
+    if refusal(token.user) is not None:
+        return None
+    # A bearer request never meets the second factor: the token must have been made behind it.
+    if token.origin not in VOUCHING_ORIGINS and second_factor_expected(token.user):
         return None
     return token
 

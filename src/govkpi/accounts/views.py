@@ -9,7 +9,10 @@ import segno
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,14 +24,32 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from govkpi.accounts.models import ApiToken, Membership
 from govkpi.accounts.roles import Action
-from govkpi.accounts.security import requires_second_factor, sign_out_everywhere
-from govkpi.accounts.tokens import create_token, revoke_token
+from govkpi.accounts.enrolment import issue_enrolment_code, may_issue, redeem_enrolment_code
+from govkpi.accounts.security import (AccountRefused, refusal, requires_second_factor, second_factor_expected,
+                                      sign_out_everywhere)
+from govkpi.accounts.tokens import create_token_for_session, revoke_token
 from govkpi.audit.trail import record
 from govkpi.orgunits.models import OrgUnit
+
+# The session holds the user's id once they gave a valid enrolment code, until they confirm an authenticator.
+ENROLMENT_SESSION_KEY = "govkpi_enrolment_allowed"
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, refusing an account that may not be used now (a demo account in production)."""
+
+    refused: AccountRefused | None = None
+
+    def confirm_login_allowed(self, user: object) -> None:
+        super().confirm_login_allowed(user)
+        self.refused = refusal(user)
+        if self.refused is not None:
+            raise ValidationError(self.refused.message_vi, code=self.refused.code)
 
 
 class SignInView(LoginView):
     template_name = "accounts/login.html"
+    authentication_form = SignInForm
     redirect_authenticated_user = True
 
 
@@ -50,6 +71,8 @@ def second_factor(request: HttpRequest) -> HttpResponse:
         return redirect(_safe_next(request))
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     enrolling = device is None
+    if enrolling and request.session.get(ENROLMENT_SESSION_KEY) != user.pk:
+        return _enrolment_code(request)
     if enrolling:
         device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
             user=user, name="authenticator", confirmed=False)
@@ -60,6 +83,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
             if enrolling:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
+                request.session.pop(ENROLMENT_SESSION_KEY, None)
                 record("auth.second_factor_enrolled", actor=user, object_type="User", object_key=user.username,
                        request=request)
             otp_login(request, device)
@@ -74,6 +98,21 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     if enrolling:
         context.update(qr=_qr_data_uri(device), secret=base64.b32encode(device.bin_key).decode())
     return render(request, "accounts/second_factor.html", context)
+
+
+def _enrolment_code(request: HttpRequest) -> HttpResponse:
+    """Before a first enrolment: ask for the one-time code another admin or the CLI issued."""
+    user, error = request.user, ""
+    if request.method == "POST":
+        if redeem_enrolment_code(user, request.POST.get("enrolment_code", ""), request=request):
+            # A fresh secret: a device made before the code (by anyone holding the password) is not reused.
+            TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+            request.session[ENROLMENT_SESSION_KEY] = user.pk
+            return redirect(f"{request.path}?next={_safe_next(request)}")
+        error = _("Mã đăng ký không đúng, đã dùng hoặc đã hết hạn. / "
+                  "The enrolment code is wrong, used or expired.")
+    context = {"error": error, "next": _safe_next(request), "required": requires_second_factor(user)}
+    return render(request, "accounts/enrolment_code.html", context, status=403 if error else 200)
 
 
 @require_POST
@@ -92,34 +131,61 @@ def sign_out_all(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
-    """The user's own page: memberships, second factor, API tokens (a new token is shown once)."""
-    user = request.user
-    new_token = ""
-    if request.method == "POST" and request.POST.get("form") == "create_token":
-        codes = [c.strip() for c in request.POST.get("units", "").split(",") if c.strip()]
-        units = list(OrgUnit.objects.filter(code__in=codes))
-        expires = request.POST.get("expires") or ""
-        actions = [a for a in request.POST.getlist("actions") if a in Action.values]
-        if len(units) != len(set(codes)):
-            messages.error(request, _("Có mã đơn vị không tồn tại. / Some unit codes do not exist."))
-        else:
-            try:
-                expires_at = (datetime.datetime.combine(datetime.date.fromisoformat(expires), datetime.time.max,
-                                                        tzinfo=timezone.get_current_timezone()) if expires else None)
-            except ValueError:
-                messages.error(request, _("Ngày hết hạn không hợp lệ. / The expiry date is not valid."))
-            else:
-                _token, new_token = create_token(user, name=request.POST.get("name", "")[:100], units=units,
-                                                 actions=actions, expires_at=expires_at)
-    elif request.method == "POST" and request.POST.get("form") == "revoke_token":
+    """The user's own page: memberships, second factor, API tokens (a new token is shown once), and for a
+    verified system admin the enrolment codes they issue to others."""
+    user, verified = request.user, request.user.is_verified()
+    new_token = new_code = ""
+    status = 200
+    form = request.POST.get("form") if request.method == "POST" else None
+    if form == "create_token":
+        try:
+            new_token = _create_token(request)
+        except AccountRefused as refused:
+            messages.error(request, f"{refused.message_vi} / {refused.message_en}")
+            status = 403
+    elif form == "revoke_token":
         token = ApiToken.objects.filter(user=user, prefix=request.POST.get("prefix", "")).first()
         if token is not None:
             revoke_token(token, by=user)
+    elif form == "enrolment_code":
+        target = get_user_model().objects.filter(username=request.POST.get("username", ""), is_active=True).first()
+        try:
+            if target is None:
+                raise AccountRefused("unknown_user", "Không có người dùng này.", "No such user.")
+            new_code = issue_enrolment_code(target, issuer=user, issuer_verified=verified, request=request)
+        except AccountRefused as refused:
+            messages.error(request, f"{refused.message_vi} / {refused.message_en}")
+            status = 403
     context = {
         "memberships": Membership.objects.filter(user=user).select_related("unit"),
         "tokens": ApiToken.objects.filter(user=user).prefetch_related("units").order_by("-created_at"),
         "new_token": new_token,
         "actions": Action.choices,
-        "verified": user.is_verified(),
+        "verified": verified,
+        "may_create_tokens": verified or not second_factor_expected(user),
+        "may_issue_codes": may_issue(user, issuer_verified=verified),
+        "new_code": new_code,
+        "new_code_for": request.POST.get("username", "") if new_code else "",
     }
-    return render(request, "accounts/account.html", context)
+    return render(request, "accounts/account.html", context, status=status)
+
+
+def _create_token(request: HttpRequest) -> str:
+    """Parse the token form and create the token (AccountRefused when the session may not); return its text."""
+    codes = [c.strip() for c in request.POST.get("units", "").split(",") if c.strip()]
+    units = list(OrgUnit.objects.filter(code__in=codes))
+    expires = request.POST.get("expires") or ""
+    actions = [a for a in request.POST.getlist("actions") if a in Action.values]
+    if len(units) != len(set(codes)):
+        messages.error(request, _("Có mã đơn vị không tồn tại. / Some unit codes do not exist."))
+        return ""
+    try:
+        expires_at = (datetime.datetime.combine(datetime.date.fromisoformat(expires), datetime.time.max,
+                                                tzinfo=timezone.get_current_timezone()) if expires else None)
+    except ValueError:
+        messages.error(request, _("Ngày hết hạn không hợp lệ. / The expiry date is not valid."))
+        return ""
+    _token, text = create_token_for_session(request.user, verified=request.user.is_verified(), request=request,
+                                            name=request.POST.get("name", "")[:100], units=units,
+                                            actions=actions, expires_at=expires_at)
+    return text
