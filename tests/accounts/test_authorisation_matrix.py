@@ -178,60 +178,6 @@ def test_nobody_grants_more_than_they_hold(client, make_user, world):
     assert client.post("/api/v1/memberships", body, content_type="application/json", **headers).status_code == 201
 
 
-# Separation of duties: every role that may approve inside, having entered the value itself, is refused
-# (API and page), and another approver of the same role is not.
-SEPARATION_CELLS = [(Role.APPROVER, "01"), (Role.UNIT_ADMIN, "01"), (Role.SYSTEM_ADMIN, "01"),
-                    (Role.SYSTEM_ADMIN, "CP")]
-
-
-def _entered_by(user) -> None:
-    from govkpi.datavalues.models import Channel
-
-    DataValue.objects.filter(unit__code=INSIDE, period=last_month()).update(stored_by=user.username,
-                                                                           channel=Channel.WEB)
-
-
-@pytest.mark.parametrize("role, unit", SEPARATION_CELLS, ids=lambda v: str(v))
-def test_separation_of_duties_cells(client, make_user, world, role, unit):
-    enterer, other = make_user(role, unit), make_user(role, unit)
-    _entered_by(enterer)
-    _token, text = create_token(enterer)
-    assert attempt(client, "approve_inside", {"HTTP_AUTHORIZATION": f"Bearer {text}"}, world) is False
-    if role in (Role.UNIT_ADMIN, Role.SYSTEM_ADMIN):
-        _verify_second_factor(client, enterer)
-    else:
-        client.force_login(enterer)
-    assert attempt_on_page(client, "approve_inside") is False
-    _token, text = create_token(other)
-    assert attempt(client, "approve_inside", {"HTTP_AUTHORIZATION": f"Bearer {text}"}, world) is True
-
-
-def test_separation_of_duties_cell_relaxed_by_the_setting(client, make_user, world, settings):
-    settings.APPROVAL_SEPARATION = False
-    enterer = make_user(Role.UNIT_ADMIN, "01")
-    _entered_by(enterer)
-    _token, text = create_token(enterer)
-    assert attempt(client, "approve_inside", {"HTTP_AUTHORIZATION": f"Bearer {text}"}, world) is True
-
-
-def test_last_system_admin_cells(client, make_user, world):
-    from govkpi.accounts.models import Membership
-
-    admin = make_user(Role.SYSTEM_ADMIN, "CP")
-    _token, text = create_token(admin)
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {text}"}
-    own = Membership.objects.get(user=admin)
-    response = client.delete(f"/api/v1/memberships/{own.pk}", **headers)
-    assert response.status_code == 403 and "quản trị hệ thống cuối cùng" in response.json()["message"]
-    assert Membership.objects.filter(pk=own.pk).exists()
-    second = make_user(Role.SYSTEM_ADMIN, "CP")
-    assert client.delete(f"/api/v1/memberships/{own.pk}", **headers).status_code == 204
-    last = Membership.objects.get(user=second)
-    _token, text = create_token(second)
-    assert client.delete(f"/api/v1/memberships/{last.pk}",
-                         HTTP_AUTHORIZATION=f"Bearer {text}").status_code == 403  # now the last one
-
-
 # Token creation (on /account/, password only / past the second factor) and issuing an enrolment code to
 # another user, per role; written out by hand like EXPECTED.
 ACCOUNT_CELLS = ["token_password_only", "token_verified", "issue_enrolment_code"]
