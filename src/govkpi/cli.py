@@ -93,7 +93,14 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         write_catalog_file(path)
         print(f"Đã xuất danh mục / catalog written: {path}")
         return 0
-    report = apply_catalog(read_catalog_file(path), dry_run=args.dry_run)
+    from govkpi.core.tabular import TabularError
+
+    try:
+        document = read_catalog_file(path)
+    except TabularError as error:  # a workbook over the upload limits (or no workbook): nothing is written
+        print(f"{path.name}: {error.message_vi} / {error.message_en}", file=sys.stderr)
+        return 1
+    report = apply_catalog(document, dry_run=args.dry_run)
     for problem in report.problems:
         print(f"{problem.where}: [{problem.code}] {problem.message_vi} / {problem.message_en}", file=sys.stderr)
     if not report.ok:

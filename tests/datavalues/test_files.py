@@ -11,6 +11,8 @@ from govkpi.cli import main
 from govkpi.datavalues.files import period_id, template_xlsx
 from govkpi.datavalues.models import DataValue
 from govkpi.datavalues.writer import Item, write_values
+from govkpi.indicators.models import DataElement
+from govkpi.orgunits.models import OrgUnit
 
 pytestmark = pytest.mark.django_db
 HEADER = ["Mã chỉ tiêu", "Tên chỉ tiêu", "Đơn vị tính", "Mã đơn vị", "Tên đơn vị", "Kỳ báo cáo", "Giá trị", "Ghi chú"]
@@ -179,3 +181,31 @@ def test_upload_refuses_other_file_types(client, make_user):
     client.force_login(make_user("data_entry", "01"))
     page = client.post("/data/upload/", {"file": SimpleUploadedFile("x.exe", b"MZ"), "mode": "all"})
     assert "Chỉ nhận tệp" in page.content.decode()
+
+
+# ------------------------------------------------------------------------------- hostile uploads, formula names
+
+
+def test_a_zip_bomb_data_file_is_refused_quickly_and_nothing_is_written(elements, tmp_path, capsys):
+    import time
+
+    from tests.core.workbook_bombs import cell_bomb
+
+    before = (DataValue.objects.count(), AuditEntry.objects.count())
+    started = time.monotonic()
+    assert run_import(tmp_path, "bieu.xlsx", cell_bomb(HEADER)) == 1
+    assert time.monotonic() - started < 5
+    err = capsys.readouterr().err
+    assert "tỷ lệ nén" in err and "zip bomb" in err
+    assert (DataValue.objects.count(), AuditEntry.objects.count()) == before
+
+
+def test_formula_like_names_reach_the_template_as_text(elements, month, unit):
+    hyperlink = '=HYPERLINK("http://x","y")'
+    DataElement.objects.filter(code="DVC_TONG").update(name_vi=hyperlink, unit_of_measure="@" + hyperlink)
+    OrgUnit.objects.filter(code="01").update(name=hyperlink)
+    sheet = load_workbook(io.BytesIO(template_xlsx(unit("01"), month)))["Số liệu"]
+    row = next(r for r in sheet.iter_rows(min_row=5) if r[0].value == "DVC_TONG")
+    for cell in (row[1], row[2], row[4]):  # name, unit of measure, unit name
+        assert cell.data_type == "s" and cell.value.startswith("'"), cell.coordinate
+    assert row[1].value == "'" + hyperlink and row[4].value == "'" + hyperlink

@@ -481,3 +481,28 @@ def test_the_command_line_exports_and_imports_a_directive_appendix(tmp_path, cap
     assert (created.title, created.lead_unit.code, created.deadline) == (
         "Xây dựng từ điển dữ liệu", "BCA", datetime.date(2025, 8, 31))
     assert main(["tasks", "import-appendix", str(out), "--directive", "NOPE"]) == 2
+
+
+def test_a_zip_bomb_appendix_is_refused_quickly_and_nothing_is_written(government):
+    import time
+
+    from tests.core.workbook_bombs import cell_bomb, sparse_sheet
+
+    source = directive()
+    before = counts()
+    for bomb, code, words in [(cell_bomb(HEADER), "compression_ratio", "tỷ lệ nén"),
+                              (sparse_sheet(HEADER), "too_many_cells", "quá nhiều ô")]:
+        started = time.monotonic()
+        with pytest.raises(AppendixError) as caught:
+            import_appendix(bomb, "phu-luc.xlsx", directive=source, actor=government)
+        assert time.monotonic() - started < 5
+        assert caught.value.code == code and words in caught.value.message_vi and caught.value.message_en
+    assert counts() == before
+
+
+def test_the_appendix_size_limit_is_the_data_file_setting(government, settings):
+    blob = simple(["1", "Nhiệm vụ", "Bộ Công an", "", "tháng 9/2025", "Báo cáo"])
+    settings.DATA_FILE_MAX_BYTES = len(blob) - 1
+    with pytest.raises(AppendixError) as caught:
+        import_appendix(blob, "a.xlsx", directive=directive(), actor=government)
+    assert caught.value.code == "too_large"

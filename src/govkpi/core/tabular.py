@@ -18,7 +18,6 @@ import io
 import math
 import re
 import unicodedata
-import warnings
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,7 +27,6 @@ from typing import Any, BinaryIO
 HEADER_SCAN_ROWS = 20  # the header is looked for in this many non-empty rows at the top
 FORMULA_WITHOUT_VALUE = "=FORMULA_WITHOUT_VALUE"  # cell text of a formula that was never calculated
 _CHUNK = 1024 * 1024
-_UNZIPPED_RATIO = 25  # an XLSX may unpack to at most this many times max_bytes (zip bomb guard)
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, and password-protected .xlsx
 _CSV_EXTENSIONS = (".csv", ".txt")
@@ -101,13 +99,13 @@ def _read_limited(data: bytes | BinaryIO, max_bytes: int) -> bytes:
             total += len(chunk)
         blob = b"".join(parts)
     if len(blob) > max_bytes:
-        raise _too_large(max_bytes)
+        raise too_large(max_bytes)
     if not blob:
         raise TabularError("not_a_table", "Tệp rỗng.", "The file is empty.")
     return blob
 
 
-def _too_large(max_bytes: int) -> TabularError:
+def too_large(max_bytes: int) -> TabularError:
     size = f"{max_bytes / (1024 * 1024):.3g} MB"
     return TabularError("too_large", f"Tệp quá lớn: tối đa {size}.",
                         f"The file is too large: the limit is {size}.")
@@ -127,7 +125,7 @@ def _is_xlsx(blob: bytes, filename: str) -> bool:
             "remove any password and save it as .xlsx (Excel Workbook).",
         )
     if name.endswith(_XLSX_EXTENSIONS):
-        raise _not_a_workbook()
+        raise not_a_workbook()
     if name.endswith(_CSV_EXTENSIONS):
         return False
     accepted = ", ".join(_CSV_EXTENSIONS + _XLSX_EXTENSIONS)
@@ -138,7 +136,7 @@ def _is_xlsx(blob: bytes, filename: str) -> bool:
     )
 
 
-def _not_a_workbook() -> TabularError:
+def not_a_workbook() -> TabularError:
     return TabularError(
         "not_a_table",
         "Không mở được tệp Excel: tệp bị hỏng hoặc không phải sổ làm việc .xlsx.",
@@ -398,27 +396,10 @@ def _read_xlsx(blob: bytes, lookup: dict[str, str], columns: dict[str, list[str]
 
 
 def _open_workbook(blob: bytes, data_only: bool, max_bytes: int) -> Any:
-    """Open a workbook in full (not read-only) mode: only that mode knows merged cells and hidden rows.
+    """Open a workbook through the one guarded reader (core.workbooks): size, zip bomb and cell-count limits."""
+    from govkpi.core.workbooks import open_workbook  # imported here: workbooks imports this module
 
-    openpyxl warns about workbook features it drops (data validation extensions, conditional formats);
-    they do not change cell values, so those warnings are silenced here. Any failure to open means the
-    file is damaged or not a workbook (a .docx is a zip too), whatever exception the parser raised.
-    """
-    import openpyxl  # imported here: CSV-only callers need not pay for it
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
-            unzipped = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        raise _not_a_workbook() from None
-    if unzipped > _UNZIPPED_RATIO * max_bytes:
-        raise _too_large(max_bytes)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            return openpyxl.load_workbook(io.BytesIO(blob), data_only=data_only, keep_links=False)
-    except Exception:  # noqa: BLE001 - a malformed file can make the XML/zip layers raise anything
-        raise _not_a_workbook() from None
+    return open_workbook(blob, max_bytes, data_only=data_only)
 
 
 def _choose_sheet(workbook: Any, lookup: dict[str, str], columns: dict[str, list[str]], required: set[str],
@@ -685,7 +666,20 @@ def neutralise(text: str) -> str:
 
     Text that Excel or LibreOffice would run as a formula (starting with = + - @ tab or carriage return)
     gets a leading apostrophe. A signed number such as "-5" or "+3.2" is left alone: it cannot call anything.
+    Text that already starts with apostrophes before such a character gets one more, so that `restore_text`
+    gives back exactly what was written.
     """
-    if text.startswith(_FORMULA_STARTS) and not _SIGNED_NUMBER.fullmatch(text):
+    if _runs_as_formula(text.lstrip("'")):
         return "'" + text
     return text
+
+
+def restore_text(text: str) -> str:
+    """Return the text `neutralise` was given: the apostrophe it added, and only that one, removed."""
+    if text.startswith("'") and _runs_as_formula(text.lstrip("'")):
+        return text[1:]
+    return text
+
+
+def _runs_as_formula(text: str) -> bool:
+    return text.startswith(_FORMULA_STARTS) and not _SIGNED_NUMBER.fullmatch(text)

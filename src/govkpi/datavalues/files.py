@@ -18,7 +18,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from govkpi.core.periods import parse_period
-from govkpi.core.tabular import FORMULA_WITHOUT_VALUE, TabularError, neutralise, read_table
+from govkpi.core.tabular import FORMULA_WITHOUT_VALUE, TabularError, read_table
+from govkpi.core.workbooks import spreadsheet_text
 from govkpi.datavalues import dhis2
 from govkpi.datavalues.models import DataValue
 from govkpi.datavalues.writer import Conflict, Item
@@ -143,7 +144,7 @@ def template_xlsx(unit: OrgUnit, period: str) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Số liệu"
-    sheet["A1"] = f"BIỂU NHẬP SỐ LIỆU — {unit.name} ({unit.code}) — {label}"
+    sheet["A1"] = spreadsheet_text(f"BIỂU NHẬP SỐ LIỆU — {unit.name} ({unit.code}) — {label}")
     sheet["A1"].font = Font(bold=True, size=13)
     sheet["A2"] = ("Nhập cột «Giá trị» (và «Ghi chú» nếu cần); không sửa các cột mã. Số thập phân dùng dấu phẩy "
                    "hoặc dấu chấm. Tải lên tại trang nhập số liệu hoặc: govkpi import TỆP.")
@@ -154,8 +155,10 @@ def template_xlsx(unit: OrgUnit, period: str) -> bytes:
         cell.fill = PatternFill("solid", fgColor="DDE7F0")
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for element, value in expected_rows(unit, period):
-        sheet.append([element.code, element.name_vi, element.unit_of_measure, unit.code, unit.name, period,
-                      _typed(element, value.value) if value else None, neutralise(value.comment) if value else None])
+        # names and units come from the catalog and the unit register: text, never a formula Excel would run
+        sheet.append([spreadsheet_text(cell) for cell in (
+            element.code, element.name_vi, element.unit_of_measure, unit.code, unit.name, period,
+            _typed(element, value.value) if value else None, value.comment if value else None)])
         rule = _validation(element)
         if rule is not None:
             sheet.add_data_validation(rule)
@@ -193,9 +196,10 @@ def error_report_xlsx(conflicts: list[dict[str, Any]]) -> bytes:
     sheet.title = "Lỗi"
     sheet.append(["Dòng / Row", "Cột / Field", "Mã lỗi / Code", "Giá trị / Value", "Lý do", "Reason"])
     for conflict in conflicts:
-        sheet.append([conflict.get("row") if conflict.get("row") is not None else conflict.get("index"),
-                      conflict.get("field"), conflict.get("code"), neutralise(str(conflict.get("object") or "")),
-                      neutralise(conflict.get("message") or ""), neutralise(conflict.get("message_en") or "")])
+        sheet.append([spreadsheet_text(cell) for cell in (
+            conflict.get("row") if conflict.get("row") is not None else conflict.get("index"),
+            conflict.get("field"), conflict.get("code"), str(conflict.get("object") or ""),
+            conflict.get("message") or "", conflict.get("message_en") or "")])
     for column in range(1, 7):
         sheet.column_dimensions[get_column_letter(column)].width = (10, 14, 24, 18, 70, 70)[column - 1]
     buffer = io.BytesIO()

@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from openpyxl import Workbook, load_workbook
+from django.conf import settings
+from openpyxl import Workbook
 
+from govkpi.core.tabular import restore_text
+from govkpi.core.workbooks import open_workbook, spreadsheet_text
 from govkpi.indicators.models import DataElement, Indicator, ReportedFigure, Target
 from govkpi.tasks.models import Directive
 
@@ -94,9 +97,10 @@ def to_yaml(document: dict[str, Any]) -> str:
 
 
 def _cell(value: Any) -> Any:
+    """A document value as a cell: lists joined, text neutralised (a name "=HYPERLINK(…)" stays text)."""
     if isinstance(value, list):
-        return ",".join(str(v) for v in value)
-    return value
+        value = ",".join(str(v) for v in value)
+    return spreadsheet_text(value)
 
 
 def to_xlsx(document: dict[str, Any]) -> bytes:
@@ -121,6 +125,8 @@ def to_xlsx(document: dict[str, Any]) -> bytes:
 
 
 def _read_value(column: str, value: Any) -> Any:
+    if isinstance(value, str):
+        value = restore_text(value)  # undo what `_cell` did, so export → import gives the catalog back
     if isinstance(value, datetime.datetime):
         return value.date()
     if column in LIST_COLUMNS:
@@ -134,8 +140,11 @@ def _read_value(column: str, value: Any) -> Any:
 
 
 def from_xlsx(data: bytes) -> dict[str, Any]:
-    """Return the catalog document held in a workbook written by `to_xlsx` (or by hand in its shape)."""
-    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    """Return the catalog document held in a workbook written by `to_xlsx` (or by hand in its shape).
+
+    Raises TabularError when the workbook breaks the upload limits (size, zip bomb, cells) or is no workbook.
+    """
+    book = open_workbook(data, settings.DATA_FILE_MAX_BYTES)
     sections: dict[str, list[dict[str, Any]]] = {}
     for sheet_name in COLUMNS:
         if sheet_name not in book.sheetnames:
@@ -147,7 +156,6 @@ def from_xlsx(data: bytes) -> dict[str, Any]:
             {h: _read_value(h, v) for h, v in zip(header, row) if h and v not in (None, "")}
             for row in rows if any(v not in (None, "") for v in row)
         ]
-    book.close()
     indicators = sections["indicators"]
     for item in indicators:
         item["targets"] = [{k: v for k, v in t.items() if k != "indicator"}
@@ -160,7 +168,8 @@ def from_xlsx(data: bytes) -> dict[str, Any]:
 def read_catalog_file(path: Path) -> dict[str, Any]:
     """Return the catalog document in a .yaml/.yml or .xlsx file."""
     if path.suffix.lower() == ".xlsx":
-        return from_xlsx(path.read_bytes())
+        with path.open("rb") as file:  # one byte past the limit is enough to refuse a file
+            return from_xlsx(file.read(settings.DATA_FILE_MAX_BYTES + 1))
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 

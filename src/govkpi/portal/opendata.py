@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 from django.utils import timezone
 from openpyxl import Workbook
 
-from govkpi.core.tabular import neutralise
+from govkpi.core.workbooks import spreadsheet_text
 from govkpi.portal import published
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -122,9 +122,7 @@ DATASETS: dict[str, Callable[[], Dataset]] = {
 
 def _cell(value: Any) -> Any:
     """A value as a spreadsheet cell: text neutralised, everything else as it is."""
-    if isinstance(value, str):
-        return neutralise(value)
-    return value
+    return spreadsheet_text(value)
 
 
 def _csv_cell(value: Any) -> Any:

@@ -26,19 +26,17 @@ import datetime
 import io
 import re
 import unicodedata
-import warnings
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
@@ -46,6 +44,8 @@ from govkpi.accounts.permissions import can
 from govkpi.accounts.roles import Action
 from govkpi.audit.trail import record
 from govkpi.core.six_clear import LABELS_VI
+from govkpi.core.tabular import TabularError, restore_text
+from govkpi.core.workbooks import open_workbook, spreadsheet_text
 from govkpi.orgunits.models import OrgUnit
 from govkpi.orgunits.reference import GOVERNMENT_CODE
 from govkpi.orgunits.resolve import Outcome, Resolution, resolve_unit
@@ -54,7 +54,6 @@ from govkpi.tasks.models import Assignees, Directive, ProductKind, Task
 from govkpi.reads.task_rows import clarity
 
 HEADER_SEARCH_ROWS = 20
-MAX_BYTES = 20 * 1024 * 1024  # the largest file accepted
 MAX_SHEET_ROWS = 50_000
 MAX_TASK_ROWS = 5_000
 CODE_PREFIX = "PL"
@@ -112,9 +111,7 @@ _PREFIX_ALIASES = sorted((a for a in _ALIAS_FIELD if " " in a), key=len, reverse
 # The fields that say something about a task besides its text: a row with none of them may be a heading.
 _TASK_DETAIL_FIELDS = ("lead", "coordinating", "deadline", "product", "product_kind", "accepting_authority",
                        "responsible", "code")
-MAX_UNZIPPED = 25 * MAX_BYTES  # an .xlsx is a zip archive: refuse one that would unpack to more (zip bomb)
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _COLUMN_NUMBER = re.compile(r"^\(?\d{1,2}\)?$")
 _ROMAN = re.compile(r"^[IVXLC]+$")
 _LETTER = re.compile(r"^[A-Za-zĐđ]$")
@@ -224,9 +221,7 @@ def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     text = unicodedata.normalize("NFC", str(value)).strip()
-    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
-        text = text[1:]  # written by `export_appendix`, which neutralises formulas this way
-    return text
+    return restore_text(text)  # `export_appendix` neutralises text that would run as a formula
 
 
 def _one_line(text: str) -> str:
@@ -238,7 +233,7 @@ def _read_bytes(data: bytes | bytearray | memoryview | IO[bytes]) -> bytes:
         return bytes(data)
     if hasattr(data, "seek"):
         data.seek(0)
-    return data.read(MAX_BYTES + 1)
+    return data.read(settings.DATA_FILE_MAX_BYTES + 1)  # one byte more than allowed: enough to refuse it
 
 
 def _open_workbook(data: bytes, filename: str) -> Any:
@@ -250,29 +245,13 @@ def _open_workbook(data: bytes, filename: str) -> Any:
         raise AppendixError("unsupported_format",
                             f"Chỉ nhận tệp Excel .xlsx, không nhận «{filename}».{hint_vi}",
                             f"Only Excel .xlsx files are accepted, not “{filename}”.{hint_en}")
-    if len(data) > MAX_BYTES:
-        raise AppendixError("file_too_large", f"Tệp lớn hơn {MAX_BYTES // 1024 // 1024} MB.",
-                            f"The file is larger than {MAX_BYTES // 1024 // 1024} MB.")
     if not data.startswith(b"PK\x03\x04"):
         raise AppendixError("unsupported_format", f"«{filename}» không phải tệp Excel .xlsx.",
                             f"“{filename}” is not an Excel .xlsx file.")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(member.file_size for member in archive.infolist())
-    except zipfile.BadZipFile:
-        raise AppendixError("unreadable_file", f"Không đọc được tệp «{filename}»: tệp bị hỏng.",
-                            f"Cannot read “{filename}”: the file is damaged.") from None
-    if unpacked > MAX_UNZIPPED:
-        raise AppendixError("file_too_large", f"Tệp «{filename}» giải nén ra quá lớn.",
-                            f"“{filename}” unpacks to too much data.")
-    try:
-        with warnings.catch_warnings():
-            # openpyxl warns about Excel features it drops (data validation, slicers…): none matter here.
-            warnings.simplefilter("ignore")
-            return load_workbook(io.BytesIO(data), data_only=True)
-    except Exception as error:  # noqa: BLE001 - whatever a malformed upload breaks, the answer is the same
-        raise AppendixError("unreadable_file", f"Không đọc được tệp «{filename}» ({error}).",
-                            f"Cannot read “{filename}” ({error}).") from None
+    try:  # the one guarded reader: size limit from settings, zip bomb and cell-count guards
+        return open_workbook(data, settings.DATA_FILE_MAX_BYTES)
+    except TabularError as error:
+        raise AppendixError(error.code, error.message_vi, error.message_en) from None
 
 
 def _grid(sheet: Any) -> tuple[list[list[Any]], dict[tuple[int, int], tuple[int, int]]]:
@@ -763,14 +742,6 @@ def import_appendix(data: bytes | IO[bytes], filename: str, *, directive: Direct
 # ----------------------------------------------------------------------------------------- exporting
 
 
-def _safe(value: Any) -> Any:
-    """Text Excel would run as a formula gets an apostrophe in front; characters XML refuses are dropped."""
-    if not isinstance(value, str):
-        return value
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def _current(unit: OrgUnit | None, today: datetime.date) -> OrgUnit | None:
     return actions.answerable_unit(unit, today)
 
@@ -828,7 +799,7 @@ def export_appendix(tasks: Iterable[Task]) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "Phụ lục"
-    sheet.append([_safe(_title_row(tasks))])
+    sheet.append([spreadsheet_text(_title_row(tasks))])
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
     sheet.cell(1, 1).font = Font(bold=True, size=13)
     sheet.cell(1, 1).alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -845,7 +816,7 @@ def export_appendix(tasks: Iterable[Task]) -> bytes:
             "accepting_authority": accepting, "responsible": responsible, "six_clear": _six_clear(task),
             "notes": task.notes,
         }
-        sheet.append([_safe(values[f]) for f, _vi, _en in COLUMNS])
+        sheet.append([spreadsheet_text(values[f]) for f, _vi, _en in COLUMNS])
     for c, (name, _vi, _en) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(c)].width = _WIDTHS[name]
         header = sheet.cell(2, c)

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
+from govkpi.core.tabular import TabularError
+from govkpi.core.workbooks import check_archive
 from govkpi.tasks.models import Evidence, Task, TaskEvent
 
 _ZIP = b"PK\x03\x04"
@@ -52,6 +54,13 @@ def check_upload(upload: UploadedFile) -> tuple[str, str]:
     if not any(head.startswith(signature) for signature in signatures):
         raise EvidenceRefused(f"Nội dung tệp «{name}» không đúng định dạng {extension}.",
                               f"The content of «{name}» is not a {extension} file.")
+    if signatures == (_ZIP,):  # stored, not read here, but whoever downloads it opens it: no zip bomb either
+        try:
+            check_archive(upload.read(), settings.EVIDENCE_MAX_BYTES)
+        except TabularError as error:
+            raise EvidenceRefused(error.message_vi, error.message_en) from None
+        finally:
+            upload.seek(0)
     return extension, content_type
 
 

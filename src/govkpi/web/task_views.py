@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -182,8 +183,9 @@ def appendix_import(request: HttpRequest) -> HttpResponse:
         upload = request.FILES.get("file")
         if directive is None or upload is None:
             context["error"] = "Cần chọn văn bản và tệp. / Choose a directive and a file."
-        elif upload.size > 10 * 2**20:
-            context["error"] = "Tệp lớn hơn 10 MB. / The file is larger than 10 MB."
+        elif upload.size > settings.DATA_FILE_MAX_BYTES:  # the one upload limit (core.workbooks checks it again)
+            limit = settings.DATA_FILE_MAX_BYTES // 2**20
+            context["error"] = f"Tệp lớn hơn {limit} MB. / The file is larger than {limit} MB."
         else:
             try:
                 context["report"] = import_appendix(upload.read(), upload.name or "", directive=directive,
