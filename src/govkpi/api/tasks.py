@@ -23,6 +23,7 @@ from govkpi.tasks.figures import figures_by_unit
 from govkpi.tasks.models import Assignees, DeadlineChange, Directive, Task
 from govkpi.api.schemas.tasks import FiguresOut, TaskDetailOut, TaskIn, TaskOut, TaskUpdateIn
 from govkpi.reads.task_rows import rows
+from govkpi.reads.visibility import Viewer
 
 router = Router()
 WRITE_AUTH = [BearerToken(), django_auth]
@@ -88,12 +89,14 @@ def get_task(request: HttpRequest, code: str) -> Status:
         return _problem(404, "task_not_found", f"Không có nhiệm vụ «{code}».", f"No task «{code}».")
     row = rows([task])[0]
     row.pop("_task")
+    timeline = Viewer(request.user).task_timeline(task)  # narratives, reasons, evidence: readers of its units
     return Status(200, {**row, "content": task.content, "responsible_position": task.responsible_position,
                         "responsible_name": task.responsible_name, "product_kind": task.product_kind,
-                        "product": task.product, "product_url": task.product_url,
+                        "product": task.product, "product_url": timeline.product_url,
                         "accepting_authority": task.accepting_authority,
                         "children": list(task.children.values_list("code", flat=True)),
-                        "events": list(task.events.all()), "deadline_changes": list(task.deadline_changes.all())})
+                        "events": timeline.events, "deadline_changes": timeline.changes,
+                        "evidence_files": timeline.file_count})
 
 
 def _unit(code: str | None) -> OrgUnit | None:

@@ -9,12 +9,17 @@ A result or score is visible when its unit lies in a subtree the viewer may read
 or when it is public: a published indicator in an official period. Inputs (the data-element values a result is
 made of) of an unpublished element go only to readers of the unit. The portal and open data always read as
 `Viewer.public()`, whoever is signed in.
+
+A task's register entry is public (title, lead unit, deadline, state, progress and counts); its narratives,
+extension reasons, evidence (links, file names, digests) and the user names of staff who acted go only to
+readers of its lead unit or of the unit that assigned it (`task_timeline`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -25,6 +30,9 @@ from govkpi.datavalues.models import ApprovalState, DataApproval
 from govkpi.indicators.models import DataElement, Indicator
 from govkpi.orgunits.models import OrgUnit
 from govkpi.reads.official import Calendar
+
+if TYPE_CHECKING:
+    from govkpi.tasks.models import Task
 
 # What the public may be told has changed: figures (results, scores), targets and tasks — never that a unit
 # wrote or had approved values in a month still being reported.
@@ -161,3 +169,54 @@ class Viewer:
             if official or not periods:
                 return sorted(units), official
         return None
+
+    # -- tasks --------------------------------------------------------------------------------------------
+
+    def reads_task(self, task: "Task") -> bool:
+        """True when the viewer reads the task's lead unit or the unit that assigned it."""
+        if self.is_public:
+            return False
+        from govkpi.tasks.actions import assigner_unit
+
+        return bool(task.lead_unit_id and self.may_read(task.lead_unit)) or self.may_read(assigner_unit(task))
+
+    def task_timeline(self, task: "Task") -> "TaskTimeline":
+        """A task's timeline, extensions and evidence as the viewer may see them.
+
+        Anyone sees when each step happened, its kind, stage and percent, and each extension's dates and
+        outcome: that is the task's state. Narratives, reasons, evidence and who acted are written by staff
+        about their work in progress (names, places, internal documents) and were never meant for the
+        public register; they go to readers of the task's units only."""
+        events = list(task.events.all())
+        changes = list(task.deadline_changes.all())
+        if self.reads_task(task):
+            return TaskTimeline(
+                full=True, product_url=task.product_url, files=list(task.evidence.all()),
+                events=[{f: getattr(e, f) for f in EVENT_FIELDS + EVENT_PRIVATE} for e in events],
+                changes=[{f: getattr(c, f) for f in CHANGE_FIELDS + CHANGE_PRIVATE} for c in changes],
+                file_count=task.evidence.count())
+        blank: dict[str, Any] = {"data": {}}
+        return TaskTimeline(
+            full=False, product_url="", files=[], file_count=task.evidence.count(),
+            events=[{**{f: getattr(e, f) for f in EVENT_FIELDS}, **dict.fromkeys(EVENT_PRIVATE, ""), **blank}
+                    for e in events],
+            changes=[{**{f: getattr(c, f) for f in CHANGE_FIELDS}, **dict.fromkeys(CHANGE_PRIVATE, "")}
+                     for c in changes])
+
+
+EVENT_FIELDS = ("at", "day", "kind", "stage", "percent")
+EVENT_PRIVATE = ("actor", "narrative", "evidence_url", "data")
+CHANGE_FIELDS = ("id", "deadline_text", "deadline", "previous_deadline", "requested_at", "approved", "decided_on")
+CHANGE_PRIVATE = ("reason", "requested_by", "decided_by")
+
+
+@dataclass
+class TaskTimeline:
+    """What `Viewer.task_timeline` gives: rows as dicts, with the private fields blank unless `full`."""
+
+    full: bool
+    product_url: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    files: list[Any] = field(default_factory=list)
+    file_count: int = 0

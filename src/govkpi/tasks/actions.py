@@ -13,6 +13,7 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -42,6 +43,24 @@ class TaskRuleError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message_vi} / {self.message_en}"
+
+
+LINK_SCHEMES = ("http", "https")
+
+
+def web_link(url: str) -> str:
+    """The link, stripped, when it is an absolute http(s) address with a host; else TaskRuleError.
+
+    Links are rendered as anchors on the task's page: a `javascript:` or `data:` one would run in the
+    reader's session, and a relative or odd-scheme one points who knows where."""
+    url = (url or "").strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in LINK_SCHEMES or not parts.netloc or any(c.isspace() for c in url):
+        raise TaskRuleError("link_not_http", f"Liên kết «{url[:80]}» phải là địa chỉ http:// hoặc https://.",
+                            f"The link «{url[:80]}» must be an http:// or https:// address.")
+    return url
 
 
 def _actor_name(actor: Any) -> str:
@@ -215,6 +234,7 @@ def report_progress(task: Task, actor: Any, *, percent: int | None = None, narra
     change to in progress."""
     _require_lead(actor, task)
     _check_files(files)
+    evidence_url = web_link(evidence_url)
     if percent is not None and not 0 <= percent <= 100:
         raise TaskRuleError("percent_out_of_range", "Tiến độ phải từ 0 đến 100%.", "Progress must be 0–100%.")
     if stage not in (None, Stage.IN_PROGRESS, Stage.NOT_STARTED):
@@ -242,6 +262,7 @@ def submit_product(task: Task, actor: Any, product_url: str = "", narrative: str
                    file: Any = None) -> TaskEvent:
     """The lead unit hands in the product (a file or link); the task is done only when it is accepted."""
     _require_lead(actor, task)
+    product_url = web_link(product_url)  # an uploaded product's own path (below) is ours, not checked
     if file is not None:
         _check_files([file])
         stored = evidence.store(task, file, actor)

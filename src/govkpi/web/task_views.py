@@ -26,6 +26,7 @@ from govkpi.reads.tasks import task_figures
 from govkpi.web.data_views import XLSX
 from govkpi.tasks.models import DeadlineChange, Directive, Evidence, Task
 from govkpi.reads.task_rows import clarity, rows
+from govkpi.reads.visibility import Viewer
 
 STATE_LABELS = {
     State.NOT_STARTED.value: "Chưa triển khai", State.IN_PROGRESS.value: "Đang thực hiện",
@@ -92,12 +93,13 @@ def task_page(request: HttpRequest, code: str) -> HttpResponse:
     if task is None:
         raise Http404(code)
     row = rows([task], _as_of(request))[0]
+    timeline = Viewer(request.user).task_timeline(task)  # the read door: what of the task this reader sees
     context = {
         "task": task, "row": row, "status_label": STATE_LABELS[row["status"]],
         "missing_labels": [LABELS_VI[p] for p in row["six_clear_missing"]],
-        "events": task.events.all(), "changes": task.deadline_changes.all(),
+        "events": timeline.events, "changes": timeline.changes, "timeline": timeline,
         "children": rows(task.children.select_related("lead_unit").prefetch_related("coordinating_units")),
-        "files": task.evidence.all(),
+        "files": timeline.files,
         "may_report": can(request.user, Action.MANAGE_TASKS, task.lead_unit or actions.assigner_unit(task)),
         "may_decide": can(request.user, Action.MANAGE_TASKS, actions.assigner_unit(task)),
         "pending_changes": task.deadline_changes.filter(approved__isnull=True),
@@ -152,9 +154,7 @@ def task_evidence(request: HttpRequest, code: str, pk: int) -> FileResponse:
         task__code=code, pk=pk).first()
     if item is None:
         raise Http404(code)
-    task = item.task
-    if not (task.lead_unit and can(request.user, Action.READ, task.lead_unit)) and not can(
-            request.user, Action.READ, actions.assigner_unit(task)):
+    if not Viewer(request.user).reads_task(item.task):
         raise PermissionDenied("Không có quyền xem minh chứng này. / Not allowed to read this evidence.")
     return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name, content_type=item.content_type)
 

@@ -58,6 +58,7 @@ class TaskDetailOut(TaskOut):
     children: list[str]
     events: list[TaskEventOut]
     deadline_changes: list[DeadlineChangeOut]
+    evidence_files: int = 0  # how many; their names, digests and links go to readers of the task's units only
 
 
 class TaskIn(Schema):
