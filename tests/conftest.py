@@ -140,11 +140,11 @@ def approve(make_user):
     approver = []
 
     def run(period: str, *codes: str) -> None:
-        if not approver:
-            approver.append(make_user(Role.SYSTEM_ADMIN, "CP"))
+        if not approver:  # two people: whoever submits may not approve (separation of duties)
+            approver.extend([make_user(Role.SYSTEM_ADMIN, "CP"), make_user(Role.DATA_ENTRY, "CP")])
         for code in codes:
             unit = OrgUnit.objects.select_related("parent").get(code=code)
-            approval.submit(unit, period, approver[0])
+            approval.submit(unit, period, approver[1])
             approval.approve(unit, period, approver[0])
 
     return run

@@ -217,6 +217,9 @@ STREAM_RATE = os.environ.get("GOVKPI_STREAM_RATE", "60/m")
 # closes CLOSES days after it ends (an approver can reopen it). Uploaded data files are refused beyond MAX.
 REPORTING_DUE_AFTER_DAYS = int(os.environ.get("GOVKPI_REPORTING_DUE_AFTER_DAYS", "15"))
 REPORTING_CLOSES_AFTER_DAYS = int(os.environ.get("GOVKPI_REPORTING_CLOSES_AFTER_DAYS", "90"))
+# Separation of duties: whoever entered or submitted a unit-period's values may not approve them. "0" only
+# for units too small to have two people (docs/security.md).
+APPROVAL_SEPARATION = os.environ.get("GOVKPI_APPROVAL_SEPARATION", "1") != "0"
 # Official figures (core.official): a period's figures are provisional until OFFICIAL_AFTER days after it ends
 # (default: the reporting due date), or until every expected unit has reported and been approved when
 # OFFICIAL_WHEN_ALL_APPROVED. Only official figures are published, ranked by default and sent to the public.

@@ -55,6 +55,11 @@ def last_month() -> str:
     return period_of(PeriodType.MONTHLY, timezone.localdate()).previous().id
 
 
+def entry_month() -> str:
+    """The month the enter cells write: this month, open and not submitted (submitted values are read-only)."""
+    return period_of(PeriodType.MONTHLY, timezone.localdate()).id
+
+
 @pytest.fixture
 def world(small_catalog, django_user_model):
     assert OrgUnit.objects.get(code=OUTSIDE).parent.code == "79"
@@ -63,7 +68,8 @@ def world(small_catalog, django_user_model):
     record("test.inside", object_key="in", unit=INSIDE)
     record("test.outside", object_key="out", unit=OUTSIDE)
     month = last_month()
-    write_values([Item(0, "DVC_TONG", month, INSIDE, 1), Item(1, "DVC_TONG", month, OUTSIDE, 1)],
+    write_values([Item(0, "DVC_TONG", month, INSIDE, 1), Item(1, "DVC_TONG", month, OUTSIDE, 1),
+                  Item(2, "DVC_TONG", entry_month(), INSIDE, 1), Item(3, "DVC_TONG", entry_month(), OUTSIDE, 1)],
                  actor=None, channel="api")
     for code in (INSIDE, OUTSIDE):  # submitted, waiting for the parent unit
         DataApproval.objects.create(unit=OrgUnit.objects.get(code=code), period=month, state=ApprovalState.SUBMITTED)
@@ -82,8 +88,9 @@ def attempt_on_page(client, cell) -> bool:
     if cell.startswith("read_values"):
         return client.get(f"/data/{unit}/{month}/").status_code == 200
     if cell.startswith("enter"):
-        client.post(f"/data/{unit}/{month}/DVC_TONG", {"value": "2"})
-        return DataValue.objects.get(unit__code=unit, data_element__code="DVC_TONG").value == "2"
+        client.post(f"/data/{unit}/{entry_month()}/DVC_TONG", {"value": "2"})
+        return DataValue.objects.get(unit__code=unit, data_element__code="DVC_TONG",
+                                     period=entry_month()).value == "2"
     if cell.startswith("approve"):
         client.post(f"/data/{unit}/{month}/approval", {"action": "approve"})
         return DataApproval.objects.get(unit__code=unit, period=month).state == ApprovalState.APPROVED
@@ -113,7 +120,7 @@ def attempt(client, cell, headers, target_user):
         response = client.get("/api/v1/dataValueSets", {"orgUnit": unit, "period": month}, **headers)
         return response.status_code == 200 and len(response.json()["dataValues"]) == 1
     if cell.startswith("enter"):
-        body = {"values": [{"data_element": "DVC_TONG", "unit": unit, "period": month, "value": 2}]}
+        body = {"values": [{"data_element": "DVC_TONG", "unit": unit, "period": entry_month(), "value": 2}]}
         response = client.post("/api/v1/datavalues", body, content_type="application/json", **headers)
         return response.status_code == 200 and response.json()["updated"] == 1
     if cell.startswith("approve"):
@@ -176,6 +183,60 @@ def test_nobody_grants_more_than_they_hold(client, make_user, world):
         assert client.post("/api/v1/memberships", body, content_type="application/json", **headers).status_code == 403
     body = {"user": world.username, "unit": INSIDE, "role": Role.DATA_ENTRY}
     assert client.post("/api/v1/memberships", body, content_type="application/json", **headers).status_code == 201
+
+
+# Separation of duties: every role that may approve inside, having entered the value itself, is refused
+# (API and page), and another approver of the same role is not.
+SEPARATION_CELLS = [(Role.APPROVER, "01"), (Role.UNIT_ADMIN, "01"), (Role.SYSTEM_ADMIN, "01"),
+                    (Role.SYSTEM_ADMIN, "CP")]
+
+
+def _entered_by(user) -> None:
+    from govkpi.datavalues.models import Channel
+
+    DataValue.objects.filter(unit__code=INSIDE, period=last_month()).update(stored_by=user.username,
+                                                                           channel=Channel.WEB)
+
+
+@pytest.mark.parametrize("role, unit", SEPARATION_CELLS, ids=lambda v: str(v))
+def test_separation_of_duties_cells(client, make_user, world, role, unit):
+    enterer, other = make_user(role, unit), make_user(role, unit)
+    _entered_by(enterer)
+    _token, text = create_token(enterer)
+    assert attempt(client, "approve_inside", {"HTTP_AUTHORIZATION": f"Bearer {text}"}, world) is False
+    if role in (Role.UNIT_ADMIN, Role.SYSTEM_ADMIN):
+        _verify_second_factor(client, enterer)
+    else:
+        client.force_login(enterer)
+    assert attempt_on_page(client, "approve_inside") is False
+    _token, text = create_token(other)
+    assert attempt(client, "approve_inside", {"HTTP_AUTHORIZATION": f"Bearer {text}"}, world) is True
+
+
+def test_separation_of_duties_cell_relaxed_by_the_setting(client, make_user, world, settings):
+    settings.APPROVAL_SEPARATION = False
+    enterer = make_user(Role.UNIT_ADMIN, "01")
+    _entered_by(enterer)
+    _token, text = create_token(enterer)
+    assert attempt(client, "approve_inside", {"HTTP_AUTHORIZATION": f"Bearer {text}"}, world) is True
+
+
+def test_last_system_admin_cells(client, make_user, world):
+    from govkpi.accounts.models import Membership
+
+    admin = make_user(Role.SYSTEM_ADMIN, "CP")
+    _token, text = create_token(admin)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {text}"}
+    own = Membership.objects.get(user=admin)
+    response = client.delete(f"/api/v1/memberships/{own.pk}", **headers)
+    assert response.status_code == 403 and "quản trị hệ thống cuối cùng" in response.json()["message"]
+    assert Membership.objects.filter(pk=own.pk).exists()
+    second = make_user(Role.SYSTEM_ADMIN, "CP")
+    assert client.delete(f"/api/v1/memberships/{own.pk}", **headers).status_code == 204
+    last = Membership.objects.get(user=second)
+    _token, text = create_token(second)
+    assert client.delete(f"/api/v1/memberships/{last.pk}",
+                         HTTP_AUTHORIZATION=f"Bearer {text}").status_code == 403  # now the last one
 
 
 # Token creation (on /account/, password only / past the second factor) and issuing an enrolment code to

@@ -41,9 +41,9 @@ def national(period=JULY):
 
 def decide(make_user, code, *steps, reason="Sai số liệu"):
     unit = OrgUnit.objects.select_related("parent").get(code=code)
-    admin = make_user(Role.SYSTEM_ADMIN, "CP")
-    for step in steps:
-        approval.act(step, unit, JULY, admin, reason)
+    admin, clerk = make_user(Role.SYSTEM_ADMIN, "CP"), make_user(Role.DATA_ENTRY, "CP")
+    for step in steps:  # whoever submits may not approve (separation of duties)
+        approval.act(step, unit, JULY, clerk if step == "submit" else admin, reason)
 
 
 def test_a_period_turning_official_counts_only_approved_values(catalog, make_user):

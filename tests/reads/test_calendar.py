@@ -35,12 +35,12 @@ def test_a_ministry_only_element_turns_official_once_every_ministry_is_approved(
                                unit_kinds=["ministry"])
     day = D(2026, 12, 3)
     ministries = list(OrgUnit.objects.valid_on(D(2026, 11, 30)).filter(kind="ministry"))
-    admin = make_user(Role.SYSTEM_ADMIN, "CP")
+    admin, clerk = make_user(Role.SYSTEM_ADMIN, "CP"), make_user(Role.DATA_ENTRY, "CP")  # two people
     for ministry in ministries[:-1]:
-        approval.submit(ministry, "202611", admin)
+        approval.submit(ministry, "202611", clerk)
         approval.approve(ministry, "202611", admin)
     assert not Calendar(day).is_official("202611") and Calendar(day).early_official == []
-    approval.submit(ministries[-1], "202611", admin)
+    approval.submit(ministries[-1], "202611", clerk)
     approval.approve(ministries[-1], "202611", admin)
     assert Calendar(day).is_official("202611") and Calendar(day).early_official == ["202611"]
     coverage = Calendar(day).coverage(OrgUnit.objects.get(code="CP"), "202611", {"BO_ONLY"})

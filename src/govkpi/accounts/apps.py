@@ -9,3 +9,6 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from govkpi.accounts import signals  # noqa: F401 - connects the audit receivers
+        from govkpi.accounts.memberships import connect_guards
+
+        connect_guards()

@@ -161,10 +161,14 @@ def _csv_lines(rows: QuerySet) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def _approval_out(approval: DataApproval) -> dict:
-    return {"unit": approval.unit.code, "period": approval.period, "state": approval.state,
-            "submitted_by": approval.submitted_by, "submitted_at": approval.submitted_at,
-            "decided_by": approval.decided_by, "decided_at": approval.decided_at, "reason": approval.reason}
+def _approval_out(approval: DataApproval, verify: bool = False) -> dict:
+    out = {"unit": approval.unit.code, "period": approval.period, "state": approval.state,
+           "submitted_by": approval.submitted_by, "submitted_at": approval.submitted_at,
+           "decided_by": approval.decided_by, "decided_at": approval.decided_at, "reason": approval.reason,
+           "digest": approval.digest, "approved_values": approval.approved_values}
+    if verify:  # one query per row: asked for, not on by default
+        out["intact"] = approvals.verify(approval.unit, approval.period).intact if approval.digest else None
+    return out
 
 
 @router.post("/approvals", auth=WRITE_AUTH, response={200: ApprovalOut, 400: Problem, 403: Problem, 404: Problem},
@@ -185,9 +189,10 @@ def post_approval(request: HttpRequest, payload: ApprovalIn) -> Status:
 
 @router.get("/approvals", auth=READ_AUTH, response=list[ApprovalOut], tags=["datavalues"])
 @paginate(Page)
-def list_approvals(request: HttpRequest, period: str = "", state: str = "", unit: str = "") -> Rows:
+def list_approvals(request: HttpRequest, period: str = "", state: str = "", unit: str = "",
+                   verify: bool = False) -> Rows:
     """Approval states the caller may read (signed-in users: their subtree; anonymous: approved ones), newest
-    periods first."""
+    periods first; with verify=true each approved row says whether its values still give the approved digest."""
     query = (DataApproval.objects.filter(Viewer(request.user).approvals()).select_related("unit")
              .order_by("-period", "unit_id"))
     if period:
@@ -196,7 +201,7 @@ def list_approvals(request: HttpRequest, period: str = "", state: str = "", unit
         query = query.filter(state=state)
     if unit:
         query = query.filter(unit__code=unit)
-    return Rows(query, _approval_out)
+    return Rows(query, lambda approval: _approval_out(approval, verify))
 
 
 @router.get("/completeness", auth=READ_AUTH, response={200: list[CompletenessOut], 400: Problem, 403: Problem,

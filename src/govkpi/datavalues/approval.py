@@ -1,11 +1,19 @@
 """Approval of a unit's data for a period: the unit submits, its parent unit approves (and so locks) or returns;
 unlocking approved data needs a reason. Levels follow the hierarchy: a commune's data is approved by its
-province, a province's and a ministry's by the Government."""
+province, a province's and a ministry's by the Government.
+
+Integrity: submitted and approved values are read-only (the writer refuses them); an approval records the
+digest of exactly the values it approved (`values_digest`, checked again by `verify`); and whoever entered or
+submitted a unit-period's values may not approve them (`APPROVAL_SEPARATION`, on unless set to 0)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -14,7 +22,7 @@ from govkpi.accounts.permissions import can
 from govkpi.accounts.roles import Action
 from govkpi.audit.trail import record
 from govkpi.core.periods import parse_period
-from govkpi.datavalues.models import ApprovalState, DataApproval
+from govkpi.datavalues.models import ApprovalState, DataApproval, DataValue
 from govkpi.events.outbox import emit
 from govkpi.events.types import ApprovalChanged
 from govkpi.orgunits.models import OrgUnit
@@ -40,10 +48,68 @@ def state_of(unit: OrgUnit, period: str) -> str:
     return approval.state if approval else "open"
 
 
+# Bumped if what goes into the digest ever changes, so that an old digest is never compared with a new recipe.
+DIGEST_VERSION = "govkpi-approval-v1"
+
+
+def _canonical_values(unit: OrgUnit, period: str) -> list[list[Any]]:
+    """The unit-period's values as [element code, value, comment, follow-up], ordered by element code."""
+    rows = (DataValue.objects.filter(unit=unit, period=period)
+            .values_list("data_element__code", "value", "comment", "follow_up"))
+    return sorted([code, value, comment, bool(follow_up)] for code, value, comment, follow_up in rows)
+
+
+def values_digest(unit: OrgUnit, period: str) -> tuple[str, int]:
+    """The SHA-256 (hex) of the unit-period's values in canonical order, and how many values there are.
+
+    JSON with fixed separators makes the text unambiguous whatever a comment holds (tabs, newlines, quotes)."""
+    values = _canonical_values(unit, period)
+    text = json.dumps([DIGEST_VERSION, unit.code, period, values], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest(), len(values)
+
+
+@dataclass(frozen=True)
+class DigestCheck:
+    """What `verify` found: the digest recorded at approval and the one the values give now."""
+
+    state: str
+    recorded: str
+    current: str
+
+    @property
+    def intact(self) -> bool:
+        """True when the values are still exactly those that were approved."""
+        return bool(self.recorded) and self.recorded == self.current
+
+
+def verify(unit: OrgUnit, period: str) -> DigestCheck:
+    """Recompute the digest of the unit-period's values and set it beside the one its approval recorded.
+
+    While approved the values are locked, so a difference means they changed outside the writer."""
+    approval = DataApproval.objects.filter(unit=unit, period=period).first()
+    current, _count = values_digest(unit, period)
+    if approval is None:
+        return DigestCheck("open", "", current)
+    return DigestCheck(str(approval.state), approval.digest, current)
+
+
+def entered_by(unit: OrgUnit, period: str) -> set[str]:
+    """The user names that entered the unit-period's current values or submitted it (the system's own writes,
+    with no account, name nobody)."""
+    names = set(DataValue.objects.filter(unit=unit, period=period).values_list("stored_by", flat=True).distinct())
+    submitted = DataApproval.objects.filter(unit=unit, period=period).values_list("submitted_by", flat=True).first()
+    names.add(submitted or "")
+    names.discard("")
+    return names
+
+
 def _change(approval: DataApproval, actor: Any, action: str, before: str) -> DataApproval:
+    after: dict[str, Any] = {"state": approval.state, "reason": approval.reason}
+    if action == "approve":  # the trail's chain keeps every approval's digest, even after an unlock
+        after.update(digest=approval.digest, values=approval.approved_values)
     record(f"approval.{action}", actor=actor, object_type="DataApproval",
            object_key=f"{approval.unit.code}/{approval.period}", unit=approval.unit.code,
-           before={"state": before}, after={"state": approval.state, "reason": approval.reason})
+           before={"state": before}, after=after)
     emit(ApprovalChanged(state=str(approval.state), action=action), units=[approval.unit.code],
          periods=[approval.period])
     return approval
@@ -96,9 +162,25 @@ def approve(unit: OrgUnit, period: str, actor: Any) -> DataApproval:
     approval = _decide(unit, period, actor)
     if approval.state != ApprovalState.SUBMITTED:
         raise ApprovalError("not_submitted", "Chỉ phê duyệt được số liệu đã gửi.", "Only submitted data can be approved.")
+    _separate_duties(unit, period, actor)
+    approval.digest, approval.approved_values = values_digest(unit, period)
     approval.state, approval.decided_by, approval.decided_at = ApprovalState.APPROVED, _name(actor), timezone.now()
     approval.save()
     return _change(approval, actor, "approve", ApprovalState.SUBMITTED)
+
+
+def _separate_duties(unit: OrgUnit, period: str, actor: Any) -> None:
+    """Refuse an approver who entered or submitted the values (unless the setting relaxes the rule)."""
+    if not settings.APPROVAL_SEPARATION:
+        return
+    name = _name(actor)
+    if name and name in entered_by(unit, period):
+        raise ApprovalError(
+            "separation_of_duties",
+            f"Người đã nhập hoặc gửi số liệu kỳ {period} của {unit.code} không được tự phê duyệt; "
+            "cần một người phê duyệt khác.",
+            f"Whoever entered or submitted {unit.code}'s data for {period} may not approve it; "
+            "another approver must.")
 
 
 @transaction.atomic

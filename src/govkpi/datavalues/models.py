@@ -121,6 +121,10 @@ class DataApproval(models.Model):
     decided_by = models.CharField(max_length=150, blank=True)
     decided_at = models.DateTimeField(null=True)
     reason = models.TextField(blank=True)  # why it was returned or unlocked
+    # What was approved: the SHA-256 of the unit-period's values in canonical order when it was last approved
+    # (`approval.values_digest`), and how many there were; kept after an unlock as the record of that approval.
+    digest = models.CharField(max_length=64, blank=True)
+    approved_values = models.IntegerField(null=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["unit", "period"], name="approval_unit_period")]

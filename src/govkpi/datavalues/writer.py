@@ -215,7 +215,7 @@ class _Context:
         self.allowed: dict[int, bool] = {}
         self.names: dict[tuple[str, datetime.date], Any] = {}
         self.windows = list(ReportingWindow.objects.select_related("unit"))
-        self.locked: dict[str, frozenset[int]] = {}  # by period: the units whose data is approved (locked)
+        self.locked: dict[str, dict[int, str]] = {}  # by period: unit id -> state, for submitted or approved data
 
     def load_units(self, codes: Iterable[str]) -> None:
         wanted = [c for c in set(codes) if c not in self.units]
@@ -225,13 +225,15 @@ class _Context:
             for code in chunk:
                 self.units[code] = found.get(code)
 
-    def is_locked(self, unit: OrgUnit, period: Period) -> bool:
-        """Is the unit's data for the period approved (and so locked)? Read once per period."""
+    def lock_of(self, unit: OrgUnit, period: Period) -> str | None:
+        """The approval state that makes the unit's data for the period read-only (submitted: until returned;
+        approved: until unlocked), or None. Read once per period."""
         locked = self.locked.get(period.id)
         if locked is None:
-            locked = self.locked[period.id] = frozenset(DataApproval.objects.filter(
-                period=period.id, state=ApprovalState.APPROVED).values_list("unit_id", flat=True))
-        return unit.id in locked
+            locked = self.locked[period.id] = dict(DataApproval.objects.filter(
+                period=period.id, state__in=(ApprovalState.SUBMITTED, ApprovalState.APPROVED))
+                .values_list("unit_id", "state"))
+        return locked.get(unit.id)
 
     def period(self, text: str) -> Period | PeriodError:
         if text not in self.periods:
@@ -330,7 +332,15 @@ def _check_item(context: _Context, item: Item, strategy: Strategy,
                                                        element.maximum)
         except ValueProblem as problem:
             return _refuse(item, "value", problem.code, problem.message_vi, problem.message_en, item.value)
-    if context.is_locked(unit, period):  # last: a locked value is reported as such only if nothing else is wrong
+    lock = context.lock_of(unit, period)  # last: a locked value is reported as such only if nothing else is wrong
+    if lock == ApprovalState.SUBMITTED:
+        return _refuse(
+            item, "period", "submitted_locked",
+            f"Số liệu kỳ {period.id} của {unit.code} đã gửi phê duyệt nên chỉ được xem ({element.code}); "
+            "muốn sửa, cấp phê duyệt phải trả lại.",
+            f"{unit.code}'s data for {period.id} is submitted for approval and read-only ({element.code}); "
+            "the approver must return it before it can change.", period.id)
+    if lock == ApprovalState.APPROVED:
         return _refuse(
             item, "period", "approved_locked",
             f"Số liệu kỳ {period.id} của {unit.code} đã được phê duyệt và khóa; cần mở khóa (nêu lý do).",

@@ -65,6 +65,9 @@ class ApprovalOut(Schema):
     decided_by: str
     decided_at: Any = None
     reason: str
+    digest: str = Field("", description="SHA-256 of the values as last approved (canonical order)")
+    approved_values: int | None = None
+    intact: bool | None = Field(None, description="with verify=true: the values still give the recorded digest")
 
 
 class CompletenessOut(Schema):
