@@ -56,6 +56,8 @@ def test_an_anonymous_visitor_sees_the_register_entry_but_no_narratives_evidence
     assert [e["percent"] for e in detail["events"] if e["kind"] == "progress"] == [40]
     assert detail["deadline_changes"][0]["approved"] is True and detail["deadline_changes"][0]["reason"] == ""
     assert_public_only(api_text(client, "/api/v1/tasks?lead=BCA"))
+    for portal_page in ("/public/", "/public/data/"):  # the portal publishes task counts only
+        assert_public_only(client.get(portal_page).content.decode())
     export = client.get("/tasks/appendix.xlsx", {"directive": "CT-99"})
     assert export.status_code == 200
     assert_public_only(_xlsx_text(export.content))
