@@ -30,15 +30,36 @@ if MODE not in {"development", "production"}:
 PRODUCTION = MODE == "production"
 
 SECRET_KEY = os.environ.get("GOVKPI_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
-if PRODUCTION and (SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32):
+# Production secrets must be strong: Django's own bar (50 characters, 5 distinct, no django-insecure- prefix)
+# and none of the published keys (ours, and the placeholders copied from examples).
+KNOWN_SECRETS = {DEVELOPMENT_SECRET_KEY, "changeme", "change-me", "secret", "…", "..."}
+SECRET_MIN_LENGTH, SECRET_MIN_DISTINCT = 50, 5
+
+
+def weak_secret(key: str) -> bool:
+    """True when a key is too short, too repetitive, or one of the known defaults."""
+    return (key in KNOWN_SECRETS or key.startswith("django-insecure-") or len(key) < SECRET_MIN_LENGTH
+            or len(set(key)) < SECRET_MIN_DISTINCT)
+
+
+if PRODUCTION and weak_secret(SECRET_KEY):
     raise ImproperlyConfigured(
-        "Chế độ production cần GOVKPI_SECRET_KEY riêng, dài ít nhất 32 ký tự. / "
-        "Production mode needs its own GOVKPI_SECRET_KEY of at least 32 characters."
+        f"Chế độ production cần GOVKPI_SECRET_KEY riêng, ngẫu nhiên, dài ít nhất {SECRET_MIN_LENGTH} ký tự "
+        f"(ví dụ: python -c 'import secrets; print(secrets.token_urlsafe(48))'). / "
+        f"Production mode needs its own random GOVKPI_SECRET_KEY of at least {SECRET_MIN_LENGTH} characters."
     )
 
 # Keys the audit trail's hash chain. Kept apart from SECRET_KEY so that rotating the session secret
 # does not make the existing trail unverifiable; derived from it when not set.
 AUDIT_KEY = os.environ.get("GOVKPI_AUDIT_KEY") or hashlib.sha256(f"audit:{SECRET_KEY}".encode()).hexdigest()
+# In production the audit key is set on its own: derived, it would change with every rotation of the secret
+# and the whole trail would stop verifying.
+if PRODUCTION and (not os.environ.get("GOVKPI_AUDIT_KEY") or weak_secret(AUDIT_KEY) or AUDIT_KEY == SECRET_KEY):
+    raise ImproperlyConfigured(
+        f"Chế độ production cần GOVKPI_AUDIT_KEY riêng (khác GOVKPI_SECRET_KEY, ngẫu nhiên, ít nhất "
+        f"{SECRET_MIN_LENGTH} ký tự). / Production mode needs its own GOVKPI_AUDIT_KEY (not GOVKPI_SECRET_KEY, "
+        f"random, at least {SECRET_MIN_LENGTH} characters)."
+    )
 # Keys that signed older rows, oldest first, comma-separated: after a rotation the old key goes here so the
 # trail still verifies; it can no longer sign rows after the new key's first (docs/security.md).
 AUDIT_RETIRED_KEYS = [key.strip() for key in os.environ.get("GOVKPI_AUDIT_RETIRED_KEYS", "").split(",") if key.strip()]
@@ -112,6 +133,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "csp",
+    "ninja",  # its packaged Swagger UI files, served from here: /api/v1/docs needs no CDN and no inline script
     "govkpi.orgunits",
     "govkpi.accounts",
     "govkpi.tasks",
@@ -126,6 +148,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "govkpi.web.errors.RequestLogMiddleware",  # one line per request (method, path, status, time, user)
+    "govkpi.web.errors.BadInputMiddleware",  # NUL characters and refused periods: 400, not 500
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # (govkpi.replica.ReplicaMiddleware goes before this one when GOVKPI_REPLICA_URL is set)
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -134,6 +158,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "govkpi.web.errors.NoStoreMiddleware",  # after authentication: no-store on what a signed-in user is shown
     "django_otp.middleware.OTPMiddleware",
     "govkpi.accounts.middleware.SessionEpochMiddleware",
     "govkpi.web.ratelimit.RateLimitMiddleware",  # after the user is known: counts per user, else per address
@@ -298,11 +323,41 @@ SESSION_COOKIE_AGE = 8 * 3600  # a working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = PRODUCTION
-CSRF_COOKIE_SECURE = PRODUCTION
+# GOVKPI_HTTPS=1 when the site is reached over HTTPS only (behind a TLS-terminating proxy that sets
+# X-Forwarded-Proto, or TLS in front of uvicorn): redirect plain HTTP, send HSTS for GOVKPI_HSTS_SECONDS, and
+# send the cookies over HTTPS only. Off by default so that `./dev run` on http://127.0.0.1 keeps working.
+HTTPS = os.environ.get("GOVKPI_HTTPS", "0") == "1"
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("GOVKPI_HSTS_SECONDS", "31536000")) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+# No SECURE_PROXY_SSL_HEADER: uvicorn takes X-Forwarded-Proto from GOVKPI_TRUSTED_PROXIES only (server.py),
+# so the scheme a request reports cannot be forged by a client.
+SESSION_COOKIE_SECURE = PRODUCTION or HTTPS
+CSRF_COOKIE_SECURE = PRODUCTION or HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 NINJA_PAGINATION_PER_PAGE = 100
 NINJA_PAGINATION_MAX_LIMIT = 1000
+
+# Logging to standard error: every unhandled exception with its traceback (django.request logs 5xx with
+# exc_info), and in production one line per request from govkpi.web.errors.RequestLogMiddleware, as JSON.
+LOG_LEVEL = os.environ.get("GOVKPI_LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "govkpi.web.errors.JsonLineFormatter"},
+    },
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json" if PRODUCTION else "plain"}},
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    "loggers": {
+        # Replaces Django's default handlers (console under DEBUG only, mail_admins to nobody): 5xx tracebacks
+        # were logged nowhere. Both propagate to the root's one handler.
+        "django": {"handlers": [], "level": LOG_LEVEL},
+        "django.server": {"handlers": [], "level": LOG_LEVEL},
+        "govkpi.requests": {"handlers": [], "level": "INFO" if PRODUCTION else "WARNING"},
+    },
+}

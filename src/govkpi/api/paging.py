@@ -19,6 +19,7 @@ from ninja.pagination import PaginationBase
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+MAX_OFFSET = 10**12
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,8 @@ class Page(PaginationBase):
 
     class Input(Schema):
         limit: int = Field(DEFAULT_LIMIT, ge=1, description=f"rows per page (at most {MAX_LIMIT})")
-        offset: int = Field(0, ge=0)
+        # Bounded: past 2**63 the database refuses the number itself (a 500 before); no list is that long.
+        offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
     class Output(Schema):
         count: int

@@ -46,7 +46,8 @@ def format_event(event_id: int, kind: str, data: str) -> str:
 
 def _requested_start(request: HttpRequest) -> int | None:
     text = request.headers.get("Last-Event-ID") or request.GET.get("after") or ""
-    return int(text) if text.isdigit() else None
+    # isdecimal() and isascii(): "²" is a digit to isdigit() but not to int(); past 2**63 the database refuses it.
+    return int(text) if text.isascii() and text.isdecimal() and len(text) <= 18 else None
 
 
 def _viewer(request: HttpRequest, user) -> Viewer:  # noqa: ANN001 - a user or AnonymousUser

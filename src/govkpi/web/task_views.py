@@ -43,6 +43,7 @@ def _as_of(request: HttpRequest) -> datetime.date:
         return timezone.localdate()
 
 
+DUE_WINDOW_MAX_DAYS = 3660  # ten years ahead: every deadline the register holds
 TASKS_PER_PAGE = 200  # the 1,500 reference task rows in one page weighed 550 KB
 
 
@@ -58,8 +59,10 @@ def task_board(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(directive__code=g["directive"])
     if g.get("theme"):
         qs = qs.filter(themes__code=g["theme"])
-    if g.get("due") and g["due"].isdigit():
-        qs = qs.filter(deadline__gte=day, deadline__lte=day + datetime.timedelta(days=int(g["due"])))
+    # isascii(): "²" passes isdigit() but not int(); at most DUE_WINDOW_MAX days (a larger one overflowed).
+    if g.get("due") and g["due"].isascii() and g["due"].isdigit():
+        days = min(int(g["due"]), DUE_WINDOW_MAX_DAYS)
+        qs = qs.filter(deadline__gte=day, deadline__lte=day + datetime.timedelta(days=days))
     # Filter on the cheap facts first, then build full rows for the page shown only.
     tasks = list(qs.order_by("deadline", "code"))
     if g.get("status"):
