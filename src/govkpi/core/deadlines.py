@@ -257,6 +257,31 @@ def _scan(words: str, reading: _Reading) -> tuple[list[tuple[_Time, str]], list[
     return times, recurrences
 
 
+# Bounds on the work one deadline may cost. The text: the column holds 300 characters (tasks.models), and a
+# 71 KB text took 8 s of pattern matching before it was refused. The occurrences a recurrence has already
+# owed by its reference date: "hằng tuần từ năm 1900" made 6,622 sub-tasks at once; 400 is more than seven
+# years of weeks, thirty of months.
+MAX_DEADLINE_CHARS = 300
+MAX_OCCURRENCES_BEHIND = 400
+_PERIOD_DAYS = {Recurrence.WEEKLY: 7, Recurrence.MONTHLY: 28, Recurrence.QUARTERLY: 90,
+                Recurrence.SIXMONTHLY: 181, Recurrence.YEARLY: 365}  # the shortest of each: counts at least
+
+
+def _check_bounds(reading: _Reading, recurrence: Recurrence | None, starts: datetime.date | None,
+                  until: datetime.date | None) -> None:
+    """Return None, or raise DeadlineError when a recurrence owes too many occurrences between its start and
+    `until` (the reference date, else the due date)."""
+    if recurrence is None or starts is None or until is None or until <= starts:
+        return
+    behind = (until - starts).days // _PERIOD_DAYS[recurrence]
+    if behind > MAX_OCCURRENCES_BEHIND:
+        raise reading.fail("too_many_occurrences",
+                           f"chu kỳ bắt đầu quá xa: khoảng {behind} lần trước ngày tham chiếu (tối đa "
+                           f"{MAX_OCCURRENCES_BEHIND})",
+                           f"the recurrence starts too far back: about {behind} occurrences before the reference "
+                           f"date (at most {MAX_OCCURRENCES_BEHIND})")
+
+
 def parse_deadline(text: str, reference: datetime.date | None = None) -> Deadline:
     """Return the Deadline that deadline words mean; raise DeadlineError (with a code) when they name none.
 
@@ -267,6 +292,9 @@ def parse_deadline(text: str, reference: datetime.date | None = None) -> Deadlin
     "invalid_date" (31/2/2025, tháng 13, quý V), "unrecognised" (anything else, durations included).
     """
     reading = _Reading(text, reference)
+    if len(text) > MAX_DEADLINE_CHARS:  # before any pattern runs: their cost grows with the length
+        raise DeadlineError("too_long", f"Thời hạn dài quá {MAX_DEADLINE_CHARS} ký tự ({len(text)})",
+                            f"The deadline is longer than {MAX_DEADLINE_CHARS} characters ({len(text)})", text[:80])
     words = _normalise(text)
     if not words:  # nothing to name in the message, so it is said plainly
         raise DeadlineError("empty", "Chưa nhập thời hạn", "No deadline was given", text)
@@ -282,7 +310,9 @@ def parse_deadline(text: str, reference: datetime.date | None = None) -> Deadlin
     recurrence = min(recurrences, key=list(Recurrence).index, default=None)
     # max keeps the first of equal ends, and finer patterns come first in the table.
     last = max((t for t, role in times if role != "từ"), key=lambda t: t.end, default=None)
-    return Deadline(text=text, due=last.end if last else None, recurrence=recurrence, starts=_starts(times, last),
+    starts = _starts(times, last)
+    _check_bounds(reading, recurrence, starts, reference or (last.end if last else None))
+    return Deadline(text=text, due=last.end if last else None, recurrence=recurrence, starts=starts,
                     period=last.period if last else None, inferred_year=reading.inferred_year)
 
 
