@@ -88,3 +88,9 @@ def test_api_docs_load_swagger_ui_from_this_server_without_inline_script(client)
     served = client.get(bundle)
     assert served.status_code == 200
     served.close()  # a file response: closed, or the warning is an error
+
+
+def test_a_huge_or_negative_due_window_on_the_task_api_is_a_4xx():
+    for window in ("-61474652", "99999999"):  # found by schemathesis; timedelta overflowed
+        response = Client(raise_request_exception=False).get("/api/v1/tasks", {"due_within": window})
+        assert 400 <= response.status_code < 500, (window, response.status_code)

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from ninja.security import django_auth
 
@@ -34,7 +34,8 @@ class TaskFilters(Schema):
     directive: str | None = None
     theme: str | None = None
     status: str | None = None
-    due_within: int | None = None
+    # 0 to ten years ahead: a huge or negative window overflowed the date arithmetic (a 500 before).
+    due_within: int | None = Field(None, ge=0, le=3660)
     unclear: bool | None = None
     parent: str | None = None
 
