@@ -218,13 +218,6 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_import(args: argparse.Namespace) -> int:
-    """Import a data file (the Excel template, CSV, DHIS2 CSV or dataValueSet JSON) through the one writer."""
-    _setup_django()
-    from pathlib import Path
-
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
 def cmd_account(args: argparse.Namespace) -> int:
     """Accounts: issue a one-time enrolment code for a user's first second factor (printed on its last line)."""
     _setup_django()
@@ -244,6 +237,13 @@ def cmd_account(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import a data file (the Excel template, CSV, DHIS2 CSV or dataValueSet JSON) through the one writer."""
+    _setup_django()
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
 
     from govkpi.core.tabular import TabularError
     from govkpi.datavalues.dhis2 import PayloadError
@@ -444,18 +444,18 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--name", help="what the token is for")
     token.set_defaults(func=cmd_token)
 
+    account = sub.add_parser("account", help="accounts: enrolment-code USERNAME (one-time code for a first "
+                                             "second factor)")
+    account.add_argument("action", choices=["enrolment-code"])
+    account.add_argument("username")
+    account.set_defaults(func=cmd_account)
+
     audit = sub.add_parser("audit", help="the audit trail: anchor (print the head's SEQ:DIGEST to keep elsewhere), "
                                          "verify [--expect SEQ:DIGEST] (check the chain, and that it reaches the anchor)")
     audit.add_argument("action", choices=["anchor", "verify"])
     audit.add_argument("--expect", type=_anchor_argument, metavar="SEQ:DIGEST",
                        help="an anchor printed before: fails when the trail was truncated below it or rewritten")
     audit.set_defaults(func=cmd_audit)
-
-    account = sub.add_parser("account", help="accounts: enrolment-code USERNAME (one-time code for a first "
-                                             "second factor)")
-    account.add_argument("action", choices=["enrolment-code"])
-    account.add_argument("username")
-    account.set_defaults(func=cmd_account)
 
     opendata = sub.add_parser("opendata", help="open data: build (write every file of what is published now "
                                                "that is missing)")
