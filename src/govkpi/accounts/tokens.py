@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from ninja.errors import AuthenticationError
 from ninja.security import APIKeyHeader, HttpBearer
 
 from govkpi.accounts.models import ApiToken, TokenOrigin
@@ -100,7 +101,11 @@ class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         found = active_token(token)
         if found is None:
-            return None
+            # A token was presented and is unknown, expired or revoked: say so (401) rather than fall through to
+            # the session's authentication, which answered a POST "CSRF check Failed", or to anonymous reads,
+            # which hid from a system that its token no longer works.
+            raise AuthenticationError(message="Mã truy cập không hợp lệ, đã hết hạn hoặc bị thu hồi / the token "
+                                              "is unknown, expired or revoked")
         now = timezone.now()
         if found.last_used_at is None or now - found.last_used_at > LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=found.pk).update(last_used_at=now,

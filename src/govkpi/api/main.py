@@ -4,7 +4,7 @@
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import Throttled
+from ninja.errors import AuthenticationError, Throttled
 
 from govkpi.api.accounts import router as memberships_router
 from govkpi.api.periods import router as periods_router
@@ -42,6 +42,14 @@ def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRespon
         {"code": "forbidden", "message": str(exc) or "Không có quyền. / Forbidden."},
         status=403,
     )
+
+
+@api.exception_handler(AuthenticationError)
+def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    message = str(exc) if str(exc) != "Unauthorized" else "Cần đăng nhập hoặc mã truy cập / sign-in or a token needed"
+    response = api.create_response(request, {"code": "unauthorized", "message": message}, status=401)
+    response["WWW-Authenticate"] = 'Bearer realm="govkpi"'
+    return response
 
 
 @api.exception_handler(Throttled)
