@@ -70,3 +70,18 @@ def test_an_inactive_or_non_root_system_admin_does_not_count(admin, make_user, d
     with refused():
         withdraw_role(admin, Membership.objects.get(user=admin))
     withdraw_role(admin, Membership.objects.get(user=dormant))  # an inactive admin's membership may go
+
+
+@pytest.mark.django_db(transaction=True)
+def test_saves_outside_any_transaction_work_with_the_guard_on(make_user):
+    """Model.save() outside atomic (the shell) sends pre_save outside a transaction; the guard's
+    SELECT ... FOR UPDATE must open its own, or PostgreSQL raises TransactionManagementError."""
+    keeper = make_user(Role.SYSTEM_ADMIN, "CP")
+    leaving = make_user(Role.SYSTEM_ADMIN, "CP")
+    ordinary = make_user(Role.DATA_ENTRY, "01")
+    ordinary.is_active = False
+    ordinary.save()
+    leaving.is_active = False
+    leaving.save()  # a root system admin deactivated while another remains: meets the guard's locking query
+    assert not type(leaving).objects.get(pk=leaving.pk).is_active
+    assert Membership.objects.filter(user=keeper, role=Role.SYSTEM_ADMIN).exists()

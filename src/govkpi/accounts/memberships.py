@@ -62,8 +62,11 @@ def ensure_not_last_system_admin(membership: Membership) -> None:
             or not stored.user.is_active:
         return  # not one of the memberships that count
     others = _root_system_admins().exclude(user_id=stored.user_id).select_for_update(of=("self",))
-    if not list(others.values_list("pk", flat=True)[:1]):
-        raise LastSystemAdmin()
+    # pre_save/pre_delete run outside any transaction when Model.save() is called outside atomic (the shell),
+    # and PostgreSQL refuses SELECT ... FOR UPDATE there: open one (a savepoint when already inside one).
+    with transaction.atomic():
+        if not list(others.values_list("pk", flat=True)[:1]):
+            raise LastSystemAdmin()
 
 
 @transaction.atomic
