@@ -162,3 +162,16 @@ def test_the_separation_refusal_is_a_bilingual_400_on_the_api(client, elements, 
                            content_type="application/json", **bearer(admin))
     assert response.status_code == 400 and response.json()["code"] == "separation_of_duties"
     assert "không được tự phê duyệt" in response.json()["message"]
+
+
+def test_verify_needs_an_account_and_a_page_of_at_most_100(client, submitted, month, unit):
+    _clerk, approver = submitted
+    approval.approve(unit("01"), month, approver)
+    anonymous = client.get("/api/v1/approvals", {"verify": "true"})
+    assert anonymous.status_code == 401
+    assert "đăng nhập" in anonymous.json()["message"] and "signed-in" in anonymous.json()["message"]
+    assert client.get("/api/v1/approvals").status_code == 200  # the plain list stays public
+    auth = bearer(approver)
+    too_many = client.get("/api/v1/approvals", {"verify": "true", "limit": "101"}, **auth)
+    assert too_many.status_code == 422 and "100" in json.dumps(too_many.json(), ensure_ascii=False)
+    assert client.get("/api/v1/approvals", {"verify": "true", "limit": "100"}, **auth).status_code == 200

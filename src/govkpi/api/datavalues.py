@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Router, Status
+from ninja.errors import AuthenticationError, ValidationError
 from ninja.pagination import paginate
 from ninja.security import django_auth
 
@@ -187,12 +188,34 @@ def post_approval(request: HttpRequest, payload: ApprovalIn) -> Status:
         return _problem(400, error.code, error.message_vi, error.message_en)
 
 
+# verify=true reads every value of every row on the page and hashes it: a cost anonymous callers could
+# multiply, so it needs an account (session or token) and a page of at most this many rows.
+VERIFY_LIMIT = 100
+
+
+def _check_verify_request(request: HttpRequest) -> None:
+    if not getattr(request.user, "is_authenticated", False):
+        raise AuthenticationError(401, "Kiểm tra mã băm (verify=true) cần đăng nhập hoặc mã truy cập. / "
+                                  "verify=true needs a signed-in user or a token.")
+    try:
+        limit = int(request.GET.get("limit", VERIFY_LIMIT))
+    except ValueError:
+        return  # the paging's own validation answers for a limit that is not a number
+    if limit > VERIFY_LIMIT:
+        raise ValidationError([{"loc": ["query", "limit"], "type": "less_than_equal",
+                                "msg": f"Với verify=true, mỗi trang tối đa {VERIFY_LIMIT} dòng. / "
+                                       f"With verify=true a page holds at most {VERIFY_LIMIT} rows."}])
+
+
 @router.get("/approvals", auth=READ_AUTH, response=list[ApprovalOut], tags=["datavalues"])
 @paginate(Page)
 def list_approvals(request: HttpRequest, period: str = "", state: str = "", unit: str = "",
                    verify: bool = False) -> Rows:
     """Approval states the caller may read (signed-in users: their subtree; anonymous: approved ones), newest
-    periods first; with verify=true each approved row says whether its values still give the approved digest."""
+    periods first; with verify=true each approved row says whether its values still give the approved digest
+    (signed-in callers only, at most VERIFY_LIMIT rows a page: each row recomputes a digest over its values)."""
+    if verify:
+        _check_verify_request(request)
     query = (DataApproval.objects.filter(Viewer(request.user).approvals()).select_related("unit")
              .order_by("-period", "unit_id"))
     if period:
