@@ -63,3 +63,12 @@ def test_demo_creates_one_account_per_role_and_prints_it(demo, django_user_model
 def test_demo_accounts_sit_at_realistic_units(demo):
     kinds = set(Membership.objects.values_list("unit__kind", flat=True))
     assert {"government", "ministry", "province", "commune"} <= kinds
+
+
+def test_demo_prints_an_enrolment_code_that_lets_the_new_admin_enrol_a_second_factor(demo, django_user_model):
+    from govkpi.accounts.enrolment import redeem_enrolment_code
+
+    codes = dict(line.split() for line in demo.split("govkpi account enrolment-code USER):")[1].strip().splitlines())
+    admin = django_user_model.objects.get(username="admin")
+    assert "admin" in codes and redeem_enrolment_code(admin, codes["admin"])
+    assert not redeem_enrolment_code(admin, codes["admin"])  # once only

@@ -29,9 +29,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Create or update the database, load the reference dataset and the demo accounts."""
     _setup_django()
     from django.conf import settings
+    from django.contrib.auth import get_user_model
     from django.core.management import call_command
+    from django_otp import devices_for_user
 
     from govkpi.accounts.demo import DEMO_PASSWORD, ensure_demo_accounts
+    from govkpi.accounts.enrolment import issue_enrolment_code
+    from govkpi.accounts.security import requires_second_factor
     from govkpi.indicators.catalog import REFERENCE_CATALOG, apply_catalog, load_yaml
     from govkpi.tasks.reference import load_reference_tasks
     from govkpi.orgunits.reference import reference_hierarchy
@@ -74,9 +78,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
           f"điểm/scores: {run.scores_changed} thay đổi/changed")
     accounts = ensure_demo_accounts()
     print(f"\nTài khoản demo / demo accounts (mật khẩu / password: {DEMO_PASSWORD}):")
+    enrolment: list[tuple[str, str]] = []
     for account, created in accounts:
         mark = "mới/new" if created else "có sẵn/existing"
         print(f"  {account.username:<18} {account.role:<16} {account.unit_code:<6} {account.full_name} [{mark}]")
+        user = get_user_model().objects.get(username=account.username)
+        if requires_second_factor(user) and not any(devices_for_user(user, confirmed=True)):
+            # A first second factor needs a one-time code (never the password alone): the server's shell issues
+            # one for an account made now, as `govkpi account enrolment-code USER` would, so that a newcomer
+            # signs in at once; a second `govkpi demo` changes nothing and names the command instead.
+            enrolment.append((account.username, issue_enrolment_code(user) if created else "—"))
+    if enrolment:
+        print(f"\nMã đăng ký xác thực hai lớp (dùng một lần, hết hạn sau {settings.ENROLMENT_CODE_MINUTES} phút; "
+              f"mã mới: govkpi account enrolment-code USER) / enrolment codes for the second factor (single use, "
+              f"expire in {settings.ENROLMENT_CODE_MINUTES} min; a new one: govkpi account enrolment-code USER):")
+        for username, code in enrolment:
+            print(f"  {username:<18} {code}")
     return 0
 
 
