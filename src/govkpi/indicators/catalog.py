@@ -33,6 +33,7 @@ from govkpi.indicators.models import (
     ValueType,
 )
 from govkpi.orgunits.models import Kind, OrgUnit
+from govkpi.tasks.actions import TaskRuleError, web_link
 from govkpi.tasks.models import Directive, DirectiveKind
 
 REFERENCE_CATALOG = Path(__file__).resolve().parent / "data" / "reference-catalog.yaml"
@@ -107,6 +108,13 @@ class _Checker:
             self.add(where, "invalid_date", f"«{value}» không phải ngày (YYYY-MM-DD).",
                      f"«{value}» is not a date (YYYY-MM-DD).")
 
+    def link(self, where: str, value: Any) -> None:
+        # A source's url is rendered as a link on indicator and portal pages: the evidence links' rule.
+        try:
+            web_link(str(value or ""))
+        except TaskRuleError as error:
+            self.add(where, error.code, error.message_vi, error.message_en)
+
     def unique_codes(self, section: str) -> set[str]:
         seen: set[str] = set()
         for i, item in enumerate(self.doc.get(section) or []):
@@ -129,6 +137,7 @@ def validate_catalog(document: dict[str, Any]) -> list[CatalogProblem]:
     indicators = c.unique_codes("indicators") | set(Indicator.objects.values_list("code", flat=True))
     for i, s in enumerate(document.get("sources") or []):
         c.date(f"sources[{i}].date", s.get("date"))
+        c.link(f"sources[{i}].url", s.get("url"))
     for i, e in enumerate(document.get("data_elements") or []):
         where = f"data_elements[{i}]"
         c.choice(f"{where}.value_type", e.get("value_type"), set(ValueType.values))

@@ -56,11 +56,31 @@ def web_link(url: str) -> str:
     url = (url or "").strip()
     if not url:
         return ""
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in LINK_SCHEMES or not parts.netloc or any(c.isspace() for c in url):
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1": an unclosed address is no address
+        parts = urlsplit("")
+    if parts.scheme.lower() not in LINK_SCHEMES or not parts.netloc or not url.isprintable() \
+            or any(c.isspace() for c in url):
         raise TaskRuleError("link_not_http", f"Liên kết «{url[:80]}» phải là địa chỉ http:// hoặc https://.",
                             f"The link «{url[:80]}» must be an http:// or https:// address.")
     return url
+
+
+def shown_link(url: str | None) -> str:
+    """The stored link when it may be rendered as an href (an http(s) address or a path on this site); else "".
+
+    Rows written before links were checked on write may hold `javascript:` and the like; pages render those
+    as text. A path must start with one "/" and hold no backslash or blank: browsers read "//x", "/\\x" and
+    "/<tab>/x" as another site."""
+    url = (url or "").strip()
+    if url.startswith("/"):
+        on_this_site = not url.startswith("//") and "\\" not in url and url.isprintable() and " " not in url
+        return url if on_this_site else ""
+    try:
+        return web_link(url)
+    except TaskRuleError:
+        return ""
 
 
 def _actor_name(actor: Any) -> str:
