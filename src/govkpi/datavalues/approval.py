@@ -53,19 +53,55 @@ DIGEST_VERSION = "govkpi-approval-v1"
 
 
 def _canonical_values(unit: OrgUnit, period: str) -> list[list[Any]]:
-    """The unit-period's values as [element code, value, comment, follow-up], ordered by element code."""
+    """The unit-period's values as [element code, value, comment, follow-up]."""
     rows = (DataValue.objects.filter(unit=unit, period=period)
             .values_list("data_element__code", "value", "comment", "follow_up"))
-    return sorted([code, value, comment, bool(follow_up)] for code, value, comment, follow_up in rows)
+    return [[code, value, comment, follow_up] for code, value, comment, follow_up in rows]
+
+
+def digest_of(unit_code: str, period: str, values: list[list[Any]]) -> str:
+    """The SHA-256 (hex) of a unit-period's values ([element code, value, comment, follow-up] each), in
+    canonical order (by element code). The one recipe: approve, the demo data and `record_digests` use it
+    (migration 0005 keeps a frozen copy, as migrations must not import code that may change).
+
+    JSON with fixed separators makes the text unambiguous whatever a comment holds (tabs, newlines, quotes)."""
+    canonical = sorted([code, value, comment, bool(follow_up)] for code, value, comment, follow_up in values)
+    text = json.dumps([DIGEST_VERSION, unit_code, period, canonical], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def values_digest(unit: OrgUnit, period: str) -> tuple[str, int]:
-    """The SHA-256 (hex) of the unit-period's values in canonical order, and how many values there are.
-
-    JSON with fixed separators makes the text unambiguous whatever a comment holds (tabs, newlines, quotes)."""
+    """The digest of the unit-period's values as they are now, and how many values there are."""
     values = _canonical_values(unit, period)
-    text = json.dumps([DIGEST_VERSION, unit.code, period, values], ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest(), len(values)
+    return digest_of(unit.code, period, values), len(values)
+
+
+def record_digests(approvals: Any, chunk: int = 500) -> int:
+    """Record the digest of their current values on approvals created without one (bulk: the demo data),
+    reading the values a chunk of unit-periods at a time. Returns how many were recorded."""
+    done = 0
+    batch: list[DataApproval] = []
+    for approval in approvals.select_related("unit").order_by("pk").iterator(chunk_size=chunk):
+        batch.append(approval)
+        if len(batch) == chunk:
+            done += _record_chunk(batch)
+            batch = []
+    return done + (_record_chunk(batch) if batch else 0)
+
+
+def _record_chunk(batch: list[DataApproval]) -> int:
+    wanted = {(a.unit_id, a.period) for a in batch}
+    values: dict[tuple[int, str], list[list[Any]]] = {key: [] for key in wanted}
+    rows = (DataValue.objects.filter(unit_id__in={u for u, _p in wanted}, period__in={p for _u, p in wanted})
+            .values_list("unit_id", "period", "data_element__code", "value", "comment", "follow_up"))
+    for unit_id, period, *value in rows:
+        if (unit_id, period) in values:
+            values[(unit_id, period)].append(value)
+    for approval in batch:
+        found = values[(approval.unit_id, approval.period)]
+        approval.digest, approval.approved_values = digest_of(approval.unit.code, approval.period, found), len(found)
+    DataApproval.objects.bulk_update(batch, ["digest", "approved_values"])
+    return len(batch)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from govkpi.core.periods import PeriodType, parse_period, period_of, periods_between
 from govkpi.core.windows import due_date
+from govkpi.datavalues.approval import record_digests
 from govkpi.datavalues.models import DataApproval, DataValue, ImportBatch
 from govkpi.events.outbox import emit
 from govkpi.events.types import ValuesWritten
@@ -143,6 +144,8 @@ def load_synthetic_values(today: datetime.date | None = None,
         [DataApproval(unit_id=unit_id, period=month, state="approved", submitted_by=DEMO_ACTOR, submitted_at=decided,
                       decided_by=DEMO_ACTOR, decided_at=decided) for unit_id, month in sorted(approved)],
         batch_size=2000, ignore_conflicts=True)
+    # bulk_create skips approve(), so each approval's digest is recorded here, by the same recipe.
+    record_digests(DataApproval.objects.filter(state="approved", digest=""))
     batch.counts = {"imported": len(rows), "updated": 0, "ignored": 0, "deleted": 0}
     batch.save(update_fields=["counts"])
     emit(ValuesWritten(elements=tuple(sorted(elements)), batch=batch.id, imported=len(rows), updated=0, deleted=0,
