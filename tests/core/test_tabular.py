@@ -25,6 +25,7 @@ from govkpi.core.tabular import (
     parse_number,
     read_table,
 )
+from tests.core.workbook_bombs import sheets_moved
 
 COLUMNS = {
     "dataelement": ["data element", "mã chỉ tiêu"],
@@ -514,6 +515,13 @@ def test_xlsx_formula_without_a_cached_value_is_marked():
     # a truly empty cell stays ""
     assert table.rows[1].values == {"dataelement": "KPI02", "value": "5", "orgunit": ""}
     assert any(en.startswith("1 formula cell(s) without a calculated value") for _vi, en in table.notes)
+
+
+def test_xlsx_formula_without_a_cached_value_is_marked_in_a_sheet_stored_under_another_name():
+    # openpyxl reads the sheet through the workbook's relationships wherever it is stored (xl/data/s1.bin)
+    workbook = simple_workbook([["dataelement", "value", "orgunit"], ["KPI01", "=2*21", "Huế"]])
+    table = read(sheets_moved(workbook_bytes(workbook)), "a.xlsx")
+    assert table.rows[0].values["value"] == FORMULA_WITHOUT_VALUE
 
 
 def test_xlsx_formula_with_a_cached_value_gives_the_value():

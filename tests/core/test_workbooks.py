@@ -36,6 +36,16 @@ def test_a_hostile_workbook_is_refused_quickly_saying_why(build, code, vi, en):
     assert str(error).index(error.message_vi) < str(error).index(error.message_en)  # Vietnamese first
 
 
+def test_sheets_stored_under_any_part_name_are_counted_before_openpyxl_reads_them():
+    # openpyxl finds sheets through xl/_rels/workbook.xml.rels, so a sheet may be stored as xl/data/s1.bin;
+    # 25 such sheets of 43,800 cells each pass the used-area check one by one but cost openpyxl 20 s together.
+    error = refusal(bombs.sheets_stored_elsewhere(HEADER))
+    assert error.code == "too_many_cells"
+    # "The file…" is the streaming count's message; the used-area check, after loading, names a sheet
+    assert error.message_en.startswith("The file has too many cells")
+    assert error.message_vi.startswith("Tệp có quá nhiều ô")
+
+
 def test_the_size_limit_is_the_callers():
     blob = bombs.plain_workbook(HEADER)
     with pytest.raises(TabularError) as caught:

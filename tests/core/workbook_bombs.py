@@ -4,6 +4,7 @@ replaced with zipfile) whose XML is a huge, highly compressible payload, or a sp
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 from openpyxl import Workbook
@@ -81,4 +82,27 @@ def many_parts(header: list[str], count: int = 1500) -> bytes:
             target.writestr(info.filename, source.read(info.filename))
         for number in range(count):
             target.writestr(f"xl/media/x{number}.bin", b"x")
+    return out.getvalue()
+
+
+def sheets_stored_elsewhere(header: list[str], sheets: int = 25) -> bytes:
+    """Sheets of rows of cells, each just under the ratio check's floor (1 MB, 43,800 cells; 1.1 million in
+    all), stored as xl/data/sN.bin, which the workbook's relationships name: openpyxl reads a sheet wherever
+    they point, whatever the part is called."""
+    repeat = 1000 * 1024 // len(CELLS_ROW)
+    parts = {f"xl/worksheets/sheet{n}.xml": (b"</sheetData>", CELLS_ROW, repeat) for n in range(1, sheets + 1)}
+    return sheets_moved(_rewrite(plain_workbook(header, sheets), parts))
+
+
+def sheets_moved(blob: bytes) -> bytes:
+    """The same workbook with each xl/worksheets/sheetN.xml stored as xl/data/sN.bin, the relationships and
+    content types saying so: still a workbook openpyxl reads."""
+    source = zipfile.ZipFile(io.BytesIO(blob))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+                content = re.sub(rb"worksheets/sheet(\d+)\.xml", rb"data/s\1.bin", content)
+            target.writestr(re.sub(r"^xl/worksheets/sheet(\d+)\.xml$", r"xl/data/s\1.bin", info.filename), content)
     return out.getvalue()

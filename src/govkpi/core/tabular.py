@@ -498,11 +498,14 @@ def _formulas_without_value(blob: bytes, title: str, empty: set[tuple[int, int]]
 
 
 def _has_formula_tags(blob: bytes) -> bool:
-    """Return True if any worksheet XML part of the workbook contains an <f> element."""
+    """Return True if any part of the workbook contains an <f> element.
+
+    Every part, not only xl/worksheets/*.xml: openpyxl reads a sheet wherever the workbook's relationships
+    point, and a missed formula would read as an empty cell. A part that is no sheet (a chart's <c:f>) costs
+    at most a second, equally guarded opening.
+    """
     with zipfile.ZipFile(io.BytesIO(blob)) as archive:
         for name in archive.namelist():
-            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
-                continue
             with archive.open(name) as part:
                 tail = b""
                 while chunk := part.read(_CHUNK):

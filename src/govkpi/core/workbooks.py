@@ -8,7 +8,8 @@ spends about 20 s and 300 MB on a million cells. So, before openpyxl sees the fi
   MAX_UNZIPPED_BYTES in all, at most MAX_MEMBERS parts, and no large part compressed more than MAX_RATIO:1
   (ordinary sheets compress 5-20:1; a bomb 1000:1). zipfile stops every part at its declared size, so a
   directory that lies gives a damaged file, never more data;
-- the worksheet parts are scanned as a stream and may hold at most MAX_CELLS cells;
+- all parts (a sheet may be stored under any name) are scanned as a stream and may hold at most
+  MAX_CELLS cells;
 
 and after loading, no sheet's used area (rows × columns) may exceed MAX_CELLS, because reading a sparse sheet
 cell by cell makes openpyxl create every empty cell in between.
@@ -105,12 +106,17 @@ def _declared_members(data: bytes) -> int | None:
 
 
 def _check_cell_count(data: bytes) -> None:
-    """Raise TabularError when the worksheet parts hold more than MAX_CELLS cells, counting as they stream."""
+    """Raise TabularError when the archive's parts hold more than MAX_CELLS cells, counting as they stream.
+
+    Every part is counted, not only xl/worksheets/*.xml: openpyxl reads a sheet wherever the workbook's
+    relationships point (xl/data/s.bin will do), and resolving those targets here as openpyxl does would be a
+    second, drifting copy of its rules. Counting everything cannot miss a sheet and costs little (at most
+    MAX_UNZIPPED_BYTES, scanned by a regex); the other parts of a real workbook hold no <c> element (charts'
+    elements are <c:name>, text is escaped), so only a hostile file reaches the limit through them.
+    """
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         total = 0
         for name in archive.namelist():
-            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
-                continue
             try:
                 with archive.open(name) as part:
                     pending = b""
