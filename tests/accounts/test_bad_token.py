@@ -34,3 +34,12 @@ def test_an_expired_or_unknown_token_is_a_401_that_says_so(client, expired, meth
         assert body["code"] == "unauthorized" and "hết hạn" in body["message"] and "expired" in body["message"]
         assert "CSRF" not in response.content.decode()
         assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/dataValueSets", "/api/v1/memberships", "/api/v1/tasks"])
+def test_a_write_with_neither_token_nor_session_is_a_401_not_a_csrf_failure(path):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(path, data="{}", content_type="application/json")
+    assert response.status_code == 401, response.content
+    assert response.json()["code"] == "unauthorized" and "CSRF" not in response.content.decode()

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.errors import AuthenticationError
+from ninja.security import SessionAuth
 from ninja.security import APIKeyHeader, HttpBearer
 
 from govkpi.accounts.models import ApiToken, TokenOrigin
@@ -114,6 +115,20 @@ class BearerToken(HttpBearer):
         user._govkpi_token = found  # read by accounts.permissions
         request.user = user
         return user
+
+
+class SignedInSession(SessionAuth):
+    """ninja's session authentication, asked for CSRF only when there is a signed-in session to protect: a
+    request with no session (a system that sent no token, or an expired one) is told 401, not "CSRF check
+    Failed"."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
+
+SESSION_AUTH = SignedInSession()
 
 
 class DHIS2ApiToken(APIKeyHeader):

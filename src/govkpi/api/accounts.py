@@ -8,18 +8,17 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
-from ninja.security import django_auth
 
 from govkpi.api.paging import Page
 from govkpi.accounts.memberships import grant_role, withdraw_role
 from govkpi.accounts.models import Membership
 from govkpi.accounts.permissions import units_where
 from govkpi.accounts.roles import Action, Role
-from govkpi.accounts.tokens import BearerToken
+from govkpi.accounts.tokens import SESSION_AUTH, BearerToken
 from govkpi.orgunits.models import OrgUnit
 from govkpi.api.schemas.problem import Problem
 
-router = Router(auth=[BearerToken(), django_auth])
+router = Router(auth=[BearerToken(), SESSION_AUTH])
 
 
 class MembershipOut(Schema):

@@ -7,17 +7,16 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.pagination import paginate
-from ninja.security import django_auth
 
 from govkpi.api.paging import Page
 from govkpi.accounts.permissions import can, units_where
 from govkpi.accounts.roles import Action
-from govkpi.accounts.tokens import BearerToken
+from govkpi.accounts.tokens import SESSION_AUTH, BearerToken
 from govkpi.audit.models import AuditEntry
 from govkpi.orgunits.models import OrgUnit
 from govkpi.orgunits.reference import GOVERNMENT_CODE
 
-router = Router(auth=[BearerToken(), django_auth])
+router = Router(auth=[BearerToken(), SESSION_AUTH])
 
 
 class AuditEntryOut(Schema):

@@ -7,10 +7,9 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from ninja import Body, Router, Status
 from ninja.pagination import paginate
-from ninja.security import django_auth
 
 from govkpi.api.paging import Page
-from govkpi.accounts.tokens import READ_AUTH, BearerToken
+from govkpi.accounts.tokens import SESSION_AUTH, READ_AUTH, BearerToken
 
 from govkpi.accounts.permissions import require
 from govkpi.accounts.roles import Action
@@ -29,7 +28,7 @@ from govkpi.api.schemas.problem import Problem
 from govkpi.reads.visibility import Viewer
 
 router = Router()
-WRITE_AUTH = [BearerToken(), django_auth]
+WRITE_AUTH = [BearerToken(), SESSION_AUTH]
 DATE_FIELDS = ("deadline", "set_on")
 
 

@@ -10,11 +10,10 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Router, Status
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.pagination import paginate
-from ninja.security import django_auth
 
 from govkpi.accounts.permissions import require
 from govkpi.accounts.roles import Action
-from govkpi.accounts.tokens import READ_AUTH, BearerToken, DHIS2ApiToken
+from govkpi.accounts.tokens import SESSION_AUTH, READ_AUTH, BearerToken, DHIS2ApiToken
 from govkpi.core.periods import PeriodError, parse_period
 from govkpi.datavalues import approval as approvals
 from govkpi.datavalues import dhis2
@@ -28,7 +27,7 @@ from govkpi.api.schemas.problem import Problem
 from govkpi.reads.visibility import Viewer
 
 router = Router()
-WRITE_AUTH = [BearerToken(), DHIS2ApiToken(), django_auth]
+WRITE_AUTH = [BearerToken(), DHIS2ApiToken(), SESSION_AUTH]
 EXPORT_COLUMNS = ("data_element__code", "period", "unit__code", "value", "stored_by", "created_at", "updated_at",
                   "comment", "follow_up")
 

@@ -8,11 +8,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
-from ninja.security import django_auth
 
 from govkpi.accounts.permissions import can
 from govkpi.accounts.roles import Action
-from govkpi.accounts.tokens import BearerToken
+from govkpi.accounts.tokens import SESSION_AUTH, BearerToken
 from govkpi.indicators.models import Indicator, Theme
 from govkpi.orgunits.models import Kind, OrgUnit
 from govkpi.orgunits.reference import GOVERNMENT_CODE
@@ -26,7 +25,7 @@ from govkpi.reads.task_rows import rows
 from govkpi.reads.visibility import Viewer
 
 router = Router()
-WRITE_AUTH = [BearerToken(), django_auth]
+WRITE_AUTH = [BearerToken(), SESSION_AUTH]
 
 
 class TaskFilters(Schema):
