@@ -227,12 +227,25 @@ class _Context:
 
     def lock_of(self, unit: OrgUnit, period: Period) -> str | None:
         """The approval state that makes the unit's data for the period read-only (submitted: until returned;
-        approved: until unlocked), or None. Read once per period."""
+        approved: until unlocked), or None. Read once per period.
+
+        On PostgreSQL the period's approval rows are read FOR SHARE and so held until the write commits: a
+        submit, approve, return or unlock (FOR UPDATE on its row) waits for a write in flight, and a write waits
+        for a step in flight, so the state checked here is the state when the values land. SQLite needs no lock:
+        it lets one writer in at a time. A unit-period with no approval row yet has nothing to lock: a first
+        submit may still commit beside a write of the same unit-period (its values are then in the submission)."""
         locked = self.locked.get(period.id)
         if locked is None:
-            locked = self.locked[period.id] = dict(DataApproval.objects.filter(
-                period=period.id, state__in=(ApprovalState.SUBMITTED, ApprovalState.APPROVED))
-                .values_list("unit_id", "state"))
+            rows: Iterable[tuple[int, str]]
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SELECT unit_id, state FROM {DataApproval._meta.db_table} WHERE period = %s "
+                                   "FOR SHARE", [period.id])
+                    rows = cursor.fetchall()
+            else:
+                rows = DataApproval.objects.filter(period=period.id).values_list("unit_id", "state")
+            locked = self.locked[period.id] = {unit_id: state for unit_id, state in rows
+                                               if state in (ApprovalState.SUBMITTED, ApprovalState.APPROVED)}
         return locked.get(unit.id)
 
     def period(self, text: str) -> Period | PeriodError:
