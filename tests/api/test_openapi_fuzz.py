@@ -28,6 +28,21 @@ def _room_to_ask(settings):  # noqa: ANN001 - pytest-django's settings
             setattr(settings, name, "100000/m")
 
 
+@pytest.fixture(autouse=True)
+def _one_connection():
+    """The calls go through Django's WSGI handler, whose request signals close the database connection: inside
+    the test's transaction (PostgreSQL) that ends in "Cannot open a new connection in an atomic block". Django's
+    own test client lets the connection be in the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @schema.parametrize()
 @settings(max_examples=CASES_PER_OPERATION, derandomize=True, deadline=None, database=None,
           suppress_health_check=list(HealthCheck))
