@@ -68,3 +68,15 @@ def test_figures_as_of_a_day(client, make_user):
     assert body["items"][0]["overdue_days"] == [(today - datetime.date(2025, 8, 31)).days]
     yesterday = (today - datetime.timedelta(days=1)).isoformat()
     assert client.get("/api/v1/tasks/figures", {"as_of": yesterday}).json()["items"] == []
+
+
+@pytest.mark.parametrize("code, refused", [("", "code_empty"), ("   ", "code_empty"), ("A/B", "code_invalid"),
+                                           ("A B", "code_invalid"), ("X" * 65, "code_invalid")])
+def test_a_task_code_that_is_empty_or_could_not_be_reached_is_refused(client, make_user, code, refused):
+    response = post(client, "/api/v1/tasks", {**TASK, "code": code}, bearer(make_user, Role.TASK_MANAGER, "CP"))
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == refused and "Mã nhiệm vụ" in body["message"] and "task code" in str(body)
+    from govkpi.tasks.models import Task
+
+    assert not Task.objects.exists()

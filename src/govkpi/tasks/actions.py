@@ -129,6 +129,23 @@ def answerable_unit(unit: OrgUnit | None, on: datetime.date) -> OrgUnit | None:
     return main_successor(unit, on) or unit
 
 
+CODE_MAX = 64  # the column
+
+
+def task_code(code: str) -> str:
+    """A new task's code, stripped; else TaskRuleError. "/" is kept for the codes of a fanned-out task's parts
+    (PARENT/UNIT): a code holding one would be taken for a part's, and could not be told apart in its URL."""
+    code = (code or "").strip()
+    if not code:
+        raise TaskRuleError("code_empty", "Mã nhiệm vụ không được để trống.", "The task code must not be empty.")
+    if len(code) > CODE_MAX or "/" in code or any(c.isspace() or not c.isprintable() for c in code):
+        raise TaskRuleError("code_invalid", f"Mã nhiệm vụ «{code[:80]}» phải có tối đa {CODE_MAX} ký tự, không có "
+                            "dấu «/», khoảng trắng hay ký tự điều khiển.",
+                            f"The task code «{code[:80]}» must be at most {CODE_MAX} characters, with no «/», "
+                            "space or control character.")
+    return code
+
+
 @transaction.atomic
 def create_task(*, code: str, title: str, assigned_on: datetime.date, actor: Any = None, lead: OrgUnit | None = None,
                 deadline_text: str = "", coordinating: list[OrgUnit] | None = None, themes: list[Any] | None = None,
@@ -138,6 +155,7 @@ def create_task(*, code: str, title: str, assigned_on: datetime.date, actor: Any
     Unreadable deadline words are refused, unless `keep_unreadable_deadline` (for recorded history such as
     the seed articles): then the words are kept with no date, and the 6 rõ check shows the time as unclear.
     """
+    code = task_code(code)
     due = recurrence = starts = None
     if deadline_text.strip():
         try:
