@@ -80,3 +80,17 @@ def test_a_task_code_that_is_empty_or_could_not_be_reached_is_refused(client, ma
     from govkpi.tasks.models import Task
 
     assert not Task.objects.exists()
+
+
+def test_a_fanned_out_part_is_read_and_updated_at_its_own_url(client, make_user):
+    created = post(client, "/api/v1/tasks", {**TASK, "code": "API-2", "lead_unit": None, "coordinating_units": [],
+                                             "assignees": "all_ministries"}, bearer(make_user, Role.TASK_MANAGER, "CP"))
+    assert created.status_code == 201, created.content
+    part = client.get("/api/v1/tasks/API-2/BCA", **bearer(make_user, Role.VIEWER, "CP"))
+    assert part.status_code == 200, part.content
+    assert part.json()["code"] == "API-2/BCA" and part.json()["lead_unit"] == "BCA"
+    update = post(client, "/api/v1/tasks/API-2/BCA/updates", {"percent": 30},
+                  bearer(make_user, Role.TASK_MANAGER, "BCA"))
+    assert update.status_code == 200, update.content
+    assert update.json()["code"] == "API-2/BCA" and update.json()["progress"] == 30
+    assert client.get("/api/v1/tasks/API-2", **bearer(make_user, Role.VIEWER, "CP")).json()["code"] == "API-2"

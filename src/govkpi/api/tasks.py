@@ -4,6 +4,7 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.urls import register_converter
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
@@ -23,6 +24,21 @@ from govkpi.tasks.models import Assignees, DeadlineChange, Directive, Task
 from govkpi.api.schemas.tasks import FiguresOut, TaskDetailOut, TaskIn, TaskOut, TaskUpdateIn
 from govkpi.reads.task_rows import rows
 from govkpi.reads.visibility import Viewer
+
+class TaskCodeConverter:
+    """A task's code in a URL: a task's own (no "/": tasks.actions.task_code) or a fanned-out part's, PARENT/UNIT.
+    The part after "/" is never "updates", so /tasks/CODE/updates is the updates route, not a part's page."""
+
+    regex = r"[^/]+(?:/(?!updates\Z)[^/]+)?"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(TaskCodeConverter, "taskcode")
 
 router = Router()
 WRITE_AUTH = [BearerToken(), SESSION_AUTH]
@@ -80,7 +96,7 @@ def task_figures(request: HttpRequest, as_of: datetime.date | None = None, kind:
             "units_with_overdue": sum(1 for i in items if i["overdue"]), "items": items}
 
 
-@router.get("/{code}", response={200: TaskDetailOut, 404: Problem})
+@router.get("/{taskcode:code}", response={200: TaskDetailOut, 404: Problem})
 def get_task(request: HttpRequest, code: str) -> Status:
     """One task with its timeline, deadline changes and sub-tasks."""
     task = Task.objects.select_related("lead_unit", "assigned_unit", "directive", "parent").prefetch_related(
@@ -136,7 +152,7 @@ def create_task(request: HttpRequest, payload: TaskIn) -> Status:
     return Status(201, get_task(request, task.code).value)
 
 
-@router.post("/{code}/updates", auth=WRITE_AUTH, response={200: TaskDetailOut, 400: Problem, 403: Problem,
+@router.post("/{taskcode:code}/updates", auth=WRITE_AUTH, response={200: TaskDetailOut, 400: Problem, 403: Problem,
                                                            404: Problem})
 def update_task(request: HttpRequest, code: str, payload: TaskUpdateIn) -> Status:
     """Report progress, hand in the product, accept it, ask for or decide an extension, pause or cancel."""
