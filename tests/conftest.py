@@ -58,6 +58,18 @@ def django_db_setup(django_db_setup, django_db_blocker):  # noqa: ANN001 - pytes
 
 
 @pytest.fixture(autouse=True)
+def _reference_units_outside_transactions(request):  # noqa: ANN001
+    """A test outside a transaction (`transaction=True`) ends by emptying every table, the reference units loaded
+    once by django_db_setup with them: the next such test finds them loaded again."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    if not OrgUnit.objects.filter(parent__isnull=True).exists():
+        sync_reference_hierarchy(reference_hierarchy())
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters live in the cache: every test starts with none."""
     from django.core.cache import cache

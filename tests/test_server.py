@@ -258,7 +258,7 @@ def test_a_write_through_one_worker_reaches_a_stream_held_by_another(tokens, tmp
         assert other.next("results", "01")["id"] > recomputed["id"]
         assert _result("01") == 50.0
         if redis:  # both workers counted the writer's requests in one place: the rate limit holds across them
-            assert [key for key in shared.keys("*throttle_auth_*") if b"127.0.0.1" not in key]
+            assert [key for key in shared.keys("*govkpi:rate:api-user:user:*")]  # per user, not per address
     finally:
         started.end()
 
