@@ -17,20 +17,10 @@ from govkpi.accounts.tokens import active_token, create_token
 from govkpi.audit.models import AuditEntry
 from govkpi.cli import main
 
+from .test_sign_in import PASSWORD, person  # noqa: F401 - the fixture
+
 pytestmark = pytest.mark.django_db
-PASSWORD = "mat-khau-dai-va-kho-2025"
 TOKEN_FORM = {"form": "create_token", "name": "Một cửa", "units": "", "expires": ""}
-
-
-@pytest.fixture
-def person(make_user):
-    def make(role, unit, username, staff=False):
-        user = make_user(role, unit, username=username)
-        user.set_password(PASSWORD)
-        user.is_staff = user.is_superuser = staff
-        user.save()
-        return user
-    return make
 
 
 def sign_in(client, username, password=PASSWORD):

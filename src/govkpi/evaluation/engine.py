@@ -283,9 +283,7 @@ def _compute(catalog: Catalog, units: Units, wanted: Wanted,
                 continue
             since = firsts[period_type] if periods is not None else None
             begin = 0 if since is None else next((i for i, p in enumerate(points) if p.end >= since), len(points))
-            # Values from the first judged point's series on: the earlier ones enter no judged cell.
-            offset = max(0, begin + 1 - SERIES_LENGTH)
-            values = [None] * offset + [_value(indicator, p.inputs) for p in points[offset:]]
+            values = [_value(indicator, p.inputs) for p in points]  # _series kept only what judged cells read
             for i in range(begin, len(points)):
                 point = points[i]
                 start = max(0, i + 1 - SERIES_LENGTH)
