@@ -78,6 +78,10 @@ class Item:
     follow_up: bool | None = None
     deleted: bool = False
     row: int | None = None  # the row in a file, for people
+    # DHIS2's disaggregation, as sent ("" or "default": none). Not part of the key yet: a value for any other
+    # combination is refused rather than written over the default one.
+    category_option_combo: str = ""
+    attribute_option_combo: str = ""
 
 
 @dataclass
