@@ -117,7 +117,7 @@ class Streams:
 
 def _stored(answer: bytes) -> bool:
     """Whether the import summary counts the value as imported or updated."""
-    counts = json.loads(answer).get("importCount") or {}
+    counts = json.loads(answer).get("response", {}).get("importCount") or {}
     return bool(counts.get("imported", 0) or counts.get("updated", 0))
 
 

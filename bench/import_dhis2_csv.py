@@ -472,6 +472,7 @@ class Server:
                                                              "Content-Type": content_type})
         response = connection.getresponse()
         answer = json.loads(response.read())
+        answer = answer.get("response", answer)  # DHIS2 2.38+'s WebMessage around the ImportSummary
         seconds = time.perf_counter() - started
         counts = answer.get("importCount", {})
         return {"seconds": seconds, "status": response.status, "summary": answer.get("status"),

@@ -314,7 +314,7 @@ def test_reads_go_to_the_replica_writes_to_the_primary_and_a_writer_reads_their_
         status, headers, answer = server.request(
             "POST", "/api/v1/dataValueSets", {**_bearer(writer), "Content-Type": "application/json"},
             json.dumps(body))
-        assert status == 200 and json.loads(answer)["importCount"]["updated"] == 1, answer
+        assert status == 200 and json.loads(answer)["response"]["importCount"]["updated"] == 1, answer
         assert headers["x-govkpi-reads"] == "primary"  # a write reads and writes the primary only
         written = "SELECT count(*) FROM datavalues_datavalue WHERE number = 1500"
         assert clusters.sql("primary", written) == (1,) and clusters.sql("standby", written) == (0,)

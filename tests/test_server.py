@@ -244,7 +244,7 @@ def test_a_write_through_one_worker_reaches_a_stream_held_by_another(tokens, tmp
         streams.append(stream)
         sent = time.monotonic()
         answer = _post_value(first, writer, 1500)
-        assert answer["importCount"]["imported"] == 1
+        assert answer["response"]["importCount"]["imported"] == 1
         written = stream.next("datavalues", "01")
         assert written["periods"] == [JULY]
         recomputed = stream.next("results", "01")

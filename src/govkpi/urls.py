@@ -1,9 +1,10 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django_otp.admin import OTPAdminSite
 
 from govkpi.accounts.views import SignInView
 
+from govkpi.api import dhis2_web
 from govkpi.api.main import api
 from govkpi.live import stream
 
@@ -14,6 +15,12 @@ admin.site.login = SignInView.as_view()  # one sign-in page; the second factor f
 urlpatterns = [
     path("account/", include("govkpi.accounts.urls")),
     path("admin/", admin.site.urls),
+    # DHIS2's own paths: unversioned or versioned (/api/40/), with a format suffix (dataValueSets.csv).
+    re_path(r"^api/(?:(?P<version>[0-9]{2})/)?dataValueSets(?:\.(?P<suffix>json|csv))?/?$",
+            dhis2_web.data_value_sets, name="dhis2-data-value-sets"),
+    re_path(r"^api/(?:(?P<version>[0-9]{2})/)?system/info(?:\.(?P<suffix>json))?/?$", dhis2_web.system_info,
+            name="dhis2-system-info"),
+    re_path(r"^api/(?:(?P<version>[0-9]{2})/)?me(?:\.(?P<suffix>json))?/?$", dhis2_web.me, name="dhis2-me"),
     path("api/v1/events", stream.events, name="events"),  # server-sent events: a plain async view, not ninja
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -61,10 +61,11 @@ def test_dhis2_json_with_header_period_and_org_unit(client, elements, month, mak
         {"dataElement": "DVC_TOANTRINH", "value": "120", "comment": "Số liệu cổng DVC"},
         {"dataElement": "DVC_TONG", "orgUnit": "79", "value": "300"}]}
     response = post_json(client, "/api/v1/dataValueSets", payload, headers(make_user))
-    summary = response.json()
-    assert response.status_code == 200 and summary["status"] == "SUCCESS"
+    message = response.json()  # DHIS2 2.38+'s WebMessage around the ImportSummary
+    assert response.status_code == 200 and message["status"] == "OK" and message["httpStatusCode"] == 200
+    summary = message["response"]
+    assert summary["status"] == "SUCCESS" and summary["responseType"] == "ImportSummary"
     assert summary["importCount"] == {"imported": 3, "updated": 0, "ignored": 0, "deleted": 0}
-    assert summary["response"]["importCount"] == summary["importCount"]  # DHIS2 2.38+ clients read it here
     assert DataValue.objects.get(unit__code="01", data_element__code="DVC_TOANTRINH").comment == "Số liệu cổng DVC"
 
 
@@ -78,7 +79,7 @@ def test_dhis2_counts_new_as_imported_changed_as_updated_and_leaves_unchanged_al
     second = {"dataValues": [{"dataElement": "DVC_TONG", "period": month, "orgUnit": "01", "value": "410"},
                              {"dataElement": "DVC_TONG", "period": month, "orgUnit": "79", "value": "300"},
                              {"dataElement": "DVC_TOANTRINH", "period": month, "orgUnit": "79", "value": "90"}]}
-    summary = post_json(client, "/api/v1/dataValueSets", second, auth).json()
+    summary = post_json(client, "/api/v1/dataValueSets", second, auth).json()["response"]
     assert summary["importCount"] == {"imported": 1, "updated": 1, "ignored": 1, "deleted": 0}
     assert DataValue.objects.get(unit__code="79", data_element__code="DVC_TONG").updated_at == stamp
 
@@ -88,10 +89,10 @@ def test_dhis2_same_key_twice_is_a_conflict_naming_both_indexes(client, elements
                               {"dataElement": "DVC_TONG", "period": month, "orgUnit": "01", "value": "2"}]}
     response = client.post("/api/v1/dataValueSets?atomicMode=NONE", payload, content_type="application/json",
                            **headers(make_user))
-    summary = response.json()
+    summary = response.json()["response"]
     assert summary["status"] == "ERROR" and response.status_code == 409
     assert {tuple(c["indexes"]) for c in summary["conflicts"]} == {(0, 1)}
-    assert summary["conflicts"][0]["errorCode"] == "duplicate_in_batch"
+    assert summary["conflicts"][0]["govkpiCode"] == "duplicate_in_batch"
 
 
 def test_dhis2_csv_header_matched_by_name_in_any_case_and_order(client, elements, month, make_user):
@@ -99,7 +100,7 @@ def test_dhis2_csv_header_matched_by_name_in_any_case_and_order(client, elements
             f"01,DVC_TONG,{month},400,\n"
             f"79,DVC_TONG,{month},\"1,084\",=HYPERLINK(\"x\")\n")
     response = client.post("/api/v1/dataValueSets", text, content_type="application/csv", **headers(make_user))
-    assert response.json()["importCount"]["imported"] == 2, response.content
+    assert response.json()["response"]["importCount"]["imported"] == 2, response.content
     assert DataValue.objects.get(unit__code="79").value == "1084"
     assert DataValue.objects.get(unit__code="79").comment == '=HYPERLINK("x")'  # stored as given
 
@@ -108,9 +109,11 @@ def test_dhis2_csv_without_header_reads_columns_in_dhis2_order_and_names_lines(c
     text = f"DVC_TONG,{month},01,,,400,,,,,\nDVC_TONG,{month},01,,,abc,,,,,\n"
     response = client.post("/api/v1/dataValueSets?atomicMode=NONE", text, content_type="text/csv",
                            **headers(make_user))
-    summary = response.json()
+    summary = response.json()["response"]
     assert summary["importCount"]["imported"] == 1
-    assert [(c["row"], c["property"], c["errorCode"]) for c in summary["conflicts"]] == [(2, "value", "not_a_number")]
+    assert [(c["row"], c["property"], c["errorCode"], c["govkpiCode"]) for c in summary["conflicts"]] == [
+        (2, "value", "E7619", "not_a_number")]
+    assert summary["rejectedIndexes"] == [1]
 
 
 def test_dhis2_round_trip_json_and_csv_reimports_as_all_ignored(client, elements, month, make_user):
@@ -122,33 +125,33 @@ def test_dhis2_round_trip_json_and_csv_reimports_as_all_ignored(client, elements
     post_json(client, "/api/v1/dataValueSets", payload, auth)
     exported = client.get(f"/api/v1/dataValueSets?orgUnit=01&children=true&period={month}", **auth).json()
     assert len(exported["dataValues"]) == 3
-    again = post_json(client, "/api/v1/dataValueSets", exported, auth).json()
+    again = post_json(client, "/api/v1/dataValueSets", exported, auth).json()["response"]
     assert again["importCount"] == {"imported": 0, "updated": 0, "ignored": 3, "deleted": 0}
     csv_text = b"".join(client.get(f"/api/v1/dataValueSets?orgUnit=01&children=true&format=csv", **auth)
                         .streaming_content).decode()
     assert "'+ghi chú" in csv_text  # neutralised for spreadsheets
-    from_csv = client.post("/api/v1/dataValueSets", csv_text, content_type="application/csv", **auth).json()
+    from_csv = client.post("/api/v1/dataValueSets", csv_text, content_type="application/csv", **auth).json()["response"]
     assert from_csv["importCount"] == {"imported": 0, "updated": 0, "ignored": 3, "deleted": 0}
 
 
 def test_dhis2_strategies_and_dry_run(client, elements, month, make_user):
     auth = headers(make_user)
     value = {"dataValues": [{"dataElement": "DVC_TONG", "period": month, "orgUnit": "01", "value": "5"}]}
-    dry = client.post("/api/v1/dataValueSets?dryRun=true", value, content_type="application/json", **auth).json()
+    dry = client.post("/api/v1/dataValueSets?dryRun=true", value, content_type="application/json", **auth).json()["response"]
     assert dry["importCount"]["imported"] == 1 and not DataValue.objects.exists()
     post_json(client, "/api/v1/dataValueSets", value, auth)
     create = client.post("/api/v1/dataValueSets?importStrategy=CREATE", value, content_type="application/json",
-                         **auth).json()
-    assert create["conflicts"][0]["errorCode"] == "already_exists"
+                         **auth).json()["response"]
+    assert create["conflicts"][0]["govkpiCode"] == "already_exists"
     delete = client.post("/api/v1/dataValueSets?importStrategy=DELETE", value, content_type="application/json",
-                         **auth).json()
+                         **auth).json()["response"]
     assert delete["importCount"]["deleted"] == 1 and not DataValue.objects.exists()
 
 
 def test_dhis2_personal_access_token_header_works_unchanged(client, elements, month, make_user):
     payload = {"dataValues": [{"dataElement": "DVC_TONG", "period": month, "orgUnit": "01", "value": "5"}]}
     response = post_json(client, "/api/v1/dataValueSets", payload, headers(make_user, scheme="ApiToken"))
-    assert response.status_code == 200 and response.json()["importCount"]["imported"] == 1
+    assert response.status_code == 200 and response.json()["response"]["importCount"]["imported"] == 1
 
 
 def test_bad_json_and_bad_strategy_are_400(client, elements, make_user):

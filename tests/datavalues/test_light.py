@@ -142,7 +142,7 @@ def _post_one(client, auth, month, value):
     with CaptureQueriesContext(connection) as queries:
         response = client.post("/api/v1/dataValueSets", body, content_type="application/json", **auth)
     assert response.status_code == 200, response.content
-    return response.json()["importCount"], [q["sql"] for q in queries.captured_queries]
+    return response.json()["response"]["importCount"], [q["sql"] for q in queries.captured_queries]
 
 
 # Queries of one value through POST /api/v1/dataValueSets with a token, checks and all (35 through the

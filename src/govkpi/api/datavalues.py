@@ -1,12 +1,15 @@
 """Values in and out: the native batch API and DHIS2's dataValueSets (JSON and CSV)."""
 
+import datetime
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from ninja import Router, Status
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.pagination import paginate
@@ -20,7 +23,7 @@ from govkpi.datavalues import dhis2
 from govkpi.datavalues.models import Channel, DataApproval, DataValue
 from govkpi.datavalues.completeness import completeness
 from govkpi.api.schemas.datavalues import ApprovalIn, ApprovalOut, CompletenessOut, DataValuesIn, DataValuesOut
-from govkpi.datavalues.writer import Item, Strategy, write_values
+from govkpi.datavalues.writer import Item, write_values
 from govkpi.orgunits.models import OrgUnit
 from govkpi.api.paging import Page, Rows
 from govkpi.api.schemas.problem import Problem
@@ -63,32 +66,12 @@ def _flag(request: HttpRequest, name: str) -> bool:
 @router.post("/dataValueSets", auth=WRITE_AUTH, tags=["dhis2"])
 def post_data_value_sets(request: HttpRequest) -> HttpResponse:
     """DHIS2's import: a JSON dataValueSet or DHIS2 CSV (by Content-Type), with dryRun, importStrategy
-    (CREATE_AND_UPDATE, CREATE, UPDATE, DELETE) and atomicMode (ALL, NONE). Answers with DHIS2's ImportSummary."""
-    try:
-        strategy = Strategy(request.GET.get("importStrategy", "CREATE_AND_UPDATE").upper().replace("NEW_AND_UPDATES",
-                                                                                                 "CREATE_AND_UPDATE"))
-    except ValueError:
-        return _json(400, {"code": "bad_strategy", "message": "importStrategy không hợp lệ.",
-                           "message_en": "importStrategy must be CREATE_AND_UPDATE, CREATE, UPDATE or DELETE."})
-    atomic = request.GET.get("atomicMode", "ALL").upper() != "NONE"
-    content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
-    try:
-        lines = dhis2.decoded_lines(_chunks(request), settings.DATA_FILE_MAX_BYTES)
-        if "csv" in content_type:
-            items = list(dhis2.items_from_csv(lines))
-        else:
-            try:
-                items = dhis2.items_from_json(json.loads("".join(lines) or "{}"))
-            except json.JSONDecodeError as error:
-                raise dhis2.PayloadError("bad_json", f"JSON không hợp lệ (dòng {error.lineno}, cột {error.colno}).",
-                                         f"Invalid JSON (line {error.lineno}, column {error.colno}).") from None
-    except dhis2.PayloadError as error:
-        status = 413 if error.code == "too_large" else 400
-        return _json(status, {"code": error.code, "message": error.message_vi, "message_en": error.message_en})
-    result = write_values(items, actor=request.user, channel=Channel.DHIS2, strategy=strategy, atomic=atomic,
-                          dry_run=_flag(request, "dryRun"))
-    summary = dhis2.import_summary(result)
-    return _json(summary["httpStatusCode"], summary)
+    (CREATE_AND_UPDATE, CREATE, UPDATE, DELETE and DHIS2's other names) and atomicMode (ALL, the default here,
+    or NONE). Answers with DHIS2's WebMessage around an ImportSummary. DHIS2's own paths (/api/dataValueSets,
+    /api/40/dataValueSets) take DHIS2's defaults instead (govkpi.api.dhis2_web)."""
+    from govkpi.api.dhis2_web import import_data_value_sets
+
+    return import_data_value_sets(request, None, native=True)
 
 
 def _json(status: int, body: Any) -> HttpResponse:
@@ -108,6 +91,11 @@ def visible_values(request: HttpRequest) -> QuerySet | Status:
         query = query.filter(data_element__code__in=elements)
     if periods:
         query = query.filter(period__in=periods)
+    updated_since = _last_updated(request)
+    if isinstance(updated_since, Status):
+        return updated_since
+    if updated_since is not None:
+        query = query.filter(updated_at__gte=updated_since)
     start, end = request.GET.get("startDate"), request.GET.get("endDate")
     try:
         if start:
@@ -132,14 +120,43 @@ def visible_values(request: HttpRequest) -> QuerySet | Status:
     return query.filter(Viewer(request.user).values())
 
 
+_DURATION_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def _last_updated(request: HttpRequest) -> datetime.datetime | Status | None:
+    """DHIS2's lastUpdated (a date or a date and time) or lastUpdatedDuration (`10d`, `2h`, `30m`, `45s`): the
+    values changed since then, for an incremental pull."""
+    since, duration = request.GET.get("lastUpdated", "").strip(), request.GET.get("lastUpdatedDuration", "").strip()
+    if duration:
+        match = re.fullmatch(r"(\d+)([dhms])", duration)
+        if not match:
+            return _problem(400, "bad_duration", f"lastUpdatedDuration «{duration}» không hợp lệ (ví dụ 10d, 2h).",
+                            f"lastUpdatedDuration «{duration}» is not valid (e.g. 10d, 2h).")
+        return timezone.now() - datetime.timedelta(seconds=int(match[1]) * _DURATION_UNITS[match[2]])
+    if not since:
+        return None
+    parsed = parse_datetime(since) or (datetime.datetime.combine(d, datetime.time()) if (d := parse_date(since))
+                                       else None)
+    if parsed is None:
+        return _problem(400, "bad_last_updated", f"lastUpdated «{since}» không phải ngày giờ ISO 8601.",
+                        f"lastUpdated «{since}» is not an ISO 8601 date or date and time.")
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, datetime.timezone.utc)
+
+
 @router.get("/dataValueSets", auth=READ_AUTH, tags=["dhis2"])
 def get_data_value_sets(request: HttpRequest) -> HttpResponse:
-    """DHIS2's export: JSON by default, CSV with format=csv or `Accept: application/csv`."""
+    """DHIS2's export: JSON by default, CSV with format=csv or `Accept: application/csv`; lastUpdated or
+    lastUpdatedDuration for what changed since."""
+    return export_data_value_sets(request)
+
+
+def export_data_value_sets(request: HttpRequest, wants_csv: bool = False) -> HttpResponse:
+    """The one dataValueSets export, for /api/v1 and DHIS2's own paths."""
     query = visible_values(request)
     if isinstance(query, Status):
         return _json(query.status_code, query.value)
     rows = query.order_by("data_element__code", "unit__code", "period_start").values(*EXPORT_COLUMNS)
-    wants_csv = request.GET.get("format") == "csv" or "csv" in request.META.get("HTTP_ACCEPT", "")
+    wants_csv = wants_csv or request.GET.get("format") == "csv" or "csv" in request.META.get("HTTP_ACCEPT", "")
     if wants_csv:
         return StreamingHttpResponse(_csv_lines(rows), content_type="application/csv; charset=utf-8")
     return _json(200, {"dataValues": [dhis2.export_row(v) for v in rows.iterator(chunk_size=5000)]})

@@ -17,7 +17,7 @@ from operator import itemgetter
 from typing import Any
 
 from govkpi.core.tabular import neutralise
-from govkpi.datavalues.writer import Item, WriteResult
+from govkpi.datavalues.writer import Item
 
 CSV_COLUMNS = ("dataelement", "period", "orgunit", "categoryoptioncombo", "attributeoptioncombo", "value",
                "storedby", "lastupdated", "comment", "followup", "deleted")
@@ -46,6 +46,7 @@ def items_from_json(payload: Any) -> list[Item]:
         raise PayloadError("not_a_data_value_set", "Không phải dataValueSet (cần đối tượng có mảng dataValues).",
                            "Not a dataValueSet (an object with a dataValues array is expected).")
     period, unit = payload.get("period") or "", payload.get("orgUnit") or ""
+    combo = str(payload.get("attributeOptionCombo") or "")
     items = []
     for index, value in enumerate(payload.get("dataValues") or []):
         if not isinstance(value, dict):
@@ -54,8 +55,30 @@ def items_from_json(payload: Any) -> list[Item]:
                           period=str(value.get("period") or period), unit=str(value.get("orgUnit") or unit),
                           value=value.get("value"), comment=value.get("comment"),
                           follow_up=_flag(value.get("followup", value.get("followUp"))),
-                          deleted=bool(_flag(value.get("deleted")))))
+                          deleted=bool(_flag(value.get("deleted"))),
+                          category_option_combo=str(value.get("categoryOptionCombo") or ""),
+                          attribute_option_combo=str(value.get("attributeOptionCombo") or combo)))
     return items
+
+
+def payload_flag(payload: Any, name: str) -> bool | None:
+    """A flag DHIS2 also reads from the dataValueSet itself (`dryRun`, `async`): None when absent."""
+    return _flag(payload.get(name)) if isinstance(payload, dict) else None
+
+
+def as_dhis2_would(items: list[Item]) -> list[Item]:
+    """DHIS2's reading of a batch, before govkpi's checks: a value sent empty (with no comment) deletes the
+    stored one, and the same key twice keeps the last (dhis2-core 2.40 DataValueSetImportValidator /
+    DataValueSetService: each value is imported in turn, so a later one overwrites an earlier one). The key is
+    the text as sent; a unit named once by code and once by name is still two items, and the writer's own
+    duplicate check then names both."""
+    last: dict[tuple[str, str, str, str, str], Item] = {}
+    for item in items:
+        if not item.deleted and (item.value is None or str(item.value).strip() == "") and not item.comment:
+            item.deleted = True
+        last[(item.data_element, item.period, item.unit, item.category_option_combo,
+              item.attribute_option_combo)] = item
+    return sorted(last.values(), key=lambda item: item.index)
 
 
 def decoded_lines(chunks: Iterable[bytes], max_bytes: int) -> Iterator[str]:
@@ -108,7 +131,9 @@ def items_from_csv(lines: Iterable[str]) -> Iterator[Item]:
             comment = comment[1:]  # our own export's neutralising apostrophe, as a spreadsheet would drop it
         yield Item(index=index, row=number, data_element=element, period=period, unit=unit, value=value,
                    comment=comment or None, follow_up=_flag(followup) if followup else None,
-                   deleted=bool(_flag(deleted)) if deleted else False)
+                   deleted=bool(_flag(deleted)) if deleted else False,
+                   category_option_combo=_cell(cells, positions.get("categoryoptioncombo")),
+                   attribute_option_combo=_cell(cells, positions.get("attributeoptioncombo")))
         index += 1
 
 
@@ -117,28 +142,6 @@ _FIELDS = ("dataelement", "period", "orgunit", "value", "comment", "followup", "
 
 def _cell(cells: list[str], at: int | None) -> str:
     return cells[at].strip() if at is not None and at < len(cells) else ""
-
-
-def import_summary(result: WriteResult) -> dict[str, Any]:
-    """DHIS2's ImportSummary for a write, also wrapped as DHIS2 2.38+ answers (`response`)."""
-    counts = {"imported": result.created, "updated": result.updated,
-              "ignored": result.unchanged + result.rejected, "deleted": result.deleted}
-    conflicts = [{"object": c.object, "value": f"{c.message_vi} / {c.message_en}", "errorCode": c.code,
-                  "property": c.field, "indexes": c.indexes or [c.index], "row": c.row,
-                  "message_vi": c.message_vi, "message_en": c.message_en}
-                 for c in result.conflicts]
-    warnings = [c.as_dict() for c in result.warnings]
-    description = {"SUCCESS": "Import process completed successfully",
-                   "WARNING": "Import process completed with conflicts",
-                   "ERROR": "Import process failed: nothing was written"}[result.status]
-    summary = {"responseType": "ImportSummary", "status": result.status, "description": description,
-               "importOptions": {"dryRun": result.dry_run, "atomicMode": "ALL" if result.atomic else "NONE",
-                                 "idSchemes": {"idScheme": "CODE"}},
-               "importCount": counts, "conflicts": conflicts, "warnings": warnings,
-               "unchanged": result.unchanged, "dataSetComplete": "false"}
-    http = 409 if result.status == "ERROR" else 200
-    return {**summary, "httpStatus": "Conflict" if http == 409 else "OK", "httpStatusCode": http,
-            "response": summary}
 
 
 def export_row(value: dict[str, Any]) -> dict[str, Any]:

@@ -54,6 +54,8 @@ STAGE_CHUNK = 20_000
 # Above this many items the outlier check is skipped and the summary says so.
 OUTLIER_CHECK_LIMIT = 20_000
 MAX_COMMENT = 2000
+# DHIS2's default category option combo, by code and by the UID every DHIS2 instance gives it.
+DEFAULT_COMBOS = frozenset({"", "default", "HllvX50cXC0"})
 _FREQUENCY_PERIOD = {"daily": "daily", "weekly": "weekly", "monthly": "monthly", "quarterly": "quarterly",
                      "sixmonthly": "sixmonthly", "yearly": "yearly"}
 
@@ -307,6 +309,14 @@ def _check_item(context: _Context, item: Item, strategy: Strategy,
     if element is None:
         return _refuse(item, "dataElement", "unknown_data_element", f"Không có chỉ tiêu dữ liệu mã «{item.data_element}».",
                        f"No data element with code «{item.data_element}».", item.data_element)
+    for combo, field_name in ((item.category_option_combo, "categoryOptionCombo"),
+                              (item.attribute_option_combo, "attributeOptionCombo")):
+        if combo not in DEFAULT_COMBOS:  # refused, not written over the undisaggregated value
+            kind = "category" if field_name == "categoryOptionCombo" else "attribute"
+            return _refuse(item, field_name, f"{kind}_option_combo_unknown",
+                           f"Chưa có phân tổ «{combo}»: govkpi chỉ nhận số liệu không phân tổ (default).",
+                           f"No {kind} option combo «{combo}»: govkpi takes undisaggregated values only (default).",
+                           combo)
     period = context.period(item.period)
     if isinstance(period, PeriodError):
         return _refuse(item, "period", period.code, period.message_vi, period.message_en, item.period)

@@ -1,0 +1,194 @@
+"""DHIS2's Web API paths, so DHIS2 clients and scripts work unchanged: `/api/dataValueSets`,
+`/api/40/dataValueSets`, `…/dataValueSets.json` and `.csv`, `/api/system/info` and `/api/me`.
+
+Plain Django views, not ninja: DHIS2's paths carry an optional version and a format suffix, and its answers
+(WebMessage, ImportSummary) are its own shapes. They only parse, ask the one writer or the one read door, and
+render. The native `/api/v1/dataValueSets` answers with the same import code.
+
+Authentication (docs/security.md): `Authorization: ApiToken gk_…` (DHIS2's personal access tokens) or
+`Bearer gk_…`; HTTP Basic only with a token as the password (`user:gk_…`, the token's own user), for the
+clients that know no other scheme — a password never signs in here, so there is no second factor to bypass.
+A missing or bad credential on a write, or a bad one on a read, is 401 with `WWW-Authenticate` naming the
+schemes. Reads without a credential see what is published, as on every face.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from govkpi.accounts.models import Membership
+from govkpi.accounts.tokens import BearerToken
+from govkpi.datavalues import dhis2
+from govkpi.datavalues.dhis2_answers import web_message
+from govkpi.datavalues.models import Channel
+from govkpi.datavalues.writer import Strategy, write_values
+from ninja.errors import AuthenticationError
+
+# The DHIS2 version whose behaviour an unversioned path gets, and that /api/system/info reports.
+COMPATIBLE_VERSION = "2.40.9"
+COMPATIBLE_MINOR = 40
+# DHIS2's ImportStrategy names, the legacy ones included (dhis2-core ImportStrategy.java), as govkpi's.
+STRATEGIES = {"CREATE_AND_UPDATE": Strategy.CREATE_AND_UPDATE, "NEW_AND_UPDATES": Strategy.CREATE_AND_UPDATE,
+              "SYNC": Strategy.CREATE_AND_UPDATE, "CREATE": Strategy.CREATE, "NEW": Strategy.CREATE,
+              "UPDATE": Strategy.UPDATE, "UPDATES": Strategy.UPDATE, "DELETE": Strategy.DELETE,
+              "DELETES": Strategy.DELETE}
+CHALLENGE = 'ApiToken realm="govkpi", Bearer realm="govkpi", Basic realm="govkpi (a token as the password)"'
+
+
+class Unauthorized(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+def _json(status: int, body: Any) -> HttpResponse:
+    return HttpResponse(json.dumps(body, ensure_ascii=False, default=str), status=status,
+                        content_type="application/json")
+
+
+def _unauthorized(message: str) -> HttpResponse:
+    response = _json(401, {"httpStatus": "Unauthorized", "httpStatusCode": 401, "status": "ERROR",
+                           "message": message})
+    response["WWW-Authenticate"] = CHALLENGE
+    return response
+
+
+def authenticate(request: HttpRequest, required: bool) -> Any:
+    """The user the request acts as (narrowed by its token), AnonymousUser for a read with no credential.
+    Raises Unauthorized for a bad credential, or for none where one is required."""
+    header = request.META.get("HTTP_AUTHORIZATION", "").strip()
+    scheme, _, secret = header.partition(" ")
+    scheme, secret = scheme.lower(), secret.strip()
+    try:
+        if scheme in ("apitoken", "bearer") and secret:
+            return BearerToken().authenticate(request, secret)
+        if scheme == "basic" and secret:
+            return _basic(request, secret)
+    except AuthenticationError as error:
+        raise Unauthorized(str(error)) from None
+    if header:
+        raise Unauthorized("Cách xác thực không được hỗ trợ / unsupported authorization scheme")
+    if request.user.is_authenticated and request.method in ("GET", "HEAD"):
+        return request.user  # a signed-in browser reading; writes from a session go through /api/v1 and CSRF
+    if required:
+        raise Unauthorized("Cần mã truy cập (ApiToken) / an API token is needed")
+    return AnonymousUser()
+
+
+def _basic(request: HttpRequest, secret: str) -> Any:
+    try:
+        username, _, token = base64.b64decode(secret, validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise Unauthorized("Basic không đọc được / unreadable Basic credentials") from None
+    user = BearerToken().authenticate(request, token)  # raises for anything that is not a live token
+    if user.get_username() != username:
+        raise Unauthorized("Mã truy cập không thuộc người dùng này / the token belongs to another user")
+    return user
+
+
+def _version(version: str | None) -> int | None:
+    return int(version) if version else None
+
+
+def _options(request: HttpRequest, payload: Any, version: int | None) -> tuple[Strategy, bool, bool]:
+    """importStrategy (or `strategy`), atomicMode (or 2.43's `atomic`), dryRun (query or payload)."""
+    name = (request.GET.get("importStrategy") or request.GET.get("strategy") or "CREATE_AND_UPDATE").upper()
+    if name not in STRATEGIES:
+        raise dhis2.PayloadError("bad_strategy", f"importStrategy «{name}» không hợp lệ.",
+                                 f"importStrategy «{name}» is not one of {', '.join(STRATEGIES)}.")
+    # DHIS2 2.38–2.42 import the good values and report the rest; 2.43's `atomic` defaults to true.
+    atomic = (version or COMPATIBLE_MINOR) >= 43
+    if "atomicMode" in request.GET:
+        atomic = request.GET["atomicMode"].upper() != "NONE"
+    if "atomic" in request.GET:
+        atomic = request.GET["atomic"].strip().lower() not in ("false", "0", "no")
+    dry_run = request.GET.get("dryRun", "").strip().lower() in ("true", "1", "yes")
+    dry_run = dry_run or bool(dhis2.payload_flag(payload, "dryRun"))
+    return STRATEGIES[name], atomic, dry_run
+
+
+def import_data_value_sets(request: HttpRequest, version: int | None, native: bool = False,
+                           suffix: str = "") -> HttpResponse:
+    """DHIS2's dataValueSets import (JSON, or CSV by suffix or Content-Type) through the one writer.
+
+    `native`: the /api/v1 path, which keeps govkpi's stricter defaults (atomic, the same key twice refused)."""
+    content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    payload: Any = None
+    try:
+        lines = dhis2.decoded_lines(iter(lambda: request.read(64 * 1024), b""), settings.DATA_FILE_MAX_BYTES)
+        if suffix == "csv" or "csv" in content_type:
+            items = list(dhis2.items_from_csv(lines))
+        else:
+            try:
+                payload = json.loads("".join(lines) or "{}")
+            except json.JSONDecodeError as error:
+                raise dhis2.PayloadError("bad_json", f"JSON không hợp lệ (dòng {error.lineno}, cột {error.colno}).",
+                                         f"Invalid JSON (line {error.lineno}, column {error.colno}).") from None
+            items = dhis2.items_from_json(payload)
+        strategy, atomic, dry_run = _options(request, payload, version)
+    except dhis2.PayloadError as error:
+        status = 413 if error.code == "too_large" else 400
+        return _json(status, {"httpStatus": "Bad Request", "httpStatusCode": status, "status": "ERROR",
+                              "code": error.code, "message": error.message_vi, "message_en": error.message_en})
+    if native:
+        atomic = request.GET.get("atomicMode", "ALL").upper() != "NONE"
+    else:
+        items = dhis2.as_dhis2_would(items)
+    result = write_values(items, actor=request.user, channel=Channel.DHIS2, strategy=strategy, atomic=atomic,
+                          dry_run=dry_run)
+    status, body = web_message(result, version)
+    return _json(status, body)
+
+
+@csrf_exempt
+def data_value_sets(request: HttpRequest, version: str | None = None, suffix: str = "") -> HttpResponse:
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    try:
+        request.user = authenticate(request, required=request.method == "POST")
+    except Unauthorized as error:
+        return _unauthorized(str(error))
+    if request.method == "POST":
+        return import_data_value_sets(request, _version(version), suffix=suffix)
+    from govkpi.api.datavalues import export_data_value_sets  # the one export, shared with /api/v1
+
+    return export_data_value_sets(request, wants_csv=suffix == "csv")
+
+
+def system_info(request: HttpRequest, version: str | None = None, suffix: str = "") -> HttpResponse:
+    """What DHIS2 clients read first: the version they adapt to, the server's clock and calendar."""
+    try:
+        authenticate(request, required=False)
+    except Unauthorized as error:
+        return _unauthorized(str(error))
+    now = timezone.now()
+    return _json(200, {"version": COMPATIBLE_VERSION, "revision": "govkpi", "systemName": "govkpi",
+                       "serverDate": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}",
+                       "serverTimeZoneId": "UTC", "calendar": "iso8601", "dateFormat": "yyyy-mm-dd",
+                       "contextPath": request.build_absolute_uri("/").rstrip("/"),
+                       "instanceBaseUrl": request.build_absolute_uri("/").rstrip("/")})
+
+
+def me(request: HttpRequest, version: str | None = None, suffix: str = "") -> HttpResponse:
+    """The caller in DHIS2's shape: who, and the units they hold a role in."""
+    try:
+        user = authenticate(request, required=True)
+    except Unauthorized as error:
+        return _unauthorized(str(error))
+    memberships = Membership.objects.filter(user=user).select_related("unit").order_by("unit__code")
+    units = [{"id": m.unit.code, "code": m.unit.code, "name": m.unit.name} for m in memberships]
+    name = user.get_full_name() or user.get_username()
+    return _json(200, {"id": user.get_username(), "username": user.get_username(), "code": user.get_username(),
+                       "name": name, "displayName": name, "firstName": user.first_name, "surname": user.last_name,
+                       "email": user.email, "organisationUnits": units, "dataViewOrganisationUnits": units,
+                       "userRoles": sorted({m.role for m in memberships}),
+                       "authorities": sorted({m.role for m in memberships}),
+                       "userCredentials": {"username": user.get_username()}})
