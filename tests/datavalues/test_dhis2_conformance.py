@@ -189,3 +189,27 @@ def test_export_since_last_updated(client, elements, month, token):
     csv = client.get("/api/dataValueSets.csv?orgUnit=CP&children=true&lastUpdatedDuration=5d", **api_token(token))
     assert b"".join(csv.streaming_content).decode().count("DVC_TONG") == 2
     assert client.get("/api/dataValueSets?orgUnit=CP&lastUpdatedDuration=soon", **api_token(token)).status_code == 400
+
+
+def test_machine_numbers_on_dhis2_paths_and_office_numbers_on_files(client, elements, month, token):
+    # DHIS2 reads values as machine numbers (ValidationUtils.dataValueIsValid: Double.parseDouble): "2.000" is 2.
+    post(client, "/api/dataValueSets", {"dataValues": [value(month, amount="2.000")]}, token)
+    assert stored() == "2"
+    summary = post(client, "/api/dataValueSets", {"dataValues": [value(month, unit="79", amount="1,084")]},
+                   token).json()["response"]
+    assert summary["conflicts"][0]["govkpiCode"] == "not_a_machine_number" and stored("79") is None
+    # The native path is read as people type: "1.084" is a thousand and eighty-four.
+    client.post("/api/v1/dataValueSets", {"dataValues": [value(month, unit="79", amount="1.084")]},
+                content_type="application/json", **api_token(token))
+    assert stored("79") == "1084"
+
+
+def test_a_dissolved_provinces_name_for_a_later_period_is_a_conflict_naming_the_successor(client, elements, month,
+                                                                                       token):
+    # govkpi's own rule on DHIS2's path (DHIS2 has no successions): never write on a unit the payload did not name.
+    summary = post(client, "/api/dataValueSets", {"dataValues": [value(month, unit="Tỉnh Hà Giang")]},
+                   token).json()["response"]
+    conflict = summary["conflicts"][0]
+    assert conflict["errorCode"] == "E7612" and conflict["govkpiCode"] == "unit_succeeded"
+    assert "Tuyên Quang" in conflict["message_vi"] and "08" in conflict["message_en"]
+    assert not DataValue.objects.exists()

@@ -143,7 +143,7 @@ def import_data_value_sets(request: HttpRequest, version: int | None, native: bo
     else:
         items = dhis2.as_dhis2_would(items)
     result = write_values(items, actor=request.user, channel=Channel.DHIS2, strategy=strategy, atomic=atomic,
-                          dry_run=dry_run)
+                          dry_run=dry_run, machine_input=not native)
     status, body = web_message(result, version)
     return _json(status, body)
 

@@ -40,7 +40,7 @@ def canonical_number(number: float) -> str:
     return repr(number)
 
 
-def _number(raw: object, integer: bool) -> float:
+def _number(raw: object, integer: bool, machine: bool = False) -> float:
     if isinstance(raw, bool):
         raise ValueProblem("not_a_number", f"«{raw}» không phải là số.", f"«{raw}» is not a number.")
     if isinstance(raw, int | float):
@@ -50,6 +50,12 @@ def _number(raw: object, integer: bool) -> float:
         # Plain ASCII digits, by far the most common in machine files, read the same by every path below.
         if text.isascii() and text.isdigit():
             return float(text)
+        if machine:  # a machine number: a dot decimal, no thousands separator ("2.000" is two)
+            if not _MACHINE_NUMBER.fullmatch(text):
+                raise ValueProblem("not_a_machine_number", f"«{text}» không phải số máy (dấu chấm thập phân, "
+                                   "không phân cách hàng nghìn).", f"«{text}» is not a machine number (a dot "
+                                   "decimal, no thousands separator).")
+            text = str(float(text))
         try:
             number = float(text) if not integer and _MACHINE_NUMBER.fullmatch(text) else parse_number(text)
         except ValueError:
@@ -60,8 +66,11 @@ def _number(raw: object, integer: bool) -> float:
 
 
 def read_value(value_type: str, raw: object, minimum: float | None = None,
-               maximum: float | None = None) -> tuple[str, float | None]:
-    """Return (canonical text, number) for a raw value of a data element's type, or raise ValueProblem."""
+               maximum: float | None = None, machine: bool = False) -> tuple[str, float | None]:
+    """Return (canonical text, number) for a raw value of a data element's type, or raise ValueProblem.
+
+    `machine`: the value comes from a system (DHIS2's API), so numbers are machine numbers and dates ISO 8601;
+    otherwise they are read as Vietnamese offices write them ("1.084" is 1084, "39,51" is 39.51)."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         raise ValueProblem("value_missing", "Thiếu giá trị.", "The value is missing.")
     if value_type == "boolean":
@@ -73,12 +82,13 @@ def read_value(value_type: str, raw: object, minimum: float | None = None,
         return ("true" if flag else "false"), (1.0 if flag else 0.0)
     if value_type == "date":
         try:
-            day = raw if isinstance(raw, datetime.date) else parse_date(str(raw))
+            day = (raw if isinstance(raw, datetime.date) else
+                   datetime.date.fromisoformat(str(raw).strip()[:10]) if machine else parse_date(str(raw)))
         except ValueError:
             raise ValueProblem("not_a_date", f"«{raw}» không phải là ngày (ngày/tháng/năm).",
                                f"«{raw}» is not a date (day/month/year).") from None
         return day.isoformat(), None
-    number = _number(raw, value_type in INTEGER_TYPES)
+    number = _number(raw, value_type in INTEGER_TYPES, machine)
     if value_type in INTEGER_TYPES and not number.is_integer():
         raise ValueProblem("not_an_integer", f"«{raw}» phải là số nguyên.", f"«{raw}» must be a whole number.")
     if value_type in NON_NEGATIVE_TYPES and number < 0:

@@ -208,8 +208,9 @@ class _Checked:
 class _Context:
     """Metadata looked up once per batch: elements, units (by code and by written name), periods, scope."""
 
-    def __init__(self, actor: Any, today: datetime.date, check_windows: bool) -> None:
+    def __init__(self, actor: Any, today: datetime.date, check_windows: bool, machine_input: bool = False) -> None:
         self.actor = actor
+        self.machine_input = machine_input
         self.today = today
         self.check_windows = check_windows
         self.elements = {e.code: e for e in DataElement.objects.all()}
@@ -297,6 +298,14 @@ def _resolve_unit(context: _Context, item: Item, period: Period, warnings: list[
         return _refuse(item, "orgUnit", resolution.outcome.value, resolution.message_vi or
                        f"Không tìm thấy đơn vị «{item.unit}».", resolution.message_en or
                        f"No unit «{item.unit}».", item.unit)
+    if resolution.matched is not None and context.machine_input:
+        # A system names units by code: an old name for a later period must not land on a unit it did not name.
+        successor = resolution.unit
+        return _refuse(item, "orgUnit", "unit_succeeded",
+                       f"«{item.unit}» không còn tồn tại vào cuối kỳ {period.id}; đơn vị kế thừa là {successor.name} "
+                       f"(mã {successor.code}): gửi số liệu theo mã đó.",
+                       f"«{item.unit}» no longer existed at the end of {period.id}; its successor is {successor.name} "
+                       f"(code {successor.code}): send the value under that code.", item.unit)
     if resolution.matched is not None:
         warnings.append(Conflict(item.index, "orgUnit", "unit_succeeded", resolution.message_vi,
                                  resolution.message_en, item.unit, row=item.row, warning=True))
@@ -356,7 +365,7 @@ def _check_item(context: _Context, item: Item, strategy: Strategy,
     if not (item.deleted or strategy is Strategy.DELETE):
         try:
             checked.value, checked.number = read_value(element.value_type, item.value, element.minimum,
-                                                       element.maximum)
+                                                       element.maximum, machine=context.machine_input)
         except ValueProblem as problem:
             return _refuse(item, "value", problem.code, problem.message_vi, problem.message_en, item.value)
     lock = context.lock_of(unit, period)  # last: a locked value is reported as such only if nothing else is wrong
@@ -439,11 +448,14 @@ class _Staging:
 
 def write_values(items: Iterable[Item], *, actor: Any, channel: str, strategy: Strategy = Strategy.CREATE_AND_UPDATE,
                  atomic: bool = True, dry_run: bool = False, filename: str = "", check_windows: bool = True,
-                 today: datetime.date | None = None, refused: Sequence[Conflict] = ()) -> WriteResult:
+                 today: datetime.date | None = None, refused: Sequence[Conflict] = (),
+                 machine_input: bool = False) -> WriteResult:
     """Check and write a batch of values; see the module's docstring. `refused`: items a file reader already
-    refused (they count as part of the batch: an atomic batch with any of them writes nothing)."""
+    refused (they count as part of the batch: an atomic batch with any of them writes nothing).
+    `machine_input`: sent by a system on DHIS2's paths: machine numbers and ISO dates, and a unit's old name for
+    a period after its merger is refused (naming the successor) rather than written on the successor."""
     result = WriteResult(dry_run=dry_run, atomic=atomic, conflicts=list(refused))
-    context = _Context(actor, today or timezone.localdate(), check_windows)
+    context = _Context(actor, today or timezone.localdate(), check_windows, machine_input)
     with transaction.atomic():
         writer = _BatchWriter(actor, channel, strategy, atomic, filename)
         from govkpi.datavalues import light  # imports this module
