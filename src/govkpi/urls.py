@@ -18,6 +18,8 @@ urlpatterns = [
     # DHIS2's own paths: unversioned or versioned (/api/40/), with a format suffix (dataValueSets.csv).
     re_path(r"^api/(?:(?P<version>[0-9]{2})/)?dataValueSets(?:\.(?P<suffix>json|csv))?/?$",
             dhis2_web.data_value_sets, name="dhis2-data-value-sets"),
+    re_path(r"^api/(?:(?P<version>[0-9]{2})/)?dataValues(?:\.(?P<suffix>json))?/?$", dhis2_web.data_values,
+            name="dhis2-data-values"),
     re_path(r"^api/(?:(?P<version>[0-9]{2})/)?system/info(?:\.(?P<suffix>json))?/?$", dhis2_web.system_info,
             name="dhis2-system-info"),
     re_path(r"^api/(?:(?P<version>[0-9]{2})/)?me(?:\.(?P<suffix>json))?/?$", dhis2_web.me, name="dhis2-me"),

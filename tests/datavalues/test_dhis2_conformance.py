@@ -213,3 +213,23 @@ def test_a_dissolved_provinces_name_for_a_later_period_is_a_conflict_naming_the_
     assert conflict["errorCode"] == "E7612" and conflict["govkpiCode"] == "unit_succeeded"
     assert "Tuyên Quang" in conflict["message_vi"] and "08" in conflict["message_en"]
     assert not DataValue.objects.exists()
+
+
+def test_the_single_value_endpoint(client, elements, month, token):
+    # dhis2-core 2.40.9 DataValueController: POST de/pe/ou/value → 201; GET → ["value"]; DELETE → 204; a value
+    # that does not exist, or a refused one, is a 409 WebMessage.
+    auth = api_token(token)
+    created = client.post(f"/api/dataValues?de=DVC_TONG&pe={month}&ou=01&value=12", **auth)
+    assert created.status_code == 201 and stored() == "12"
+    assert client.get(f"/api/40/dataValues?de=DVC_TONG&pe={month}&ou=01", **auth).json() == ["12"]
+    unpublished = client.get(f"/api/dataValues?de=DVC_TONG&pe={month}&ou=01")  # anonymous: not approved yet
+    assert unpublished.status_code == 409 and "12" not in unpublished.content.decode()
+    body = {"dataElement": "DVC_TONG", "period": month, "orgUnit": "01", "value": "13", "comment": "cập nhật"}
+    assert client.post("/api/dataValues", body, content_type="application/json", **auth).status_code == 201
+    assert stored() == "13"
+    refused = client.post(f"/api/dataValues?de=DVC_TONG&pe={month}&ou=01&value=abc", **auth)
+    assert refused.status_code == 409 and refused.json()["errorCode"] == "E7619" and stored() == "13"
+    assert client.post(f"/api/dataValues?de=DVC_TONG&pe={month}&ou=01&value=14").status_code == 401
+    assert client.delete(f"/api/dataValues?de=DVC_TONG&pe={month}&ou=01", **auth).status_code == 204
+    assert stored() is None
+    assert client.get(f"/api/dataValues?de=DVC_TONG&pe={month}&ou=01", **auth).status_code == 409

@@ -1,5 +1,6 @@
 """DHIS2's Web API paths, so DHIS2 clients and scripts work unchanged: `/api/dataValueSets`,
-`/api/40/dataValueSets`, `…/dataValueSets.json` and `.csv`, `/api/system/info` and `/api/me`.
+`/api/40/dataValueSets`, `…/dataValueSets.json` and `.csv`, the single value at `/api/dataValues`,
+`/api/system/info` and `/api/me`.
 
 Plain Django views, not ninja: DHIS2's paths carry an optional version and a format suffix, and its answers
 (WebMessage, ImportSummary) are its own shapes. They only parse, ask the one writer or the one read door, and
@@ -28,9 +29,11 @@ from django.views.decorators.csrf import csrf_exempt
 from govkpi.accounts.models import Membership
 from govkpi.accounts.tokens import BearerToken
 from govkpi.datavalues import dhis2
-from govkpi.datavalues.dhis2_answers import web_message
-from govkpi.datavalues.models import Channel
-from govkpi.datavalues.writer import Strategy, write_values
+from govkpi.core.periods import PeriodError, parse_period
+from govkpi.datavalues.dhis2_answers import dhis2_error_code, web_message
+from govkpi.datavalues.models import Channel, DataValue
+from govkpi.datavalues.writer import Item, Strategy, write_values
+from govkpi.reads.visibility import Viewer
 from ninja.errors import AuthenticationError
 
 # The DHIS2 version whose behaviour an unversioned path gets, and that /api/system/info reports.
@@ -192,3 +195,70 @@ def me(request: HttpRequest, version: str | None = None, suffix: str = "") -> Ht
                        "userRoles": sorted({m.role for m in memberships}),
                        "authorities": sorted({m.role for m in memberships}),
                        "userCredentials": {"username": user.get_username()}})
+
+
+def _one_value_item(request: HttpRequest) -> Item:
+    """DHIS2's single data value, from the query or form (`de`, `pe`, `ou`, `co`, `cc`/`cp`, `value`, `comment`,
+    `followUp`) or, on a JSON POST, from DataValueDto's body (`dataElement`, `period`, `orgUnit`, …)."""
+    params: dict[str, Any] = {**request.GET.dict(), **request.POST.dict()}
+    if request.method == "POST" and "json" in request.META.get("CONTENT_TYPE", ""):
+        try:
+            body = json.loads(request.body or b"{}")
+        except json.JSONDecodeError:
+            body = None
+        if not isinstance(body, dict):
+            raise dhis2.PayloadError("bad_json", "JSON không hợp lệ.", "Invalid JSON.")
+        attribute = body.get("attribute") if isinstance(body.get("attribute"), dict) else {}
+        params = {"de": body.get("dataElement"), "pe": body.get("period"), "ou": body.get("orgUnit"),
+                  "co": body.get("categoryOptionCombo"), "cp": ";".join(attribute.get("options") or []),
+                  "value": body.get("value"), "comment": body.get("comment"), "followUp": body.get("followUp")}
+    combo = str(params.get("cp") or "")
+    follow_up = params.get("followUp")
+    return Item(index=0, data_element=str(params.get("de") or ""), period=str(params.get("pe") or ""),
+                unit=str(params.get("ou") or ""), value=params.get("value"), comment=params.get("comment") or None,
+                follow_up=None if follow_up in (None, "") else str(follow_up).lower() in ("true", "1"),
+                deleted=request.method == "DELETE", category_option_combo=str(params.get("co") or ""),
+                attribute_option_combo=combo)
+
+
+def _conflict_message(message: str, status: int = 409, **extra: Any) -> HttpResponse:
+    return _json(status, {"httpStatus": "Conflict" if status == 409 else "Bad Request", "httpStatusCode": status,
+                          "status": "ERROR", "message": message, **extra})
+
+
+@csrf_exempt
+def data_values(request: HttpRequest, version: str | None = None, suffix: str = "") -> HttpResponse:
+    """DHIS2's single-value endpoint (`/api/dataValues`, dhis2-core DataValueController): POST saves (201),
+    DELETE deletes (204), GET answers `["value"]`; a refusal is a 409 WebMessage with the reason."""
+    if request.method not in ("GET", "HEAD", "POST", "DELETE"):
+        return HttpResponseNotAllowed(["GET", "POST", "DELETE"])
+    try:
+        request.user = authenticate(request, required=request.method in ("POST", "DELETE"))
+    except Unauthorized as error:
+        return _unauthorized(str(error))
+    try:
+        item = _one_value_item(request)
+    except dhis2.PayloadError as error:
+        return _conflict_message(f"{error.message_vi} / {error.message_en}", 400, code=error.code)
+    if request.method in ("GET", "HEAD"):
+        return _read_one_value(request, item)
+    result = write_values([item], actor=request.user, channel=Channel.DHIS2, machine_input=True)
+    if result.conflicts:
+        first = result.conflicts[0]
+        return _conflict_message(f"{first.message_vi} / {first.message_en}", errorCode=dhis2_error_code(first),
+                                 govkpiCode=first.code)
+    return HttpResponse(status=204 if request.method == "DELETE" else 201)
+
+
+def _read_one_value(request: HttpRequest, item: Item) -> HttpResponse:
+    try:
+        period = parse_period(item.period).id
+    except PeriodError as error:
+        return _conflict_message(f"{error.message_vi} / {error.message_en}", errorCode="E7611")
+    found = (DataValue.objects.filter(data_element__code=item.data_element, period=period, unit__code=item.unit)
+             .filter(Viewer(request.user).values()).values_list("value", flat=True).first())
+    if found is None:  # also what the caller may not see: nothing tells it apart from a value never stored
+        return _conflict_message("Không có số liệu này / Data value does not exist")
+    response = _json(200, [found])
+    response["Cache-Control"] = "no-store"
+    return response
