@@ -30,7 +30,8 @@ def test_dhis2_py_pushes_reads_and_is_told_of_conflicts(live_server, elements, m
     assert DataValue.objects.get(unit__code="01").value == "400"
 
     api.api_version = 40
-    rows = api.get("dataValueSets", params={"orgUnit": "CP", "children": "true", "period": month}).json()
+    rows = api.get("dataValueSets", params={"dataElement": "DVC_TONG", "orgUnit": "CP", "children": "true",
+                                              "period": month}).json()
     assert [(r["orgUnit"], r["value"]) for r in rows["dataValues"]] == [("01", "400")]
 
     wrong = dhis2.Api(live_server.url, user.username, "not-a-token")

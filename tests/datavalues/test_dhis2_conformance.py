@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from govkpi.accounts.tokens import create_token
 from govkpi.datavalues.models import DataValue
+from govkpi.indicators.models import Theme
 
 pytestmark = pytest.mark.django_db
 
@@ -180,15 +181,29 @@ def test_a_disaggregated_value_is_refused_not_written_over_the_total(client, ele
 
 def test_export_since_last_updated(client, elements, month, token):
     # Web API docs, "Reading data values": lastUpdated and lastUpdatedDuration select what changed since.
+    theme = Theme.objects.create(code="DMST", name_vi="Chuyển đổi số", name_en="Digital transformation")
+    elements["DVC_TONG"].themes.add(theme)  # a data set is a catalog theme here
     post(client, "/api/dataValueSets", {"dataValues": [value(month), value(month, unit="79")]}, token)
     DataValue.objects.filter(unit__code="79").update(updated_at=timezone.now() - datetime.timedelta(days=3))
     since = (timezone.now() - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S")
     for query in (f"lastUpdated={since}", "lastUpdatedDuration=1d"):
-        rows = client.get(f"/api/dataValueSets?orgUnit=CP&children=true&{query}", **api_token(token)).json()
+        rows = client.get(f"/api/dataValueSets?dataElement=DVC_TONG&orgUnit=CP&children=true&{query}",
+                          **api_token(token)).json()
         assert [r["orgUnit"] for r in rows["dataValues"]] == ["01"], query
-    csv = client.get("/api/dataValueSets.csv?orgUnit=CP&children=true&lastUpdatedDuration=5d", **api_token(token))
+    csv = client.get("/api/dataValueSets.csv?dataSet=DMST&orgUnit=CP&children=true&lastUpdatedDuration=5d",
+                     **api_token(token))
     assert b"".join(csv.streaming_content).decode().count("DVC_TONG") == 2
-    assert client.get("/api/dataValueSets?orgUnit=CP&lastUpdatedDuration=soon", **api_token(token)).status_code == 400
+    assert client.get("/api/dataValueSets?dataElement=DVC_TONG&orgUnit=CP&lastUpdatedDuration=soon",
+                      **api_token(token)).status_code == 400
+
+
+@pytest.mark.parametrize("query,code", [("orgUnit=CP&lastUpdatedDuration=1d", "E2001"),
+                                        ("dataElement=DVC_TONG&orgUnit=CP", "E2002"),
+                                        ("dataElement=DVC_TONG&lastUpdatedDuration=1d", "E2006"), ("", "E2001")])
+def test_an_export_naming_no_data_time_or_unit_is_refused(client, elements, token, query, code):
+    # DataValueSetService.validate (2.40.9): E2001 / E2002 / E2006; nobody pulls every value in one body.
+    response = client.get(f"/api/dataValueSets?{query}", **api_token(token))
+    assert response.status_code == 409 and response.json()["errorCode"] == code
 
 
 def test_machine_numbers_on_dhis2_paths_and_office_numbers_on_files(client, elements, month, token):

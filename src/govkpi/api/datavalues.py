@@ -24,6 +24,7 @@ from govkpi.datavalues.models import Channel, DataApproval, DataValue
 from govkpi.datavalues.completeness import completeness
 from govkpi.api.schemas.datavalues import ApprovalIn, ApprovalOut, CompletenessOut, DataValuesIn, DataValuesOut
 from govkpi.datavalues.writer import Item, write_values
+from govkpi.indicators.models import DataElement
 from govkpi.orgunits.models import OrgUnit
 from govkpi.api.paging import Page, Rows
 from govkpi.api.schemas.problem import Problem
@@ -89,6 +90,8 @@ def visible_values(request: HttpRequest) -> QuerySet | Status:
     elements, periods, units = _listed(request, "dataElement"), _listed(request, "period"), _listed(request, "orgUnit")
     if elements:
         query = query.filter(data_element__code__in=elements)
+    if data_sets := _listed(request, "dataSet"):  # a data set is a theme of the catalog here
+        query = query.filter(data_element__in=DataElement.objects.filter(themes__code__in=data_sets))
     if periods:
         query = query.filter(period__in=periods)
     updated_since = _last_updated(request)

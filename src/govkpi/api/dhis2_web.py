@@ -163,7 +163,25 @@ def data_value_sets(request: HttpRequest, version: str | None = None, suffix: st
         return import_data_value_sets(request, _version(version), suffix=suffix)
     from govkpi.api.datavalues import export_data_value_sets  # the one export, shared with /api/v1
 
+    if missing := _missing_export_filter(request):
+        return _conflict_message(missing[1], errorCode=missing[0])
     return export_data_value_sets(request, wants_csv=suffix == "csv")
+
+
+def _missing_export_filter(request: HttpRequest) -> tuple[str, str] | None:
+    """DHIS2 refuses an export that names no data, no time or no unit (dhis2-core 2.40.9
+    DataValueSetService.validate: E2001, E2002, E2006), so a client cannot ask for every value in one body."""
+    asked = {name for name, value in request.GET.items() if value.strip()}
+    if not asked & {"dataElement", "dataSet", "dataElementGroup"}:
+        return "E2001", ("Cần ít nhất một dataElement hoặc dataSet. / At least one data element, data set or data "
+                         "element group must be specified")
+    if not asked & {"period", "startDate", "endDate", "lastUpdated", "lastUpdatedDuration"}:
+        return "E2002", ("Cần ít nhất một kỳ, ngày bắt đầu/kết thúc hoặc lastUpdated. / At least one valid period, "
+                         "start/end dates, last updated or last updated duration must be specified")
+    if "orgUnit" not in asked:
+        return "E2006", ("Cần ít nhất một đơn vị (orgUnit). / At least one organisation unit or organisation unit "
+                         "group must be specified")
+    return None
 
 
 def system_info(request: HttpRequest, version: str | None = None, suffix: str = "") -> HttpResponse:
