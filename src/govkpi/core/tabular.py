@@ -643,12 +643,15 @@ def parse_date(text: str) -> datetime.date:
         raise ValueError(f"Không có ngày «{text}». / «{text}» is not a real date.") from None
 
 
-_TRUE = frozenset({"true", "1", "có", "co", "đúng", "yes", "x"})
-_FALSE = frozenset({"false", "0", "không", "khong", "sai", "no"})
+# "t"/"f" as DHIS2 reads them (BOOL_TRUE_VARIANTS, BOOL_FALSE_VARIANTS in dhis2-core's
+# dhis-support-system/.../org/hisp/dhis/system/util/ValidationUtils.java) and PostgreSQL writes them.
+_TRUE = frozenset({"true", "t", "1", "có", "co", "đúng", "yes", "x"})
+_FALSE = frozenset({"false", "f", "0", "không", "khong", "sai", "no"})
 
 
 def parse_bool(text: str) -> bool:
-    """Read yes/no as offices write it: true/false, 1/0, có/không (also unaccented), đúng/sai, yes/no, x.
+    """Read yes/no as offices and DHIS2 write it: true/false, t/f, 1/0, có/không (also unaccented), đúng/sai,
+    yes/no, x.
 
     An empty cell is refused rather than read as "no": whether empty means no is the caller's decision.
     """
