@@ -55,11 +55,13 @@ def _number(raw: object, integer: bool, machine: bool = False) -> float:
                 raise ValueProblem("not_a_machine_number", f"«{text}» không phải số máy (dấu chấm thập phân, "
                                    "không phân cách hàng nghìn).", f"«{text}» is not a machine number (a dot "
                                    "decimal, no thousands separator).")
-            text = str(float(text))
-        try:
-            number = float(text) if not integer and _MACHINE_NUMBER.fullmatch(text) else parse_number(text)
-        except ValueError:
-            raise ValueProblem("not_a_number", f"«{text}» không phải là số.", f"«{text}» is not a number.") from None
+            number = float(text)
+        else:
+            try:
+                number = float(text) if not integer and _MACHINE_NUMBER.fullmatch(text) else parse_number(text)
+            except ValueError:
+                raise ValueProblem("not_a_number", f"«{text}» không phải là số.",
+                                   f"«{text}» is not a number.") from None
     if not math.isfinite(number):
         raise ValueProblem("not_a_number", f"«{raw}» không phải là số hữu hạn.", f"«{raw}» is not a finite number.")
     return number
