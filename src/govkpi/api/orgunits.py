@@ -10,8 +10,8 @@ from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from govkpi.api.paging import Page
-from govkpi.orgunits.models import Kind, OrgUnit, Succession
-from govkpi.orgunits.resolve import Outcome, resolve_unit
+from govkpi.orgunits.models import Kind, OrgUnit, Succession, UnitCode
+from govkpi.orgunits.resolve import Outcome, resolve_unit, units_by_code
 from govkpi.api.schemas.orgunits import AmbiguousOut, ResolveOut, UnitDetailOut, UnitOut
 from govkpi.api.schemas.problem import Problem
 
@@ -28,7 +28,7 @@ class UnitFilters(Schema):
 
 def filter_units(filters: UnitFilters) -> QuerySet[OrgUnit]:
     """The one filter set for units, shared by the API and the pages."""
-    qs = OrgUnit.objects.select_related("parent")
+    qs = OrgUnit.objects.select_related("parent").prefetch_related("codes")
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     if filters.parent:
@@ -40,7 +40,8 @@ def filter_units(filters: UnitFilters) -> QuerySet[OrgUnit]:
         qs = qs.valid_on(timezone.localdate())
     if filters.q:
         text = filters.q.strip()
-        qs = qs.filter(Q(name__icontains=text) | Q(short_name__icontains=text) | Q(code=text))
+        qs = qs.filter(Q(name__icontains=text) | Q(short_name__icontains=text) | Q(code=text)
+                       | Q(pk__in=UnitCode.objects.filter(code=text).values("unit_id")))
     return qs.order_by("level", "code")
 
 
@@ -104,11 +105,18 @@ def _links(links, side: str) -> list[dict]:
 
 
 @router.get("/{code}", response={200: UnitDetailOut, 404: Problem}, summary="One unit")
-def get_unit(request: HttpRequest, code: str) -> Status:
-    """A unit with its ancestors, number of children, predecessors and successors."""
-    unit = OrgUnit.objects.select_related("parent").annotate(n=Count("children")).filter(code=code).first()
-    if unit is None:
-        return problem(404, "unit_not_found", f"Không có đơn vị mã «{code}».", f"No unit has the code «{code}».")
+def get_unit(request: HttpRequest, code: str, on: datetime.date | None = None) -> Status:
+    """A unit with its ancestors, number of children, predecessors and successors.
+
+    `code` is a unit's code or an official code as of `on` (default today): `02` with on=2025-05-31 is
+    P63-02 Tỉnh Hà Giang; `08` is new Tuyên Quang today and old Tuyên Quang (P63-08) before 2025-07-01.
+    """
+    day = on or timezone.localdate()
+    found = units_by_code([code], on=day).get(code)
+    if found is None:
+        return _no_unit_with_code(code, day)
+    unit = OrgUnit.objects.select_related("parent").prefetch_related("codes").annotate(
+        n=Count("children")).get(pk=found.pk)
     ancestors = {u.code: u for u in OrgUnit.objects.filter(code__in=unit.ancestor_codes())}
     unit.ancestors = [ancestors[c] for c in unit.ancestor_codes() if c in ancestors]
     unit.children_count = unit.n
@@ -116,3 +124,27 @@ def get_unit(request: HttpRequest, code: str) -> Status:
         Succession.objects.filter(successor=unit).select_related("predecessor"), "predecessor")
     unit.successors = _links(Succession.objects.filter(predecessor=unit).select_related("successor"), "successor")
     return Status(200, unit)
+
+
+def _no_unit_with_code(code: str, day: datetime.date) -> Status:
+    """404, naming the units the code belonged to on other dates, so the caller can add `on`."""
+    held = list(UnitCode.objects.filter(code=code).select_related("unit").order_by("valid_from", "valid_to"))
+    if not held:
+        return problem(404, "unit_not_found", f"Không có đơn vị mã «{code}».", f"No unit has the code «{code}».")
+    spans_vi = "; ".join(f"{c.unit.name} ({c.unit.code}) {_span(c, 'vi')}" for c in held)
+    spans_en = "; ".join(f"{c.unit.name} ({c.unit.code}) {_span(c, 'en')}" for c in held)
+    return problem(
+        404, "unit_not_found",
+        f"Mã «{code}» không ứng với đơn vị nào vào ngày {day:%d/%m/%Y}; mã này từng là: {spans_vi}. "
+        f"Thêm tham số on=YYYY-MM-DD hoặc dùng mã đơn vị.",
+        f"The code «{code}» names no unit on {day.isoformat()}; it was: {spans_en}. "
+        f"Add on=YYYY-MM-DD or use the unit's code.",
+    )
+
+
+def _span(code: UnitCode, language: str) -> str:
+    if language == "vi":
+        start = f"từ {code.valid_from:%d/%m/%Y} " if code.valid_from else ""
+        return start + (f"đến {code.valid_to:%d/%m/%Y}" if code.valid_to else "đến nay")
+    start = f"from {code.valid_from.isoformat()} " if code.valid_from else ""
+    return start + (f"until {code.valid_to.isoformat()}" if code.valid_to else "until now")

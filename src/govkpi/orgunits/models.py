@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 PATH_SEPARATOR = "/"
@@ -149,3 +149,48 @@ class UnitAlias(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} → {self.unit.code}"
+
+
+class CodeScheme(models.TextChoices):
+    """Who assigned an alternative code."""
+
+    GSO = "gso", _("Mã thống kê (Tổng cục Thống kê)")
+
+
+class UnitCode(models.Model):
+    """A code another system uses for a unit, valid over a span of dates.
+
+    Why a second table rather than changing `OrgUnit.code`: the 63 provinces before 2025-07-01 keep
+    `P63-xx` as their primary code, unique for all time, because values, tasks, fixtures, links and
+    documents already name them so. Their official statistics-office code (`02` Tỉnh Hà Giang) is
+    not unique for all time: each of the 34 new provinces took one of them on 2025-07-01 (`08` is old
+    Tuyên Quang until 2025-06-30, new Tuyên Quang since), so it is stored with the dates it held.
+    A code names one unit *on a date*: `resolve.units_by_code` answers that question.
+    Overlapping spans of one (scheme, code) for two units are never written by sync (one source);
+    should one come in by hand, `units_by_code` refuses to choose.
+    """
+
+    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="codes")
+    code = models.CharField(_("mã"), max_length=32, db_index=True)
+    scheme = models.CharField(_("hệ mã"), max_length=16, choices=CodeScheme.choices, default=CodeScheme.GSO)
+    valid_from = models.DateField(_("hiệu lực từ"), null=True, blank=True)
+    valid_to = models.DateField(_("hiệu lực đến"), null=True, blank=True)
+    source = models.CharField(_("nguồn dữ liệu"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["scheme", "code", "valid_from"]
+        verbose_name = _("mã khác của đơn vị")
+        verbose_name_plural = _("mã khác của đơn vị")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "scheme", "code"], name="unitcode_unique"),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True) | Q(valid_to__isnull=True) | Q(valid_from__lte=F("valid_to")),
+                name="unitcode_span_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scheme}:{self.code} → {self.unit.code} ({self.valid_from or '…'}–{self.valid_to or '…'})"
+
+    def valid_on(self, day: datetime.date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)

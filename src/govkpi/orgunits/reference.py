@@ -5,6 +5,10 @@
 - The 34 provinces and 3,321 communes (official statistics-office codes), and the 63 provinces
   before 2025-07-01 with the new province each became part of: the `vietnamadminunits`
   package (MIT), read from the SQLite dataset and the conversion table it ships.
+- The 63 old provinces' official statistics-office (GSO) codes, `02` Tỉnh Hà Giang: the same
+  package's legacy table. They are stored as dated alternative codes (models.UnitCode) valid
+  until 2025-06-30, the primary code staying `P63-` + that code: each of the 34 new provinces
+  took one of these codes on 2025-07-01.
 
 Functions here return plain records; `sync.py` writes them.
 """
@@ -55,11 +59,24 @@ class SuccessionRecord:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class UnitCodeRecord:
+    """A code another system gives a unit, over the dates it held (see models.UnitCode)."""
+
+    unit_code: str
+    code: str
+    scheme: str = "gso"
+    valid_from: datetime.date | None = None
+    valid_to: datetime.date | None = None
+    source: str = ""
+
+
 @dataclass
 class ReferenceHierarchy:
     units: list[UnitRecord] = field(default_factory=list)
     successions: list[SuccessionRecord] = field(default_factory=list)
     abbreviations: dict[str, list[str]] = field(default_factory=dict)
+    codes: list[UnitCodeRecord] = field(default_factory=list)
 
 
 def _adminunits_dir() -> Path:
@@ -229,6 +246,25 @@ def historical_provinces() -> tuple[list[UnitRecord], list[SuccessionRecord]]:
     return units, successions
 
 
+def historical_province_codes() -> list[UnitCodeRecord]:
+    """Return the 63 old provinces' official statistics-office codes, valid until 2025-06-30.
+
+    The package's legacy table gives each old province the GSO code it held (`02` Tỉnh Hà Giang);
+    its start is left open: the code held from before anything govkpi records.
+    """
+    rows = _query("SELECT DISTINCT provinceCode FROM admin_units_legacy ORDER BY provinceCode")
+    return [
+        UnitCodeRecord(
+            unit_code=HISTORICAL_PROVINCE_PREFIX + r["provinceCode"],
+            code=r["provinceCode"],
+            scheme="gso",
+            valid_to=PROVINCES_REORGANISED - datetime.timedelta(days=1),
+            source=ADMINUNITS_SOURCE,
+        )
+        for r in rows
+    ]
+
+
 def abbreviations() -> dict[str, list[str]]:
     """Return the abbreviations list kept in the repo, by unit code."""
     data = yaml.safe_load((DATA_DIR / "abbreviations.yaml").read_text(encoding="utf-8"))
@@ -243,4 +279,5 @@ def reference_hierarchy() -> ReferenceHierarchy:
         units=agencies + old_provinces + provinces_and_communes(),
         successions=agency_successions + province_successions,
         abbreviations=abbreviations(),
+        codes=historical_province_codes(),
     )

@@ -1,4 +1,6 @@
-"""Find the unit a person means by a written name, or say why not.
+"""Find the unit a person means by a written name or a code, or say why not.
+
+Codes (`units_by_code`): a code names one unit *on a date*, see that function.
 
 Rules, in order (docs/orgunits.md explains them with examples):
 1. Names are compared by tone key (core.names): case, NFC/NFD, tone placement, punctuation
@@ -17,13 +19,14 @@ Rules, in order (docs/orgunits.md explains them with examples):
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
 from django.utils import timezone
 
 from govkpi.core.names import name_keys, words
-from govkpi.orgunits.models import OrgUnit, Succession, UnitAlias
+from govkpi.orgunits.models import CodeScheme, OrgUnit, Succession, UnitAlias, UnitCode
 
 
 class Outcome(str, Enum):
@@ -164,3 +167,48 @@ def resolve_unit(
             message_en=f"{matched.name} ceased to exist after {date}; resolved to its successor: {unit.name}.",
         )
     return Resolution(Outcome.FOUND, name, unit=unit)
+
+
+def units_by_code(
+    codes: Iterable[str], on: datetime.date, scheme: str = CodeScheme.GSO
+) -> dict[str, OrgUnit]:
+    """Return, for each code that names a unit on the date, that unit; codes naming none are left out.
+
+    1. A primary code (`OrgUnit.code`) whose unit is in force on the date wins.
+    2. Otherwise an alternative code of `scheme` in force on the date (models.UnitCode): `02` on
+       2025-05-31 is old Hà Giang (P63-02); `08` on 2025-05-31 old Tuyên Quang (P63-08), and on
+       2025-09-30 new Tuyên Quang (08, rule 1).
+    3. Otherwise a primary code names its unit even out of force (`P63-02` on 2025-09-30): the
+       caller says "this unit did not exist then", which is truer than "no such code".
+       An alternative code out of its span names nothing: `02` is no unit's code on 2025-09-30.
+    Two alternative codes in force on the date for different units (never written by sync) name
+    nothing: the caller refuses rather than guess.
+
+    Two queries per call whatever the number of codes (fewer when every code is a primary code
+    in force), each batched by 500 codes to stay within SQLite's parameter limit.
+    """
+    wanted = list(dict.fromkeys(codes))
+    found: dict[str, OrgUnit] = {}
+    out_of_force: dict[str, OrgUnit] = {}
+    for chunk in _chunks(wanted):
+        for unit in OrgUnit.objects.filter(code__in=chunk):
+            (found if unit.valid_on(on) else out_of_force)[unit.code] = unit
+    rest = [c for c in wanted if c not in found]
+    for chunk in _chunks(rest):
+        by_code: dict[str, set[int]] = {}
+        units: dict[int, OrgUnit] = {}
+        for alt in UnitCode.objects.filter(code__in=chunk, scheme=scheme).select_related("unit"):
+            if alt.valid_on(on):
+                by_code.setdefault(alt.code, set()).add(alt.unit_id)
+                units[alt.unit_id] = alt.unit
+        for code, unit_ids in by_code.items():
+            if len(unit_ids) == 1:
+                found[code] = units[next(iter(unit_ids))]
+    for code, unit in out_of_force.items():
+        found.setdefault(code, unit)
+    return found
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

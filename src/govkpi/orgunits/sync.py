@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 from django.db import transaction
 
 from govkpi.core.names import name_keys
-from govkpi.orgunits.models import OrgUnit, Succession, UnitAlias, build_path
+from govkpi.orgunits.models import OrgUnit, Succession, UnitAlias, UnitCode, build_path
 from govkpi.orgunits.reference import ReferenceHierarchy, UnitRecord
 
 _UNIT_FIELDS = [f.name for f in fields(UnitRecord) if f.name not in {"code", "parent_code"}]
@@ -25,11 +25,13 @@ class SyncReport:
     aliases_created: int = 0
     aliases_removed: int = 0
     successions_written: int = 0
+    codes_written: int = 0
+    codes_removed: int = 0
 
     @property
     def changed(self) -> bool:
         return bool(self.created or self.updated or self.aliases_created or self.aliases_removed
-                    or self.successions_written)
+                    or self.successions_written or self.codes_written or self.codes_removed)
 
 
 def alias_keys(unit: OrgUnit, abbreviations: list[str]) -> set[tuple[str, str, str]]:
@@ -120,11 +122,44 @@ def _sync_aliases(hierarchy: ReferenceHierarchy, units: dict[str, OrgUnit], repo
     report.aliases_removed += len(to_remove)
 
 
+_CODE_FIELDS = ("valid_from", "valid_to", "source")
+
+
+def _sync_codes(hierarchy: ReferenceHierarchy, units: dict[str, OrgUnit], report: SyncReport) -> None:
+    """Write the reference units' alternative codes; drop those the reference no longer gives.
+
+    Like aliases, a reference unit's codes are exactly what the reference gives; other units' codes are left alone.
+    """
+    existing = {(c.unit_id, c.scheme, c.code): c for c in UnitCode.objects.filter(unit__in=list(units.values()))}
+    to_create: list[UnitCode] = []
+    to_update: list[UnitCode] = []
+    wanted_keys: set[tuple[int, str, str]] = set()
+    for record in hierarchy.codes:
+        unit = units[record.unit_code]
+        key = (unit.pk, record.scheme, record.code)
+        wanted_keys.add(key)
+        wanted = {name: getattr(record, name) for name in _CODE_FIELDS}
+        row = existing.get(key)
+        if row is None:
+            to_create.append(UnitCode(unit=unit, scheme=record.scheme, code=record.code, **wanted))
+        elif any(getattr(row, k) != v for k, v in wanted.items()):
+            for k, v in wanted.items():
+                setattr(row, k, v)
+            to_update.append(row)
+    UnitCode.objects.bulk_create(to_create, batch_size=500)
+    UnitCode.objects.bulk_update(to_update, list(_CODE_FIELDS), batch_size=500)
+    stale = [row.pk for key, row in existing.items() if key not in wanted_keys]
+    UnitCode.objects.filter(pk__in=stale).delete()
+    report.codes_written += len(to_create) + len(to_update)
+    report.codes_removed += len(stale)
+
+
 @transaction.atomic
 def sync_reference_hierarchy(hierarchy: ReferenceHierarchy) -> SyncReport:
-    """Bring the units, successions and aliases in the database in line with the reference."""
+    """Bring the units, successions, aliases and alternative codes in the database in line with the reference."""
     report = SyncReport()
     units = _sync_units(hierarchy, report)
     _sync_successions(hierarchy, units, report)
     _sync_aliases(hierarchy, units, report)
+    _sync_codes(hierarchy, units, report)
     return report

@@ -15,6 +15,15 @@ class UnitRef(Schema):
     kind: str
 
 
+class UnitCodeOut(Schema):
+    """A code another system gives the unit over a span of dates (`gso`: the statistics office)."""
+
+    code: str
+    scheme: str
+    valid_from: datetime.date | None
+    valid_to: datetime.date | None
+
+
 class UnitOut(Schema):
     code: str
     name: str
@@ -28,6 +37,12 @@ class UnitOut(Schema):
     valid_from: datetime.date | None
     valid_to: datetime.date | None
     source: str
+    # The old provinces' official code (`02` for P63-02 Tỉnh Hà Giang, valid until 2025-06-30).
+    codes: list[UnitCodeOut]
+
+    @staticmethod
+    def resolve_codes(obj: Any) -> list[Any]:
+        return list(obj.codes.all())
 
     @staticmethod
     def resolve_parent(obj: Any) -> str | None:
