@@ -55,11 +55,6 @@ def post_datavalues(request: HttpRequest, payload: DataValuesIn) -> Status:
     return Status(409 if result.status == "ERROR" else 200, body)
 
 
-def _chunks(request: HttpRequest, size: int = 64 * 1024) -> Iterator[bytes]:
-    while chunk := request.read(size):
-        yield chunk
-
-
 def _flag(request: HttpRequest, name: str) -> bool:
     return request.GET.get(name, "false").strip().lower() in ("true", "1", "yes")
 

@@ -48,8 +48,7 @@ CHALLENGE = 'ApiToken realm="govkpi", Bearer realm="govkpi", Basic realm="govkpi
 
 
 class Unauthorized(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
+    """No credential where one is needed, or one that does not hold: answered 401 with the challenge."""
 
 
 def _json(status: int, body: Any) -> HttpResponse:
@@ -207,11 +206,11 @@ def me(request: HttpRequest, version: str | None = None, suffix: str = "") -> Ht
     memberships = Membership.objects.filter(user=user).select_related("unit").order_by("unit__code")
     units = [{"id": m.unit.code, "code": m.unit.code, "name": m.unit.name} for m in memberships]
     name = user.get_full_name() or user.get_username()
+    roles = sorted({m.role for m in memberships})
     return _json(200, {"id": user.get_username(), "username": user.get_username(), "code": user.get_username(),
                        "name": name, "displayName": name, "firstName": user.first_name, "surname": user.last_name,
                        "email": user.email, "organisationUnits": units, "dataViewOrganisationUnits": units,
-                       "userRoles": sorted({m.role for m in memberships}),
-                       "authorities": sorted({m.role for m in memberships}),
+                       "userRoles": roles, "authorities": roles,
                        "userCredentials": {"username": user.get_username()}})
 
 
