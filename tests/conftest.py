@@ -167,3 +167,11 @@ def all_provisional(settings):
     """Every period still being reported, so results count every value received: for the tests of the engine's
     arithmetic (the approved-only basis of official periods has its own tests)."""
     settings.OFFICIAL_AFTER_DAYS = 100_000
+
+
+def json_body(response):  # noqa: ANN001, ANN201 - a test client's response
+    """The JSON of an answer, streamed (the dataValueSets export) or not."""
+    import json
+
+    raw = b"".join(response.streaming_content) if response.streaming else response.content
+    return json.loads(raw)

@@ -16,7 +16,7 @@ urlpatterns = [
     path("account/", include("govkpi.accounts.urls")),
     path("admin/", admin.site.urls),
     # DHIS2's own paths: unversioned or versioned (/api/40/), with a format suffix (dataValueSets.csv).
-    re_path(r"^api/(?:(?P<version>[0-9]{2})/)?dataValueSets(?:\.(?P<suffix>json|csv))?/?$",
+    re_path(r"^api/(?:(?P<version>[0-9]{2})/)?dataValueSets(?:\.(?P<suffix>json|csv|xml|adx))?/?$",
             dhis2_web.data_value_sets, name="dhis2-data-value-sets"),
     re_path(r"^api/(?:(?P<version>[0-9]{2})/)?dataValues(?:\.(?P<suffix>json))?/?$", dhis2_web.data_values,
             name="dhis2-data-values"),

@@ -22,6 +22,7 @@ from govkpi.indicators.models import DataElement
 from govkpi.orgunits.models import OrgUnit
 from govkpi.tasks import actions
 from govkpi.tasks.models import Task
+from tests.conftest import json_body
 
 pytestmark = pytest.mark.django_db
 
@@ -118,7 +119,7 @@ def attempt(client, cell, headers, target_user):
     unit, month = _unit_of(cell), last_month()
     if cell.startswith("read_values"):
         response = client.get("/api/v1/dataValueSets", {"orgUnit": unit, "period": month}, **headers)
-        return response.status_code == 200 and len(response.json()["dataValues"]) == 1
+        return response.status_code == 200 and len(json_body(response)["dataValues"]) == 1
     if cell.startswith("enter"):
         body = {"values": [{"data_element": "DVC_TONG", "unit": unit, "period": entry_month(), "value": 2}]}
         response = client.post("/api/v1/datavalues", body, content_type="application/json", **headers)

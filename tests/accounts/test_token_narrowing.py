@@ -17,6 +17,7 @@ from govkpi.datavalues import approval
 from govkpi.datavalues.writer import Item, write_values
 from govkpi.indicators.models import DataElement
 from govkpi.orgunits.models import OrgUnit
+from tests.conftest import json_body
 
 pytestmark = pytest.mark.django_db
 
@@ -136,7 +137,7 @@ def values(db, month):
 def value_rows(client, **headers):
     response = client.get("/api/v1/dataValueSets", **headers)
     assert response.status_code == 200, response.content
-    return [(row["orgUnit"], row["value"]) for row in response.json()["dataValues"]]
+    return [(row["orgUnit"], row["value"]) for row in json_body(response)["dataValues"]]
 
 
 def test_values_are_narrowed_to_the_tokens_units(client, tokens, values):

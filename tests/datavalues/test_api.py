@@ -12,6 +12,7 @@ from govkpi.accounts.tokens import create_token
 from govkpi.core.periods import parse_period
 from govkpi.datavalues import approval
 from govkpi.datavalues.models import DataValue
+from tests.conftest import json_body
 
 pytestmark = pytest.mark.django_db
 
@@ -123,7 +124,7 @@ def test_dhis2_round_trip_json_and_csv_reimports_as_all_ignored(client, elements
         {"dataElement": "DVC_TOANTRINH", "period": month, "orgUnit": "01", "value": "120"},
         {"dataElement": "TYLE_XA", "period": month, "orgUnit": "00004", "value": "39.51", "followup": True}]}
     post_json(client, "/api/v1/dataValueSets", payload, auth)
-    exported = client.get(f"/api/v1/dataValueSets?orgUnit=01&children=true&period={month}", **auth).json()
+    exported = json_body(client.get(f"/api/v1/dataValueSets?orgUnit=01&children=true&period={month}", **auth))
     assert len(exported["dataValues"]) == 3
     again = post_json(client, "/api/v1/dataValueSets", exported, auth).json()["response"]
     assert again["importCount"] == {"imported": 0, "updated": 0, "ignored": 3, "deleted": 0}
@@ -171,15 +172,15 @@ def test_export_is_scoped_and_anonymous_sees_only_approved_published_values(clie
         write_values([Item(0, "DVC_TONG", month, "01", 5), Item(1, "DVC_TONG", month, "79", 6)],
                      actor=None, channel="api")
         hanoi = headers(make_user, role="viewer", unit="01")
-        seen = client.get(f"/api/v1/dataValueSets?period={month}", **hanoi).json()["dataValues"]
+        seen = json_body(client.get(f"/api/v1/dataValueSets?period={month}", **hanoi))["dataValues"]
         assert [v["orgUnit"] for v in seen] == ["01"]
-        assert client.get(f"/api/v1/dataValueSets?period={month}").json()["dataValues"] == []
+        assert json_body(client.get(f"/api/v1/dataValueSets?period={month}"))["dataValues"] == []
         clerk = make_user("data_entry", "79")
         approval.submit(unit("79"), month, clerk)
         approval.approve(unit("79"), month, make_user(Role.APPROVER, "CP"))
-        public = client.get(f"/api/v1/dataValueSets?period={month}").json()["dataValues"]
+        public = json_body(client.get(f"/api/v1/dataValueSets?period={month}"))["dataValues"]
         assert public == []  # approved, but the month is still being reported: nothing official yet
     official = parse_period(month).end + datetime.timedelta(days=settings.OFFICIAL_AFTER_DAYS + 1)
     with time_machine.travel(datetime.datetime.combine(official, datetime.time(10), timezone.get_current_timezone())):
-        public = client.get(f"/api/v1/dataValueSets?period={month}").json()["dataValues"]
+        public = json_body(client.get(f"/api/v1/dataValueSets?period={month}"))["dataValues"]
     assert [v["orgUnit"] for v in public] == ["79"]

@@ -14,6 +14,7 @@ from django.utils import timezone
 from govkpi.accounts.tokens import create_token
 from govkpi.datavalues.models import DataValue
 from govkpi.indicators.models import Theme
+from tests.conftest import json_body
 
 pytestmark = pytest.mark.django_db
 
@@ -187,8 +188,8 @@ def test_export_since_last_updated(client, elements, month, token):
     DataValue.objects.filter(unit__code="79").update(updated_at=timezone.now() - datetime.timedelta(days=3))
     since = (timezone.now() - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S")
     for query in (f"lastUpdated={since}", "lastUpdatedDuration=1d"):
-        rows = client.get(f"/api/dataValueSets?dataElement=DVC_TONG&orgUnit=CP&children=true&{query}",
-                          **api_token(token)).json()
+        rows = json_body(client.get(f"/api/dataValueSets?dataElement=DVC_TONG&orgUnit=CP&children=true&{query}",
+                          **api_token(token)))
         assert [r["orgUnit"] for r in rows["dataValues"]] == ["01"], query
     csv = client.get("/api/dataValueSets.csv?dataSet=DMST&orgUnit=CP&children=true&lastUpdatedDuration=5d",
                      **api_token(token))

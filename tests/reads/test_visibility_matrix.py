@@ -30,6 +30,7 @@ from govkpi.indicators.catalog import apply_catalog
 from govkpi.live.stream import prepare
 
 from govkpi.orgunits.models import OrgUnit
+from tests.conftest import json_body
 
 from ..portal.test_portal import download
 
@@ -207,8 +208,8 @@ def opendata_json(client, headers):
 
 
 def values(client, headers):
-    rows = client.get("/api/v1/dataValueSets", {"orgUnit": "01", "startDate": "2025-07-01",
-                                                "endDate": "2025-08-31"}, **headers).json()["dataValues"]
+    rows = json_body(client.get("/api/v1/dataValueSets", {"orgUnit": "01", "startDate": "2025-07-01",
+                                                "endDate": "2025-08-31"}, **headers))["dataValues"]
     return {(v["dataElement"], v["period"]) for v in rows if v["dataElement"] in ("DVC_TONG", "NOI_BO")}
 
 

@@ -1,15 +1,7 @@
-"""Values in and out: the native batch API and DHIS2's dataValueSets (JSON and CSV)."""
+"""Values in and out: the native batch API, DHIS2's dataValueSets (the import in api.dhis2_web, the export in
+api.dhis2_export), approvals and completeness."""
 
-import datetime
-import json
-import re
-from collections.abc import Iterator
-from typing import Any
-
-from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.pagination import paginate
@@ -19,21 +11,18 @@ from govkpi.accounts.roles import Action
 from govkpi.accounts.tokens import SESSION_AUTH, READ_AUTH, BearerToken, DHIS2ApiToken
 from govkpi.core.periods import PeriodError, parse_period
 from govkpi.datavalues import approval as approvals
-from govkpi.datavalues import dhis2
-from govkpi.datavalues.models import Channel, DataApproval, DataValue
+from govkpi.datavalues.models import Channel, DataApproval
 from govkpi.datavalues.completeness import completeness
 from govkpi.api.schemas.datavalues import ApprovalIn, ApprovalOut, CompletenessOut, DataValuesIn, DataValuesOut
 from govkpi.datavalues.writer import Item, write_values
-from govkpi.indicators.models import DataElement
 from govkpi.orgunits.models import OrgUnit
+from govkpi.api.dhis2_export import export
 from govkpi.api.paging import Page, Rows
 from govkpi.api.schemas.problem import Problem
 from govkpi.reads.visibility import Viewer
 
 router = Router()
 WRITE_AUTH = [BearerToken(), DHIS2ApiToken(), SESSION_AUTH]
-EXPORT_COLUMNS = ("data_element__code", "period", "unit__code", "value", "stored_by", "created_at", "updated_at",
-                  "comment", "follow_up")
 
 
 def _problem(status: int, code: str, vi: str, en: str) -> Status:
@@ -55,10 +44,6 @@ def post_datavalues(request: HttpRequest, payload: DataValuesIn) -> Status:
     return Status(409 if result.status == "ERROR" else 200, body)
 
 
-def _flag(request: HttpRequest, name: str) -> bool:
-    return request.GET.get(name, "false").strip().lower() in ("true", "1", "yes")
-
-
 @router.post("/dataValueSets", auth=WRITE_AUTH, tags=["dhis2"])
 def post_data_value_sets(request: HttpRequest) -> HttpResponse:
     """DHIS2's import: a JSON dataValueSet or DHIS2 CSV (by Content-Type), with dryRun, importStrategy
@@ -70,110 +55,12 @@ def post_data_value_sets(request: HttpRequest) -> HttpResponse:
     return import_data_value_sets(request, None, native=True)
 
 
-def _json(status: int, body: Any) -> HttpResponse:
-    return HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type="application/json")
-
-
-def _listed(request: HttpRequest, name: str) -> list[str]:
-    return [v.strip() for raw in request.GET.getlist(name) for v in raw.split(",") if v.strip()]
-
-
-def visible_values(request: HttpRequest) -> QuerySet | Status:
-    """The values the caller may read, filtered like DHIS2's export (dataElement, period, orgUnit, children,
-    startDate, endDate). Anonymous callers see published data elements of approved (unit, period) pairs only."""
-    query = DataValue.objects.all()
-    elements, periods, units = _listed(request, "dataElement"), _listed(request, "period"), _listed(request, "orgUnit")
-    if elements:
-        query = query.filter(data_element__code__in=elements)
-    if data_sets := _listed(request, "dataSet"):  # a data set is a theme of the catalog here
-        query = query.filter(data_element__in=DataElement.objects.filter(themes__code__in=data_sets))
-    if periods:
-        query = query.filter(period__in=periods)
-    updated_since = _last_updated(request)
-    if isinstance(updated_since, Status):
-        return updated_since
-    if updated_since is not None:
-        query = query.filter(updated_at__gte=updated_since)
-    start, end = request.GET.get("startDate"), request.GET.get("endDate")
-    try:
-        if start:
-            query = query.filter(period_start__gte=parse_period(start.replace("-", "")).start)
-        if end:
-            query = query.filter(period_end__lte=parse_period(end.replace("-", "")).end)
-    except PeriodError as error:
-        return _problem(400, error.code, error.message_vi, error.message_en)
-    if units:
-        found = list(OrgUnit.objects.filter(code__in=units))
-        if len(found) != len(set(units)):
-            missing = sorted(set(units) - {u.code for u in found})
-            return _problem(404, "unit_not_found", f"Không có đơn vị {', '.join(missing)}.",
-                            f"No unit {', '.join(missing)}.")
-        if _flag(request, "children"):
-            subtree = Q()
-            for unit in found:
-                subtree |= Q(unit__path__startswith=unit.path)
-            query = query.filter(subtree)
-        else:
-            query = query.filter(unit__in=found)
-    return query.filter(Viewer(request.user).values())
-
-
-_DURATION_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-
-
-def _last_updated(request: HttpRequest) -> datetime.datetime | Status | None:
-    """DHIS2's lastUpdated (a date or a date and time) or lastUpdatedDuration (`10d`, `2h`, `30m`, `45s`): the
-    values changed since then, for an incremental pull."""
-    since, duration = request.GET.get("lastUpdated", "").strip(), request.GET.get("lastUpdatedDuration", "").strip()
-    if duration:
-        match = re.fullmatch(r"(\d+)([dhms])", duration)
-        if not match:
-            return _problem(400, "bad_duration", f"lastUpdatedDuration «{duration}» không hợp lệ (ví dụ 10d, 2h).",
-                            f"lastUpdatedDuration «{duration}» is not valid (e.g. 10d, 2h).")
-        return timezone.now() - datetime.timedelta(seconds=int(match[1]) * _DURATION_UNITS[match[2]])
-    if not since:
-        return None
-    parsed = parse_datetime(since) or (datetime.datetime.combine(d, datetime.time()) if (d := parse_date(since))
-                                       else None)
-    if parsed is None:
-        return _problem(400, "bad_last_updated", f"lastUpdated «{since}» không phải ngày giờ ISO 8601.",
-                        f"lastUpdated «{since}» is not an ISO 8601 date or date and time.")
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, datetime.timezone.utc)
-
-
 @router.get("/dataValueSets", auth=READ_AUTH, tags=["dhis2"])
 def get_data_value_sets(request: HttpRequest) -> HttpResponse:
-    """DHIS2's export: JSON by default, CSV with format=csv or `Accept: application/csv`; lastUpdated or
-    lastUpdatedDuration for what changed since."""
-    return export_data_value_sets(request)
-
-
-def export_data_value_sets(request: HttpRequest, wants_csv: bool = False) -> HttpResponse:
-    """The one dataValueSets export, for /api/v1 and DHIS2's own paths."""
-    query = visible_values(request)
-    if isinstance(query, Status):
-        return _json(query.status_code, query.value)
-    rows = query.order_by("data_element__code", "unit__code", "period_start").values(*EXPORT_COLUMNS)
-    wants_csv = wants_csv or request.GET.get("format") == "csv" or "csv" in request.META.get("HTTP_ACCEPT", "")
-    if wants_csv:
-        return StreamingHttpResponse(_csv_lines(rows), content_type="application/csv; charset=utf-8")
-    return _json(200, {"dataValues": [dhis2.export_row(v) for v in rows.iterator(chunk_size=5000)]})
-
-
-def _csv_lines(rows: QuerySet) -> Iterator[str]:
-    import csv
-    import io
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(dhis2.CSV_COLUMNS)
-    for value in rows.iterator(chunk_size=5000):
-        writer.writerow(dhis2.csv_cells(value))
-        if buffer.tell() > 64 * 1024:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    """DHIS2's export: JSON by default, CSV, DXF2 XML or ADX by `format=` or the Accept header; lastUpdated or
+    lastUpdatedDuration for what changed since, includeDeleted for what was deleted, limit, compression
+    (govkpi.api.dhis2_export)."""
+    return export(request, Viewer(request.user))
 
 
 def _approval_out(approval: DataApproval, verify: bool = False) -> dict:

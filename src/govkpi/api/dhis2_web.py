@@ -28,6 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from govkpi.accounts.models import Membership
 from govkpi.accounts.tokens import BearerToken
+from govkpi.api.dhis2_export import export
 from govkpi.datavalues import dhis2
 from govkpi.core.periods import PeriodError, parse_period
 from govkpi.datavalues.dhis2_answers import dhis2_error_code, web_message
@@ -160,11 +161,9 @@ def data_value_sets(request: HttpRequest, version: str | None = None, suffix: st
         return _unauthorized(str(error))
     if request.method == "POST":
         return import_data_value_sets(request, _version(version), suffix=suffix)
-    from govkpi.api.datavalues import export_data_value_sets  # the one export, shared with /api/v1
-
     if missing := _missing_export_filter(request):
         return _conflict_message(missing[1], errorCode=missing[0])
-    return export_data_value_sets(request, wants_csv=suffix == "csv")
+    return export(request, Viewer(request.user), suffix)  # the one export, shared with /api/v1
 
 
 def _missing_export_filter(request: HttpRequest) -> tuple[str, str] | None:

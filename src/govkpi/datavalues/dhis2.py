@@ -11,6 +11,7 @@ written name. Out: the same shapes. Answers: DHIS2's ImportSummary, with counts 
 from __future__ import annotations
 
 import codecs
+import datetime
 import csv
 from collections.abc import Iterable, Iterator
 from operator import itemgetter
@@ -144,17 +145,27 @@ def _cell(cells: list[str], at: int | None) -> str:
     return cells[at].strip() if at is not None and at < len(cells) else ""
 
 
+def dhis2_timestamp(moment: datetime.datetime) -> str:
+    """A time as DHIS2 writes it in exports: UTC, milliseconds, `+0000` (dhis2-core DateUtils
+    getLongGmtDateString, pattern yyyy-MM-dd'T'HH:mm:ss.SSSZ)."""
+    utc = moment.astimezone(datetime.timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
+
+
 def export_row(value: dict[str, Any]) -> dict[str, Any]:
-    """One stored value in DHIS2's JSON dataValue shape."""
-    return {"dataElement": value["data_element__code"], "period": value["period"], "orgUnit": value["unit__code"],
-            "categoryOptionCombo": "default", "attributeOptionCombo": "default", "value": value["value"],
-            "storedBy": value["stored_by"], "created": value["created_at"].isoformat(),
-            "lastUpdated": value["updated_at"].isoformat(), "comment": value["comment"],
-            "followup": value["follow_up"]}
+    """One stored value (reads.data_values' row) in DHIS2's JSON dataValue shape; `deleted` only when true."""
+    row = {"dataElement": value["data_element__code"], "period": value["period"], "orgUnit": value["unit__code"],
+           "categoryOptionCombo": "default", "attributeOptionCombo": "default", "value": value["value"],
+           "storedBy": value["stored_by"], "created": dhis2_timestamp(value["created_at"]),
+           "lastUpdated": dhis2_timestamp(value["updated_at"]), "comment": value["comment"],
+           "followup": value["follow_up"]}
+    if value.get("deleted"):
+        row["deleted"] = True
+    return row
 
 
 def csv_cells(value: dict[str, Any]) -> list[str]:
     """One stored value as a DHIS2 CSV row, text neutralised so a spreadsheet never runs it as a formula."""
     return [value["data_element__code"], value["period"], value["unit__code"], "default", "default", value["value"],
-            neutralise(value["stored_by"]), value["updated_at"].isoformat(), neutralise(value["comment"]),
-            "true" if value["follow_up"] else "false", "false"]
+            neutralise(value["stored_by"]), dhis2_timestamp(value["updated_at"]), neutralise(value["comment"]),
+            "true" if value["follow_up"] else "false", "true" if value.get("deleted") else "false"]

@@ -143,6 +143,12 @@ class Viewer:
         public = Q(data_element__published=True) & Q(Exists(approved)) & self.calendar.official_q()
         return public if self.is_public else public | self._readable("")
 
+    def deletions(self) -> Q:
+        """A filter on DataValueHistory's deletions: only within the units the viewer reads. The public is never
+        told of one (only approved values are public, and an approved value is withdrawn by an unlock before
+        anyone can delete it)."""
+        return Q(pk__isnull=True) if self.is_public else self._readable("")
+
     def approvals(self) -> Q:
         """A filter on DataApproval: every state within the viewer's units; elsewhere, approved ones."""
         approved = Q(state=ApprovalState.APPROVED)
