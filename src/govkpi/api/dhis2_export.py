@@ -58,6 +58,7 @@ def _updated_since(request: HttpRequest) -> datetime.datetime | None:
         return timezone.now() - datetime.timedelta(seconds=int(match[1]) * _DURATION_UNITS[match[2]])
     if not since:
         return None
+    since = re.sub(r" (\d\d:?\d\d)$", r"+\1", since)  # "+0000" sent unencoded in a query arrives as " 0000"
     parsed = parse_datetime(since) or (datetime.datetime.combine(d, datetime.time()) if (d := parse_date(since))
                                        else None)
     if parsed is None:
