@@ -1,6 +1,6 @@
 """DHIS2's Web API paths, so DHIS2 clients and scripts work unchanged: `/api/dataValueSets`,
-`/api/40/dataValueSets`, `…/dataValueSets.json` and `.csv`, the single value at `/api/dataValues`,
-`/api/system/info` and `/api/me`.
+`/api/40/dataValueSets`, `…/dataValueSets.json`, `.csv`, `.xml` and `.adx`, the single value at `/api/dataValues`,
+`/api/system/info` and `/api/me` (an async import's job is polled in api.dhis2_tasks).
 
 Plain Django views, not ninja: DHIS2's paths carry an optional version and a format suffix, and its answers
 (WebMessage, ImportSummary) are its own shapes. They only parse, ask the one writer or the one read door, and
@@ -18,10 +18,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from contextlib import nullcontext
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -29,9 +31,10 @@ from django.views.decorators.csrf import csrf_exempt
 from govkpi.accounts.models import Membership
 from govkpi.accounts.tokens import BearerToken
 from govkpi.api.dhis2_export import export
-from govkpi.datavalues import dhis2
 from govkpi.core.periods import PeriodError, parse_period
-from govkpi.datavalues.dhis2_answers import dhis2_error_code, web_message
+from govkpi.datavalues import dhis2, import_jobs
+from govkpi.datavalues.dhis2_answers import dhis2_error_code, import_summary, web_message
+from govkpi.datavalues.dhis2_input import read_payload
 from govkpi.datavalues.models import Channel, DataValue
 from govkpi.datavalues.writer import Item, Strategy, write_values
 from govkpi.reads.visibility import Viewer
@@ -101,9 +104,13 @@ def _version(version: str | None) -> int | None:
     return int(version) if version else None
 
 
-def _options(request: HttpRequest, payload: Any, version: int | None) -> tuple[Strategy, bool, bool]:
-    """importStrategy (or `strategy`), atomicMode (or 2.43's `atomic`), dryRun (query or payload)."""
+def _options(request: HttpRequest, declared: dict[str, Any], version: int | None) -> tuple[Strategy, bool, bool]:
+    """importStrategy (or `strategy`), atomicMode (or 2.43's `atomic`), dryRun (query or the dataValueSet's own)."""
     name = (request.GET.get("importStrategy") or request.GET.get("strategy") or "CREATE_AND_UPDATE").upper()
+    if declared.get("strategy") and (version or COMPATIBLE_MINOR) < 43:
+        # 2.40–2.42: the dataValueSet's own strategy wins over the query's (DefaultDataValueSetService
+        # .createDataValueSetImportContext); 2.43 no longer reads it.
+        name = str(declared["strategy"]).strip().upper()
     if name not in STRATEGIES:
         raise dhis2.PayloadError("bad_strategy", f"importStrategy «{name}» không hợp lệ.",
                                  f"importStrategy «{name}» is not one of {', '.join(STRATEGIES)}.")
@@ -113,40 +120,52 @@ def _options(request: HttpRequest, payload: Any, version: int | None) -> tuple[S
         atomic = request.GET["atomicMode"].upper() != "NONE"
     if "atomic" in request.GET:
         atomic = request.GET["atomic"].strip().lower() not in ("false", "0", "no")
-    dry_run = request.GET.get("dryRun", "").strip().lower() in ("true", "1", "yes")
-    dry_run = dry_run or bool(dhis2.payload_flag(payload, "dryRun"))
+    # A dry run asked anywhere is a dry run: DHIS2 lets the payload's dryRun=false undo the query's, govkpi not.
+    dry_run = _true(request.GET.get("dryRun")) or bool(dhis2.payload_flag(declared, "dryRun"))
     return STRATEGIES[name], atomic, dry_run
+
+
+def _true(text: str | None) -> bool:
+    return (text or "").strip().lower() in ("true", "1", "yes")
+
+
+def _payload_error(error: dhis2.PayloadError) -> HttpResponse:
+    status = 413 if error.code == "too_large" else 400
+    return _json(status, {"httpStatus": "Payload Too Large" if status == 413 else "Bad Request",
+                          "httpStatusCode": status, "status": "ERROR", "code": error.code,
+                          "message": error.message_vi, "message_en": error.message_en})
 
 
 def import_data_value_sets(request: HttpRequest, version: int | None, native: bool = False,
                            suffix: str = "") -> HttpResponse:
-    """DHIS2's dataValueSets import (JSON, or CSV by suffix or Content-Type) through the one writer.
+    """DHIS2's dataValueSets import (JSON, CSV, DXF2 XML or ADX, gzip or zip or plain: datavalues.dhis2_input)
+    through the one writer; with `async=true`, recorded as a finished job (datavalues.import_jobs says why).
 
     `native`: the /api/v1 path, which keeps govkpi's stricter defaults (atomic, the same key twice refused)."""
+    started = timezone.now()
     content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
-    payload: Any = None
     try:
-        lines = dhis2.decoded_lines(iter(lambda: request.read(64 * 1024), b""), settings.DATA_FILE_MAX_BYTES)
-        if suffix == "csv" or "csv" in content_type:
-            items = list(dhis2.items_from_csv(lines))
-        else:
-            try:
-                payload = json.loads("".join(lines) or "{}")
-            except json.JSONDecodeError as error:
-                raise dhis2.PayloadError("bad_json", f"JSON không hợp lệ (dòng {error.lineno}, cột {error.colno}).",
-                                         f"Invalid JSON (line {error.lineno}, column {error.colno}).") from None
-            items = dhis2.items_from_json(payload)
-        strategy, atomic, dry_run = _options(request, payload, version)
+        payload = read_payload(iter(lambda: request.read(64 * 1024), b""), suffix=suffix, content_type=content_type,
+                               max_bytes=settings.DATA_FILE_MAX_BYTES)
+        # The native path keeps its query's strategy; a dry run asked in the payload still counts there.
+        declared = {"dryRun": payload.declared.get("dryRun")} if native else payload.declared
+        strategy, atomic, dry_run = _options(request, declared, version)
     except dhis2.PayloadError as error:
-        status = 413 if error.code == "too_large" else 400
-        return _json(status, {"httpStatus": "Bad Request", "httpStatusCode": status, "status": "ERROR",
-                              "code": error.code, "message": error.message_vi, "message_en": error.message_en})
+        return _payload_error(error)  # also with async=true: nothing was started, so there is no job to poll
+    items = payload.items
     if native:
         atomic = request.GET.get("atomicMode", "ALL").upper() != "NONE"
     else:
         items = dhis2.as_dhis2_would(items)
-    result = write_values(items, actor=request.user, channel=Channel.DHIS2, strategy=strategy, atomic=atomic,
-                          dry_run=dry_run, machine_input=not native)
+    as_job = not native and _true(request.GET.get("async"))  # a query parameter only (ImportOptions.async)
+    with transaction.atomic() if as_job else nullcontext():  # a job row exactly when its import is written
+        result = write_values(items, actor=request.user, channel=Channel.DHIS2, strategy=strategy, atomic=atomic,
+                              dry_run=dry_run, machine_input=not native)
+        job = import_jobs.record(request.user, import_summary(result), result.batch_id, started) if as_job else None
+    if job is not None:
+        response = _json(200, import_jobs.job_message(job))
+        response["Location"] = request.build_absolute_uri(f"/api/system/tasks/{job.kind}")  # as DHIS2 sets it
+        return response
     status, body = web_message(result, version)
     return _json(status, body)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -173,3 +174,25 @@ class ValidationRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.left} {self.operator} {self.right}"
+
+
+class ImportJobKind(models.TextChoices):
+    DATAVALUE_IMPORT = "DATAVALUE_IMPORT", _("Nhập số liệu (DHIS2)")  # DHIS2's JobType name
+
+
+class ImportJob(models.Model):
+    """A DHIS2 import asked for with `async=true`, kept so the client can poll /api/system/tasks for it.
+
+    govkpi has no background worker yet: the import runs within the request, so a job is finished when its row
+    is written, and `summary` is DHIS2's ImportSummary of it (datavalues.import_jobs)."""
+
+    uid = models.CharField(max_length=11, unique=True)  # a DHIS2 UID: a letter, then ten letters or digits
+    kind = models.CharField(max_length=32, choices=ImportJobKind.choices, default=ImportJobKind.DATAVALUE_IMPORT)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created = models.DateTimeField()
+    finished = models.DateTimeField(null=True)
+    summary = models.JSONField(default=dict)
+    batch = models.ForeignKey(ImportBatch, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created", "-id"]
