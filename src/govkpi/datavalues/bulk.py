@@ -84,10 +84,16 @@ def refuse_duplicates(context: _Context, conflicts: list[Conflict]) -> None:
     _mark_refused(i for members in groups.values() for i, _row in members)
 
 
-def refuse_by_strategy(strategy: Strategy, conflicts: list[Conflict]) -> None:
-    """CREATE refuses values that exist, UPDATE values that do not (deletions pass either way)."""
+def refuse_by_strategy(strategy: Strategy, conflicts: list[Conflict], ignored: list[int] | None = None) -> None:
+    """CREATE refuses values that exist, UPDATE values that do not (deletions pass either way).
+
+    With `ignored` (the writer's `ignore_by_strategy`), DHIS2 2.40's rule instead: the items a strategy does not
+    apply to are passed over, their indexes added to `ignored`, with no conflict (`ignore_by_strategy`)."""
     from govkpi.datavalues.writer import Conflict, Strategy
 
+    if ignored is not None:
+        ignore_by_strategy(strategy, ignored)
+        return
     if strategy not in (Strategy.CREATE, Strategy.UPDATE):
         return
     exists = "EXISTS" if strategy is Strategy.CREATE else "NOT EXISTS"
@@ -102,6 +108,22 @@ def refuse_by_strategy(strategy: Strategy, conflicts: list[Conflict]) -> None:
             conflicts.append(Conflict(index, "key", "does_not_exist", "Chưa có số liệu để sửa (chiến lược UPDATE).",
                                       "There is no value to update (strategy UPDATE).", value, row=row))
     _mark_refused(index for index, _row, _value in rows)
+
+
+def ignore_by_strategy(strategy: Strategy, ignored: list[int]) -> None:
+    """DHIS2 2.40 (dhis2-core DefaultDataValueSetService.importDataValue): CREATE passes over every item whose key
+    has a value, UPDATE and DELETE every item whose key has none, deletions included; each is counted ignored
+    and its index rejected, with no conflict. Taken out of every later step, so nothing of it is written."""
+    from govkpi.datavalues.writer import Strategy
+
+    if strategy is Strategy.CREATE_AND_UPDATE:
+        return
+    exists = "EXISTS" if strategy is Strategy.CREATE else "NOT EXISTS"
+    rows = _rows(f"SELECT s.idx FROM {STAGING} s WHERE NOT s.refused "
+                 f"AND {exists} (SELECT 1 FROM {_VALUES} d WHERE {_KEY}) ORDER BY s.idx")
+    indexes = [index for (index,) in rows]
+    ignored += indexes
+    _mark_refused(indexes)
 
 
 @dataclass(frozen=True)

@@ -54,10 +54,12 @@ def _conflict(conflict: Conflict) -> dict[str, Any]:
 
 def import_summary(result: WriteResult) -> dict[str, Any]:
     """DHIS2's ImportSummary for a write. Counts mean what they say: new values are "imported", changed ones
-    "updated", unchanged and refused ones "ignored" (unchanged ones are left untouched)."""
+    "updated", unchanged, refused and strategy-ignored ones "ignored" (unchanged ones are left untouched).
+    `rejectedIndexes` names the refused and the strategy-ignored items, as DHIS2 2.40.9 does
+    (DefaultDataValueSetService.importDataValue: `incrementIgnored` then `addRejected`)."""
     counts = {"imported": result.created, "updated": result.updated,
-              "ignored": result.unchanged + result.rejected, "deleted": result.deleted}
-    rejected = sorted({i for c in result.conflicts for i in (c.indexes or [c.index])})
+              "ignored": result.unchanged + result.rejected + result.ignored, "deleted": result.deleted}
+    rejected = sorted({i for c in result.conflicts for i in (c.indexes or [c.index])} | set(result.ignored_indexes))
     description = {"SUCCESS": "Import process completed successfully",
                    "WARNING": "Import process completed with conflicts",
                    "ERROR": "Import process failed: nothing was written"}[result.status]

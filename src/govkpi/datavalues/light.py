@@ -84,10 +84,10 @@ class _Planned:
 def check_and_write(items: Sequence, context: _Context, strategy: Strategy, result: WriteResult,
                     writer: _BatchWriter, refused_by_reader: int) -> None:
     """`writer._check_and_write` for a small batch, in memory."""
-    from govkpi.datavalues.writer import Conflict, Strategy, _check_item
+    from govkpi.datavalues.writer import Conflict, Strategy, _check_item, settle_ignored
 
     result.total = len(items) + refused_by_reader
-    context.load_units(item.unit for item in items)
+    context.load_units(items)
     checked: list[_Checked] = []
     for item in items:
         outcome = _check_item(context, item, strategy, result.warnings)
@@ -95,11 +95,13 @@ def check_and_write(items: Sequence, context: _Context, strategy: Strategy, resu
     _lock_keys(checked)
     stored = _Stored(checked)  # read before any write, after any other writer of these keys
     kept = _refuse_duplicates(checked, result.conflicts)
-    kept = _refuse_by_strategy(kept, strategy, stored, result.conflicts)
+    kept = _refuse_by_strategy(kept, strategy, stored, result.conflicts,
+                               result.ignored_indexes if context.ignore_by_strategy else None)
     kept = _refuse_by_rules(kept, context, stored, result.conflicts)
     flagged = _flag_outliers(kept, stored, result.warnings)
     result.conflicts.sort(key=lambda c: c.index)
     result.warnings.sort(key=lambda c: c.index)
+    settle_ignored(result)
     if result.atomic and result.conflicts:
         return  # nothing is taken; the counts stay 0
     plan = [_planned(c, strategy is Strategy.DELETE, stored, c.item.index in flagged) for c in kept]
@@ -135,11 +137,19 @@ def _refuse_duplicates(checked: list[_Checked], conflicts: list[Conflict]) -> li
     return [c for c in checked if len(groups[_key(c)]) == 1]
 
 
-def _refuse_by_strategy(checked: list[_Checked], strategy: Strategy, stored: _Stored,
-                        conflicts: list[Conflict]) -> list[_Checked]:
-    """bulk.refuse_by_strategy: CREATE refuses values that exist, UPDATE values that do not."""
+def _refuse_by_strategy(checked: list[_Checked], strategy: Strategy, stored: _Stored, conflicts: list[Conflict],
+                        ignored: list[int] | None = None) -> list[_Checked]:
+    """bulk.refuse_by_strategy: CREATE refuses values that exist, UPDATE values that do not; with `ignored`,
+    bulk.ignore_by_strategy: CREATE passes over the items whose key exists, UPDATE and DELETE those whose key
+    does not, deletions included."""
     from govkpi.datavalues.writer import Conflict, Strategy
 
+    if ignored is not None:
+        if strategy is Strategy.CREATE_AND_UPDATE:
+            return checked
+        passed_over = {c.item.index for c in checked if (_key(c) in stored.by_key) == (strategy is Strategy.CREATE)}
+        ignored += sorted(passed_over)
+        return [c for c in checked if c.item.index not in passed_over]
     if strategy not in (Strategy.CREATE, Strategy.UPDATE):
         return checked
     kept = []

@@ -45,8 +45,8 @@ from govkpi.datavalues.models import ApprovalState, DataApproval, DataValue, Imp
 from govkpi.events.outbox import emit
 from govkpi.events.types import ValuesWritten
 from govkpi.indicators.models import DataElement
-from govkpi.orgunits.models import OrgUnit
-from govkpi.orgunits.resolve import resolve_unit
+from govkpi.orgunits.models import CodeScheme, OrgUnit, UnitCode
+from govkpi.orgunits.resolve import resolve_unit, units_by_code
 
 # Items checked and staged at a time: large enough for COPY to pay off, small enough that memory does not
 # grow with the batch.
@@ -113,6 +113,9 @@ class WriteResult:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
+    # Passed over by the strategy, as DHIS2 2.40 does (`ignore_by_strategy`): no conflict, nothing written.
+    ignored: int = 0
+    ignored_indexes: list[int] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     warnings: list[Conflict] = field(default_factory=list)
     notes: list[tuple[str, str]] = field(default_factory=list)
@@ -137,13 +140,14 @@ class WriteResult:
 
     def counts(self) -> dict[str, int]:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
-                "deleted": self.deleted, "rejected": self.rejected}
+                "deleted": self.deleted, "rejected": self.rejected, "ignored": self.ignored}
 
     def summary(self) -> str:
         verb = "kiểm tra (không ghi) / dry run" if self.dry_run else ("đã ghi / written" if self.written
                                                                         else "không ghi gì / nothing written")
+        ignored = f", {self.ignored} bỏ qua theo chiến lược/ignored by strategy" if self.ignored else ""
         return (f"{verb}: {self.created} mới/created, {self.updated} sửa/updated, {self.unchanged} không đổi/unchanged, "
-                f"{self.deleted} xóa/deleted, {self.rejected} từ chối/rejected")
+                f"{self.deleted} xóa/deleted, {self.rejected} từ chối/rejected{ignored}")
 
 
 # COPY's text format, written by hand: psycopg's write_row, which adapts each value by its type, took
@@ -206,17 +210,24 @@ class _Checked:
 
 
 class _Context:
-    """Metadata looked up once per batch: elements, units (by code and by written name), periods, scope."""
+    """Metadata looked up once per batch: elements, units (by code, by official code as of a date, and by written
+    name), periods, scope."""
 
-    def __init__(self, actor: Any, today: datetime.date, check_windows: bool, machine_input: bool = False) -> None:
+    def __init__(self, actor: Any, today: datetime.date, check_windows: bool, machine_input: bool = False,
+                 ignore_by_strategy: bool = False) -> None:
         self.actor = actor
         self.machine_input = machine_input
+        self.ignore_by_strategy = ignore_by_strategy
         self.today = today
         self.check_windows = check_windows
         self.elements = {e.code: e for e in DataElement.objects.all()}
         self.elements_by_id = {e.id: e for e in self.elements.values()}
         self.units: dict[str, OrgUnit | None] = {}
         self.units_by_id: dict[int, OrgUnit] = {}  # every unit an item resolved to, by code or by name
+        # Machine input: (code, period end) -> the unit the code named that day (units_by_code), for every code
+        # whose primary unit was not in force then; and the official codes that named no unit on some such day.
+        self.dated: dict[tuple[str, datetime.date], OrgUnit | None] = {}
+        self.code_spans: dict[str, list[UnitCode]] = {}
         self.periods: dict[str, Period | PeriodError] = {}
         self.periods_by_id: dict[str, Period] = {}
         self.allowed: dict[int, bool] = {}
@@ -224,13 +235,48 @@ class _Context:
         self.windows = list(ReportingWindow.objects.select_related("unit"))
         self.locked: dict[str, dict[int, str]] = {}  # by period: unit id -> state, for submitted or approved data
 
-    def load_units(self, codes: Iterable[str]) -> None:
-        wanted = [c for c in set(codes) if c not in self.units]
+    def load_units(self, items: Sequence[Item]) -> None:
+        """Look up the units the items name by code, a few queries for many items: by primary code, and for
+        machine input also as of each item's period end (`_load_dated`)."""
+        wanted = [c for c in {item.unit for item in items} if c not in self.units]
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
             found = {u.code: u for u in OrgUnit.objects.filter(code__in=chunk)}
             for code in chunk:
                 self.units[code] = found.get(code)
+        if self.machine_input:
+            self._load_dated(items)
+
+    def _load_dated(self, items: Sequence[Item]) -> None:
+        """A code as of the item's period end (`units_by_code`: `08` is old Tuyên Quang for 202505 and the new
+        one for 202508), for the codes whose primary unit did not exist that day; grouped by day, so two queries
+        per distinct period end, none for a primary code in force. The period's end because that is the day the
+        writer checks a unit against (`unit_not_in_force`) and reads a written name on: the unit that holds the
+        code at the period's end is the one that reports the period."""
+        by_day: dict[datetime.date, set[str]] = defaultdict(set)
+        for code, text in {(item.unit, item.period) for item in items}:  # many items share a unit and period
+            period = self.period(text)
+            if isinstance(period, PeriodError) or (code, period.end) in self.dated:
+                continue
+            primary = self.units.get(code)
+            if primary is None or not primary.valid_on(period.end):  # else units_by_code's rule 1, known already
+                by_day[period.end].add(code)
+        nameless: set[str] = set()
+        for day, codes in sorted(by_day.items()):
+            found = units_by_code(codes, on=day)
+            for code in codes:
+                self.dated[(code, day)] = found.get(code)
+                if code not in found and code not in self.code_spans:
+                    nameless.add(code)
+        wanted = sorted(nameless)  # an official code out of its span, or not a code at all (a name)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            spans: dict[str, list[UnitCode]] = defaultdict(list)
+            for alt in (UnitCode.objects.filter(code__in=chunk, scheme=CodeScheme.GSO).select_related("unit")
+                        .order_by("valid_from", "valid_to", "unit__code")):
+                spans[alt.code].append(alt)
+            for code in chunk:
+                self.code_spans[code] = spans.get(code, [])
 
     def lock_of(self, unit: OrgUnit, period: Period) -> str | None:
         """The approval state that makes the unit's data for the period read-only (submitted: until returned;
@@ -287,6 +333,10 @@ def _refuse(item: Item, field_name: str, code: str, vi: str, en: str, obj: Any =
 
 def _resolve_unit(context: _Context, item: Item, period: Period, warnings: list[Conflict]) -> OrgUnit | Conflict:
     unit = context.units.get(item.unit)
+    if context.machine_input and (item.unit, period.end) in context.dated:  # the primary unit was not in force
+        unit = context.dated[(item.unit, period.end)]
+        if unit is None and context.code_spans.get(item.unit):
+            return _code_named_no_unit(item, period, context.code_spans[item.unit])
     if unit is not None:
         return unit
     # Not a code: a name as people write it, read as of the period's last day (old names of merged units too).
@@ -310,6 +360,28 @@ def _resolve_unit(context: _Context, item: Item, period: Period, warnings: list[
         warnings.append(Conflict(item.index, "orgUnit", "unit_succeeded", resolution.message_vi,
                                  resolution.message_en, item.unit, row=item.row, warning=True))
     return resolution.unit
+
+
+def _code_named_no_unit(item: Item, period: Period, spans: list[UnitCode]) -> Conflict:
+    """An official code that named no unit at the period's end: the conflict names who held it, and when."""
+    def held(language: str) -> str:
+        parts = []
+        for span in spans:
+            if language == "vi":
+                since = f"từ {span.valid_from:%d/%m/%Y} " if span.valid_from else ""
+                until = f"đến {span.valid_to:%d/%m/%Y}" if span.valid_to else "đến nay"
+            else:
+                since = f"from {span.valid_from.isoformat()} " if span.valid_from else ""
+                until = f"until {span.valid_to.isoformat()}" if span.valid_to else "until now"
+            parts.append(f"{span.unit.name} ({span.unit.code}) {since}{until}")
+        return "; ".join(parts)
+
+    return _refuse(item, "orgUnit", "unit_code_not_in_force",
+                   f"Mã «{item.unit}» không thuộc đơn vị nào vào cuối kỳ {period.id} ({period.end:%d/%m/%Y}); "
+                   f"mã này là của {held('vi')}. Gửi số liệu theo mã của đơn vị báo cáo kỳ đó.",
+                   f"The code «{item.unit}» named no unit at the end of {period.id} ({period.end.isoformat()}); "
+                   f"it was the code of {held('en')}. Send the value under the code of the unit that reports "
+                   f"that period.", item.unit)
 
 
 def _check_item(context: _Context, item: Item, strategy: Strategy,
@@ -385,6 +457,15 @@ def _check_item(context: _Context, item: Item, strategy: Strategy,
     return checked
 
 
+def settle_ignored(result: WriteResult) -> None:
+    """Count the items the strategy passed over, once every check is done: none when an atomic batch is
+    refused (nothing is taken, and every item is counted rejected)."""
+    if result.atomic and result.conflicts:
+        result.ignored_indexes.clear()
+    result.ignored_indexes.sort()
+    result.ignored = len(result.ignored_indexes)
+
+
 def _in_chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
@@ -449,13 +530,18 @@ class _Staging:
 def write_values(items: Iterable[Item], *, actor: Any, channel: str, strategy: Strategy = Strategy.CREATE_AND_UPDATE,
                  atomic: bool = True, dry_run: bool = False, filename: str = "", check_windows: bool = True,
                  today: datetime.date | None = None, refused: Sequence[Conflict] = (),
-                 machine_input: bool = False) -> WriteResult:
+                 machine_input: bool = False, ignore_by_strategy: bool = False) -> WriteResult:
     """Check and write a batch of values; see the module's docstring. `refused`: items a file reader already
     refused (they count as part of the batch: an atomic batch with any of them writes nothing).
     `machine_input`: sent by a system on DHIS2's paths: machine numbers and ISO dates, and a unit's old name for
-    a period after its merger is refused (naming the successor) rather than written on the successor."""
+    a period after its merger is refused (naming the successor) rather than written on the successor; a unit's
+    code is read as of the item's period end (`_Context._load_dated`: an old province's official code `02` for
+    202505 is P63-02; a code that named no unit then is refused naming who held it).
+    `ignore_by_strategy`: DHIS2 2.40's strategies (dhis2-core DefaultDataValueSetService.importDataValue): CREATE
+    on a value that exists, UPDATE or DELETE of one that does not, are passed over and counted `ignored`, with
+    no conflict, rather than refused (already_exists / does_not_exist)."""
     result = WriteResult(dry_run=dry_run, atomic=atomic, conflicts=list(refused))
-    context = _Context(actor, today or timezone.localdate(), check_windows, machine_input)
+    context = _Context(actor, today or timezone.localdate(), check_windows, machine_input, ignore_by_strategy)
     with transaction.atomic():
         writer = _BatchWriter(actor, channel, strategy, atomic, filename)
         from govkpi.datavalues import light  # imports this module
@@ -481,12 +567,14 @@ def _check_and_write(items: Iterable[Item], context: _Context, strategy: Strateg
         result.notes.append((f"Không kiểm tra giá trị bất thường cho lô trên {OUTLIER_CHECK_LIMIT:,} giá trị.",
                              f"Outliers are not checked for batches over {OUTLIER_CHECK_LIMIT:,} values."))
     bulk.refuse_duplicates(context, result.conflicts)
-    bulk.refuse_by_strategy(strategy, result.conflicts)
+    bulk.refuse_by_strategy(strategy, result.conflicts,
+                            result.ignored_indexes if context.ignore_by_strategy else None)
     bulk.refuse_by_rules(context, result.conflicts)
     if history is not None:
         bulk.flag_outliers(context, history, result.warnings)
     result.conflicts.sort(key=lambda c: c.index)
     result.warnings.sort(key=lambda c: c.index)
+    settle_ignored(result)
     if result.atomic and result.conflicts:
         staging.clear()
         return  # nothing is taken; the counts stay 0
@@ -505,7 +593,7 @@ def _check_and_stage(items: Iterable[Item], context: _Context, strategy: Strateg
     count = 0
     for chunk in _in_chunks(items, STAGE_CHUNK):
         count += len(chunk)
-        context.load_units(item.unit for item in chunk)
+        context.load_units(chunk)
         checked: list[_Checked] = []
         for item in chunk:
             outcome = _check_item(context, item, strategy, result.warnings)
@@ -545,7 +633,7 @@ class _BatchWriter:
                       **({"key": list(single[:3]), "value": single[3]} if single else {})})
         emit(ValuesWritten(elements=tuple(sorted(touched.elements)), batch=batch.id, imported=result.created,
                            updated=result.updated, deleted=result.deleted,
-                           ignored=result.unchanged + result.rejected, channel=str(self.channel)),
+                           ignored=result.unchanged + result.rejected + result.ignored, channel=str(self.channel)),
              units=units, periods=touched.periods)
         result.written = True
         result.batch_id = batch.id
