@@ -11,8 +11,6 @@ Sources, cited per case:
 Periods are fixed (2025) and opened by an explicit reporting window, so the day the tests run does not matter.
 """
 
-import inspect
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -152,12 +150,8 @@ def test_an_atomic_batch_refused_elsewhere_counts_nothing_ignored(elements, open
 
 
 def test_the_dhis2_path_over_http_with_the_strategy(client, elements, open_periods, token):
-    # The same through /api/dataValueSets?importStrategy=…, once api.dhis2_web passes ignore_by_strategy: until
-    # then DHIS2's path answers as the native one does, and this case says so rather than pass silently.
-    from govkpi.api import dhis2_web
-
-    if "ignore_by_strategy" not in inspect.getsource(dhis2_web.import_data_value_sets):
-        pytest.skip("api.dhis2_web does not pass ignore_by_strategy=not native to write_values yet")
+    # The same through /api/dataValueSets?importStrategy=… (api.dhis2_web passes ignore_by_strategy=not native),
+    # and through the native /api/v1 path, which still refuses.
     body = {"dataValues": [{"dataElement": "DVC_TONG", "period": SEPTEMBER, "orgUnit": "01", "value": "400"}]}
     client.post("/api/dataValueSets", body, content_type="application/json", **api_token(token))
     body["dataValues"][0]["value"] = "500"

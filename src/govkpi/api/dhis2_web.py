@@ -160,7 +160,7 @@ def import_data_value_sets(request: HttpRequest, version: int | None, native: bo
     as_job = not native and _true(request.GET.get("async"))  # a query parameter only (ImportOptions.async)
     with transaction.atomic() if as_job else nullcontext():  # a job row exactly when its import is written
         result = write_values(items, actor=request.user, channel=Channel.DHIS2, strategy=strategy, atomic=atomic,
-                              dry_run=dry_run, machine_input=not native)
+                              dry_run=dry_run, machine_input=not native, ignore_by_strategy=not native)
         job = import_jobs.record(request.user, import_summary(result), result.batch_id, started) if as_job else None
     if job is not None:
         response = _json(200, import_jobs.job_message(job))
