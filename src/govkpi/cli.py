@@ -297,6 +297,89 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if result.status == "ERROR" else 0
 
 
+def cmd_connector(args: argparse.Namespace) -> int:
+    """Pull connectors: add, list, run (one, --due or --all; --follow keeps on), runs (a connector's pulls),
+    remove."""
+    _setup_django()
+    import getpass
+    import time
+
+    from govkpi.connectors.models import Connector
+    from govkpi.connectors.pull import ConnectorError, due, pull
+    from govkpi.connectors.registry import add_connector, remove_connector
+
+    def split(values: list[str] | None) -> list[str]:
+        return [code.strip() for value in values or [] for code in value.split(",") if code.strip()]
+
+    def show(run) -> None:  # noqa: ANN001 - a ConnectorRun
+        counts = " ".join(f"{name}={figure}" for name, figure in run.counts.items())
+        print(f"{run.connector.name}: {run.state} batches={run.batches} {counts}", flush=True)
+
+    try:
+        if args.action == "add":
+            if not args.name or not args.url:
+                raise ConnectorError("bad_arguments", "Cần TÊN và --url.", "NAME and --url are needed.")
+            connector = add_connector(args.name, args.url, run_as=args.as_user or "", org_units=split(args.org_unit),
+                                      data_sets=split(args.data_set), data_elements=split(args.data_element),
+                                      token_env=args.token_env or "", token_file=args.token_file or "",
+                                      unit_map=args.map_unit or [], element_map=args.map_element or [],
+                                      every_minutes=args.every, overlap_seconds=args.overlap,
+                                      added_by=getpass.getuser())
+            print(f"Đã thêm / added: {connector.name} <- {connector.url}")
+            return 0
+        if args.action == "remove":
+            remove_connector(args.name or "", removed_by=getpass.getuser())
+            print(f"Đã xóa / removed: {args.name}")
+            return 0
+        if args.action == "list":
+            for connector in Connector.objects.select_related("run_as"):
+                last = connector.runs.first()
+                state = f"{last.state} {last.started_at:%Y-%m-%d %H:%M}" if last else "never run"
+                print(f"{connector.name}  {connector.url}  as={connector.run_as.username} "
+                      f"units={','.join(connector.org_units)} every={connector.every_minutes}min "
+                      f"watermark={connector.watermark or '-'}  last: {state}"
+                      f"{'' if connector.enabled else '  (disabled)'}")
+            return 0
+        if args.action == "runs":
+            connector = Connector.objects.filter(name=args.name or "").first()
+            if connector is None:
+                raise ConnectorError("no_such_connector", f"Không có kết nối «{args.name}».",
+                                     f"No connector «{args.name}».")
+            for run in connector.runs.all()[:20]:
+                counts = " ".join(f"{name}={figure}" for name, figure in run.counts.items())
+                print(f"{run.started_at:%Y-%m-%d %H:%M:%S} {run.state:<11} {counts} {run.error}")
+            return 0
+        # run
+        while True:
+            if args.name:
+                chosen = list(Connector.objects.filter(name=args.name).select_related("run_as"))
+                if not chosen:
+                    raise ConnectorError("no_such_connector", f"Không có kết nối «{args.name}».",
+                                         f"No connector «{args.name}».")
+            elif args.all:
+                chosen = list(Connector.objects.filter(enabled=True).select_related("run_as"))
+            else:
+                chosen = due()
+            failed = False
+            for connector in chosen:
+                run = pull(connector, batch_size=args.batch_size, full=args.full,
+                           progress=show if args.verbose else None)
+                show(run)
+                for refusal in run.refused[:args.show_refused]:
+                    where = f"dòng/row {refusal['row']}" if refusal.get("row") else f"#{refusal.get('index')}"
+                    print(f"  {where} [{refusal.get('field')}] {refusal.get('message')} / "
+                          f"{refusal.get('message_en')}", file=sys.stderr)
+                if run.error:
+                    print(f"  {run.error}", file=sys.stderr)
+                failed = failed or run.state != "done"
+            if not args.follow:
+                return 1 if failed else 0
+            time.sleep(60)
+    except ConnectorError as error:
+        print(f"{error.message_vi} / {error.message_en}", file=sys.stderr)
+        return 2
+
+
 def cmd_tasks(args: argparse.Namespace) -> int:
     """Tasks: roll recurring tasks; import or export a directive's appendix table (Excel)."""
     _setup_django()
@@ -489,6 +572,33 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--per-value", action="store_true",
                       help="keep the good rows and report the bad ones (default: all or nothing)")
     data.set_defaults(func=cmd_import)
+
+    connector = sub.add_parser("connector", help="pull connectors: add NAME, list, run [NAME|--due|--all], "
+                               "runs NAME, remove NAME (incremental pulls of dataValueSets from a DHIS2 or a govkpi)")
+    connector.add_argument("action", choices=["add", "list", "run", "runs", "remove"])
+    connector.add_argument("name", nargs="?", help="the connector's name")
+    connector.add_argument("--url", help="add: the source's base address, e.g. https://hanoi.example.vn")
+    connector.add_argument("--token-env", help="add: the environment variable holding the source's token")
+    connector.add_argument("--token-file", help="add: the file holding the source's token")
+    connector.add_argument("--as", dest="as_user", metavar="USERNAME",
+                           help="add: the local account the values are written as (its roles bound the units)")
+    connector.add_argument("--org-unit", action="append", help="add: source unit codes (subtrees), comma-separated")
+    connector.add_argument("--data-set", action="append", help="add: source data set codes")
+    connector.add_argument("--data-element", action="append", help="add: source data element codes")
+    connector.add_argument("--map-unit", action="append", metavar="SOURCE=LOCAL", help="add: a unit code to map")
+    connector.add_argument("--map-element", action="append", metavar="SOURCE=LOCAL",
+                           help="add: a data element code to map")
+    connector.add_argument("--every", type=int, default=60, help="add: minutes between scheduled pulls (60)")
+    connector.add_argument("--overlap", type=int, default=300,
+                           help="add: seconds pulled again before the watermark (300)")
+    connector.add_argument("--due", action="store_true", help="run: the connectors whose time has come (default)")
+    connector.add_argument("--all", action="store_true", help="run: every enabled connector")
+    connector.add_argument("--full", action="store_true", help="run: everything, not only since the watermark")
+    connector.add_argument("--follow", action="store_true", help="run: keep on, checking every minute")
+    connector.add_argument("--batch-size", type=int, default=5000, help="run: values written per batch (5000)")
+    connector.add_argument("--show-refused", type=int, default=20, help="run: refusals printed (20)")
+    connector.add_argument("--verbose", action="store_true", help="run: print progress after each batch")
+    connector.set_defaults(func=cmd_connector)
 
     tasks = sub.add_parser("tasks", help="tasks: roll (create due occurrences of recurring tasks), "
                                          "import-appendix FILE, export-appendix FILE (--directive CODE)")

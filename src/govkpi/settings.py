@@ -141,6 +141,7 @@ INSTALLED_APPS = [
     "govkpi.audit",
     "govkpi.events",
     "govkpi.datavalues",
+    "govkpi.connectors",
     "govkpi.evaluation",
     "govkpi.web",
     "govkpi.portal",
