@@ -249,3 +249,6 @@ def test_the_single_value_endpoint(client, elements, month, token):
     assert client.delete(f"/api/dataValues?de=DVC_TONG&pe={month}&ou=01", **auth).status_code == 204
     assert stored() is None
     assert client.get(f"/api/dataValues?de=DVC_TONG&pe={month}&ou=01", **auth).status_code == 409
+    # DataValueController.deleteDataValue: "Data value cannot be deleted because it does not exist" (409).
+    again = client.delete(f"/api/dataValues?de=DVC_TONG&pe={month}&ou=01", **auth)
+    assert again.status_code == 409 and "does not exist" in again.json()["message"]

@@ -277,11 +277,16 @@ def data_values(request: HttpRequest, version: str | None = None, suffix: str = 
         return _conflict_message(f"{error.message_vi} / {error.message_en}", 400, code=error.code)
     if request.method in ("GET", "HEAD"):
         return _read_one_value(request, item)
-    result = write_values([item], actor=request.user, channel=Channel.DHIS2, machine_input=True)
+    strategy = Strategy.DELETE if item.deleted else Strategy.CREATE_AND_UPDATE
+    result = write_values([item], actor=request.user, channel=Channel.DHIS2, strategy=strategy, machine_input=True,
+                          ignore_by_strategy=True)
     if result.conflicts:
         first = result.conflicts[0]
         return _conflict_message(f"{first.message_vi} / {first.message_en}", errorCode=dhis2_error_code(first),
                                  govkpiCode=first.code)
+    if result.ignored:  # dhis2-core 2.40.9 DataValueController.deleteDataValue: 409 for a value never stored
+        return _conflict_message("Không xóa được: chưa có số liệu này / Data value cannot be deleted because it "
+                                 "does not exist")
     return HttpResponse(status=204 if request.method == "DELETE" else 201)
 
 
