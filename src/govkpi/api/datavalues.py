@@ -17,6 +17,7 @@ from govkpi.api.schemas.datavalues import ApprovalIn, ApprovalOut, CompletenessO
 from govkpi.datavalues.writer import Item, write_values
 from govkpi.orgunits.models import OrgUnit
 from govkpi.api.dhis2_export import export
+from govkpi.api.dhis2_web import import_data_value_sets
 from govkpi.api.paging import Page, Rows
 from govkpi.api.schemas.problem import Problem
 from govkpi.reads.visibility import Viewer
@@ -50,8 +51,6 @@ def post_data_value_sets(request: HttpRequest) -> HttpResponse:
     (CREATE_AND_UPDATE, CREATE, UPDATE, DELETE and DHIS2's other names) and atomicMode (ALL, the default here,
     or NONE). Answers with DHIS2's WebMessage around an ImportSummary. DHIS2's own paths (/api/dataValueSets,
     /api/40/dataValueSets) take DHIS2's defaults instead (govkpi.api.dhis2_web)."""
-    from govkpi.api.dhis2_web import import_data_value_sets
-
     return import_data_value_sets(request, None, native=True)
 
 
