@@ -4,7 +4,7 @@ from django_otp.admin import OTPAdminSite
 
 from govkpi.accounts.views import SignInView
 
-from govkpi.api import dhis2_tasks, dhis2_web
+from govkpi.api import dhis2_metadata, dhis2_tasks, dhis2_web
 from govkpi.api.main import api
 from govkpi.live import stream
 
@@ -27,6 +27,9 @@ urlpatterns = [
             r"(?:\.(?P<suffix>json))?/?$", dhis2_tasks.task_notifications, name="dhis2-task"),
     re_path(r"^api/(?:(?P<version>[0-9]{2})/)?system/taskSummaries/(?P<job_type>[A-Z_]+)/(?P<uid>[A-Za-z0-9]+)"
             r"(?:\.(?P<suffix>json))?/?$", dhis2_tasks.task_summary, name="dhis2-task-summary"),
+    re_path(r"^api/(?:(?P<version>[0-9]{2})/)?(?P<resource>organisationUnits|organisationUnitLevels|dataElements|"
+            r"dataSets|categoryCombos|categoryOptionCombos|categories|categoryOptions)(?:/(?P<uid>[^/.]+))?"
+            r"(?:\.(?P<suffix>json))?/?$", dhis2_metadata.metadata, name="dhis2-metadata"),
     path("api/v1/events", stream.events, name="events"),  # server-sent events: a plain async view, not ninja
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
