@@ -459,6 +459,13 @@ def test_data_sets_and_elements_read_in_a_bounded_number_of_queries(client, cata
     with django_assert_max_num_queries(8):
         body = get(client, "/api/dataSets?fields=*,dataSetElements[dataElement[*]]&paging=false")[1]
     assert sum(len(s["dataSetElements"]) for s in body["dataSets"]) == 3
+    deep = "fields=id,dataSetElements[dataSet[id,periodType,dataSetElements[dataElement[id,valueType]]]]"
+    with django_assert_max_num_queries(8):
+        body = get(client, f"/api/dataElements?paging=false&{deep}")[1]
+    [tyle] = [e for e in body["dataElements"] if e["id"] == "TYLE_HS"]
+    assert tyle["dataSetElements"][0]["dataSet"]["periodType"] == "Monthly"
+    assert {"dataElement": {"id": "TYLE_HS", "valueType": "PERCENTAGE"}} in tyle["dataSetElements"][0]["dataSet"][
+        "dataSetElements"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -348,6 +348,7 @@ class Context:
                 found[link.dataelement_id].append(link.theme)
             for pk in pending:
                 self._themes_of[pk] = found.get(pk, [])
+            self.themes.update((t.pk, t) for themes in found.values() for t in themes)
         return self._themes_of[element.pk]
 
     def elements_of(self, theme: Theme) -> list[DataElement]:
