@@ -57,8 +57,9 @@ def test_every_old_province_has_its_gso_code_until_2025_06_30():
         assert (code.valid_from, code.valid_to) == (None, LAST_OLD_DAY)
 
 
-def test_only_old_provinces_have_alternative_codes():
-    assert set(UnitCode.objects.values_list("unit__kind", "unit__valid_to").distinct()) == {("province", LAST_OLD_DAY)}
+def test_only_old_provinces_and_old_communes_have_alternative_codes():
+    assert set(UnitCode.objects.values_list("unit__kind", "unit__valid_to").distinct()) == {
+        ("province", LAST_OLD_DAY), ("commune", LAST_OLD_DAY)}  # old communes: tests/orgunits/test_old_communes.py
 
 
 def test_a_code_names_the_unit_in_force_on_the_date():
@@ -81,10 +82,11 @@ def test_the_switch_happens_between_june_30_and_july_1():
 
 
 def test_primary_codes_still_resolve_on_any_date():
+    # 26732 Đặc khu Côn Đảo: a new commune's code no old commune held (00004 was old Trúc Bạch's until 2025-06-30).
     for day in (BEFORE, AFTER):
-        found = units_by_code(["P63-02", "P63-08", "BTTTT", "00004", "CP"], on=day)
+        found = units_by_code(["P63-02", "P63-08", "BTTTT", "26732", "CP"], on=day)
         assert {code: unit.code for code, unit in found.items()} == {
-            "P63-02": "P63-02", "P63-08": "P63-08", "BTTTT": "BTTTT", "00004": "00004", "CP": "CP"}
+            "P63-02": "P63-02", "P63-08": "P63-08", "BTTTT": "BTTTT", "26732": "26732", "CP": "CP"}
     assert units_by_code(["NOPE", ""], on=BEFORE) == {}
 
 

@@ -35,6 +35,7 @@ class LegalType(models.TextChoices):
     CENTRAL_CITY = "central_city", _("Thành phố trực thuộc trung ương")
     COMMUNE = "commune", _("Xã")
     WARD = "ward", _("Phường")
+    TOWNSHIP = "township", _("Thị trấn")  # a tier of communes until 2025-06-30 (the seat of a district)
     SPECIAL_ZONE = "special_zone", _("Đặc khu")
 
 

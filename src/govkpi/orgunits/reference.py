@@ -9,6 +9,10 @@
   package's legacy table. They are stored as dated alternative codes (models.UnitCode) valid
   until 2025-06-30, the primary code staying `P63-` + that code: each of the 34 new provinces
   took one of these codes on 2025-07-01.
+- The 10,035 communes before 2025-07-01 (xã, phường, thị trấn), under their old province, each
+  linked to the new commune(s) it became part of: the same legacy table and the conversion table's
+  ward part. Their primary code is `X63-` + the old 5-digit GSO code, which they carry as a dated
+  alternative code valid until 2025-06-30: 3,316 of those codes were taken by the new communes.
 
 Functions here return plain records; `sync.py` writes them.
 """
@@ -27,6 +31,8 @@ import yaml
 DATA_DIR = Path(__file__).resolve().parent / "data"
 GOVERNMENT_CODE = "CP"
 HISTORICAL_PROVINCE_PREFIX = "P63-"
+# "X" for xã and "63" for the 63-province era, as `P63-`; no official code has a letter or a hyphen in it.
+HISTORICAL_COMMUNE_PREFIX = "X63-"
 MINISTRIES_REORGANISED = datetime.date(2025, 3, 1)
 PROVINCES_REORGANISED = datetime.date(2025, 7, 1)
 ADMINUNITS_SOURCE = "vietnamadminunits 1.0.4 (MIT)"
@@ -159,7 +165,7 @@ def _province_legal_type(name: str) -> str:
     return "central_city" if name.startswith("Thành phố") else "province"
 
 
-_WARD_LEGAL_TYPES = {"Xã": "commune", "Phường": "ward", "Đặc khu": "special_zone"}
+_WARD_LEGAL_TYPES = {"Xã": "commune", "Phường": "ward", "Đặc khu": "special_zone", "Thị trấn": "township"}
 
 
 def provinces_and_communes() -> list[UnitRecord]:
@@ -265,6 +271,91 @@ def historical_province_codes() -> list[UnitCodeRecord]:
     ]
 
 
+def _new_commune_codes() -> dict[tuple[str, str], str]:
+    """(new province key, new ward key) → the new commune's code, the keys the conversion table speaks in."""
+    return {(r["provinceKey"], r["wardKey"]): r["wardCode"]
+            for r in _query("SELECT provinceKey, wardKey, wardCode FROM admin_units")}
+
+
+def _commune_successors(table: dict) -> dict[str, list[tuple[str, bool]]]:
+    """Old ward key (`province_district_ward`) → [(new commune code, is main)], read from the conversion table.
+
+    The table lists the old wards that went whole into a new commune (`..._NO_DIVIDED`: new → old), and the
+    old wards divided between several new ones (`..._DIVIDED`: old → new, one marked as the default).
+    """
+    new_codes = _new_commune_codes()
+    successors: dict[str, list[tuple[str, bool]]] = {}
+    for province_key, wards in table["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
+        for new_key, old_keys in wards.items():
+            for old_key in old_keys:
+                successors.setdefault(old_key, []).append((new_codes[(province_key, new_key)], True))
+    for province_key, wards in table["DICT_PROVINCE_WARD_DIVIDED"].items():
+        for old_key, parts in wards.items():
+            successors.setdefault(old_key, []).extend(
+                (new_codes[(province_key, p["newWardKey"])], bool(p["isDefaultNewWard"])) for p in parts)
+    return successors
+
+
+def historical_communes() -> tuple[list[UnitRecord], list[SuccessionRecord]]:
+    """Return the 10,035 communes before 2025-07-01 under their old provinces, with the new commune(s) each became.
+
+    An old commune that went whole into a new one is a `merge` into it (`continue` when it is the new commune's
+    only part); one divided between several is a `split`, the conversion table's default part main.
+    The districts the old communes sat in are not units (see docs/orgunits.md); the five island districts
+    without communes (Bạch Long Vĩ, Cồn Cỏ, Hoàng Sa, Lý Sơn, Côn Đảo: rows without a ward code) are left out.
+    """
+    rows = _query(
+        "SELECT provinceKey, districtKey, wardKey, provinceCode, ward, wardShort, wardType, wardCode, wardLat, "
+        "wardLon FROM admin_units_legacy WHERE wardCode IS NOT NULL AND wardCode <> '' ORDER BY wardCode"
+    )
+    table = json.loads((_adminunits_dir() / "data" / "converter_2025.json").read_text(encoding="utf-8"))
+    successors = _commune_successors(table)
+    parts_of: dict[str, int] = {}
+    for parts in successors.values():
+        for new_code, _main in parts:
+            parts_of[new_code] = parts_of.get(new_code, 0) + 1
+    units: list[UnitRecord] = []
+    links: list[SuccessionRecord] = []
+    for r in rows:
+        code = HISTORICAL_COMMUNE_PREFIX + r["wardCode"]
+        units.append(
+            UnitRecord(
+                code=code,
+                name=r["ward"],
+                short_name=r["wardShort"],
+                kind="commune",
+                legal_type=_WARD_LEGAL_TYPES[r["wardType"]],
+                parent_code=HISTORICAL_PROVINCE_PREFIX + r["provinceCode"],
+                valid_to=PROVINCES_REORGANISED - datetime.timedelta(days=1),
+                source=ADMINUNITS_SOURCE,
+                latitude=r["wardLat"],
+                longitude=r["wardLon"],
+            )
+        )
+        became = successors[f"{r['provinceKey']}_{r['districtKey']}_{r['wardKey']}"]
+        for new_code, is_main in became:
+            kind = "split" if len(became) > 1 else "continue" if parts_of[new_code] == 1 else "merge"
+            links.append(SuccessionRecord(predecessor=code, successor=new_code, kind=kind,
+                                          effective=PROVINCES_REORGANISED, is_main=is_main))
+    return units, links
+
+
+def historical_commune_codes() -> list[UnitCodeRecord]:
+    """Return the old communes' official 5-digit GSO codes, valid until 2025-06-30 (start left open)."""
+    rows = _query("SELECT wardCode FROM admin_units_legacy WHERE wardCode IS NOT NULL AND wardCode <> '' "
+                  "ORDER BY wardCode")
+    return [
+        UnitCodeRecord(
+            unit_code=HISTORICAL_COMMUNE_PREFIX + r["wardCode"],
+            code=r["wardCode"],
+            scheme="gso",
+            valid_to=PROVINCES_REORGANISED - datetime.timedelta(days=1),
+            source=ADMINUNITS_SOURCE,
+        )
+        for r in rows
+    ]
+
+
 def abbreviations() -> dict[str, list[str]]:
     """Return the abbreviations list kept in the repo, by unit code."""
     data = yaml.safe_load((DATA_DIR / "abbreviations.yaml").read_text(encoding="utf-8"))
@@ -275,9 +366,10 @@ def reference_hierarchy() -> ReferenceHierarchy:
     """Return every reference unit, succession and abbreviation, parents before children."""
     agencies, agency_successions = central_agencies()
     old_provinces, province_successions = historical_provinces()
+    old_communes, commune_successions = historical_communes()
     return ReferenceHierarchy(
-        units=agencies + old_provinces + provinces_and_communes(),
-        successions=agency_successions + province_successions,
+        units=agencies + old_provinces + provinces_and_communes() + old_communes,
+        successions=agency_successions + province_successions + commune_successions,
         abbreviations=abbreviations(),
-        codes=historical_province_codes(),
+        codes=historical_province_codes() + historical_commune_codes(),
     )

@@ -177,7 +177,8 @@ def units_by_code(
     1. A primary code (`OrgUnit.code`) whose unit is in force on the date wins.
     2. Otherwise an alternative code of `scheme` in force on the date (models.UnitCode): `02` on
        2025-05-31 is old Hà Giang (P63-02); `08` on 2025-05-31 old Tuyên Quang (P63-08), and on
-       2025-09-30 new Tuyên Quang (08, rule 1).
+       2025-09-30 new Tuyên Quang (08, rule 1). Communes alike: `00004` on 2025-05-31 is old Phường Trúc
+       Bạch (X63-00004), from 2025-07-01 the new Phường Ba Đình (00004, rule 1).
     3. Otherwise a primary code names its unit even out of force (`P63-02` on 2025-09-30): the
        caller says "this unit did not exist then", which is truer than "no such code".
        An alternative code out of its span names nothing: `02` is no unit's code on 2025-09-30.
