@@ -6,7 +6,8 @@ asked for, as dhis2-core 2.40.9's DataValueSetController does.
     compression   `gzip` or `zip` (one entry, named like DHIS2's attachment); anything else: none
     attachment    a file name for Content-Disposition
     filters       dataElement, dataSet, period, startDate, endDate, orgUnit, children, lastUpdated,
-                  lastUpdatedDuration, includeDeleted, limit
+                  lastUpdatedDuration, includeDeleted, limit, categoryOptionCombo, attributeOptionCombo (codes,
+                  `default` for the default)
 
 The rows are streamed: a national export is never held in memory, whatever the format.
 """
@@ -27,6 +28,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from govkpi.datavalues import adx, dhis2, dxf2
+from govkpi.datavalues.combos import option_combo_dimensions
 from govkpi.indicators.models import DataElement
 from govkpi.reads.data_values import ExportError, ValueFilter, export_rows
 from govkpi.reads.visibility import Viewer
@@ -81,6 +83,8 @@ def value_filter(request: HttpRequest, fmt: str) -> ValueFilter:
     """The export's filter from DHIS2's query parameters; ExportError for one that cannot be read."""
     extra = {"order": _ADX_ORDER} if fmt == "adx" else {}
     return ValueFilter(elements=_listed(request, "dataElement"), data_sets=_listed(request, "dataSet"),
+                       category_option_combos=_listed(request, "categoryOptionCombo"),
+                       attribute_option_combos=_listed(request, "attributeOptionCombo"),
                        periods=_listed(request, "period"), units=_listed(request, "orgUnit"),
                        children=_flag(request, "children"), start=request.GET.get("startDate", "").strip(),
                        end=request.GET.get("endDate", "").strip(), updated_since=_updated_since(request),
@@ -132,13 +136,21 @@ def _data_set_of() -> Any:
     return first.get
 
 
+def _as_dimensions(row: dict[str, Any], dimensions: dict[str, str]) -> dict[str, Any]:
+    for name in ("categoryOptionCombo", "attributeOptionCombo"):
+        row[name] = dimensions.get(row[name], row[name])
+    return row
+
+
 def _chunks(rows: Iterator[dict[str, Any]], fmt: str) -> Iterator[str]:
     if fmt == "csv":
         return _csv_chunks(rows)
     if fmt == "xml":
         return dxf2.xml_chunks(dhis2.export_row(row) for row in rows)
     if fmt == "adx":
-        return adx.adx_chunks((dhis2.export_row(row) for row in rows), _data_set_of(), exported=timezone.now())
+        dimensions = option_combo_dimensions()  # ADX says a combination as category=option attributes
+        return adx.adx_chunks((_as_dimensions(dhis2.export_row(row), dimensions) for row in rows), _data_set_of(),
+                              exported=timezone.now())
     return _json_chunks(rows)
 
 

@@ -32,11 +32,12 @@ from govkpi.accounts.models import Membership
 from govkpi.accounts.tokens import BearerToken
 from govkpi.api.dhis2_export import export
 from govkpi.core.periods import PeriodError, parse_period
-from govkpi.datavalues import dhis2, import_jobs
+from govkpi.datavalues import combos, dhis2, import_jobs
 from govkpi.datavalues.dhis2_answers import dhis2_error_code, import_summary, web_message
 from govkpi.datavalues.dhis2_input import read_payload
 from govkpi.datavalues.models import Channel, DataValue
 from govkpi.datavalues.writer import Item, Strategy, write_values
+from govkpi.indicators.models import DataElement
 from govkpi.reads.visibility import Viewer
 from ninja.errors import AuthenticationError
 
@@ -290,12 +291,31 @@ def data_values(request: HttpRequest, version: str | None = None, suffix: str = 
     return HttpResponse(status=204 if request.method == "DELETE" else 201)
 
 
+def _one_value_combos(item: Item) -> tuple[str, str] | combos.Refusal:
+    """The stored codes of the option combos a single value is asked by (`co`, `cp`), as the writer reads them."""
+    if item.category_option_combo in combos.DEFAULT_COMBOS and item.attribute_option_combo in combos.DEFAULT_COMBOS:
+        return "", ""
+    element = DataElement.objects.filter(code=item.data_element).first()
+    if element is None:
+        return "", ""  # no such element: nothing is found
+    catalog = combos.CatalogCombos()
+    coc = combos.category_option_combo(catalog, element, item.category_option_combo, deleting=True)
+    if isinstance(coc, combos.Refusal):
+        return coc
+    aoc = combos.attribute_option_combo(catalog, element, item.attribute_option_combo)
+    return aoc if isinstance(aoc, combos.Refusal) else (coc, aoc)
+
+
 def _read_one_value(request: HttpRequest, item: Item) -> HttpResponse:
     try:
         period = parse_period(item.period).id
     except PeriodError as error:
         return _conflict_message(f"{error.message_vi} / {error.message_en}", errorCode="E7611")
-    found = (DataValue.objects.filter(data_element__code=item.data_element, period=period, unit__code=item.unit)
+    keys = _one_value_combos(item)
+    if isinstance(keys, combos.Refusal):
+        return _conflict_message(f"{keys.message_vi} / {keys.message_en}", govkpiCode=keys.code)
+    found = (DataValue.objects.filter(data_element__code=item.data_element, period=period, unit__code=item.unit,
+                                      category_option_combo=keys[0], attribute_option_combo=keys[1])
              .filter(Viewer(request.user).values()).values_list("value", flat=True).first())
     if found is None:  # also what the caller may not see: nothing tells it apart from a value never stored
         return _conflict_message("Không có số liệu này / Data value does not exist")

@@ -13,7 +13,7 @@ As in dhis2-core (2.43 DataEntryInput.fromAdxXml; AdxPeriod):
 Dimensions are kept in the item's category_option_combo / attribute_option_combo as one canonical text:
 `name=option` pairs sorted by name and joined by ";", with "%", ";" and "=" in an option written %25, %3B,
 %3D (`dimensions_text`; "" when there is none). A category code is an XML name, so it never holds those.
-The writer refuses every combination but the default until govkpi has disaggregation.
+The writer resolves them against the catalog's option combos (datavalues.combos), category and option codes.
 Out: what dhis2-core writes, one group per run of rows with the same data set, unit, period and attribute
 combination; numbers in `value`, anything else as value="0" and an annotation.
 """
@@ -27,8 +27,9 @@ from typing import Any
 
 from govkpi.core.periods import Period, PeriodError, PeriodType, parse_period, period_of
 from govkpi.datavalues import xmlio
+from govkpi.datavalues.combos import DEFAULT_COMBOS
 from govkpi.datavalues.dhis2 import PayloadError
-from govkpi.datavalues.writer import DEFAULT_COMBOS, Item
+from govkpi.datavalues.writer import Item
 
 ADX_NAMESPACE = "urn:ihe:qrph:adx:2015"
 _OWN = (ADX_NAMESPACE, "")

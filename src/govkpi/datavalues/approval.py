@@ -52,20 +52,31 @@ def state_of(unit: OrgUnit, period: str) -> str:
 DIGEST_VERSION = "govkpi-approval-v1"
 
 
+_DIGEST_FIELDS = ("data_element__code", "value", "comment", "follow_up", "category_option_combo",
+                  "attribute_option_combo")
+
+
+def _canonical(code: str, value: str, comment: str, follow_up: bool, coc: str = "", aoc: str = "") -> list[Any]:
+    """A value as the digest reads it: [element code, value, comment, follow-up], then its category and attribute
+    option combos only when either is not the default, so that every digest recorded before disaggregation
+    (every value was default then) still verifies."""
+    return [code, value, comment, follow_up, coc, aoc] if coc or aoc else [code, value, comment, follow_up]
+
+
 def _canonical_values(unit: OrgUnit, period: str) -> list[list[Any]]:
-    """The unit-period's values as [element code, value, comment, follow-up]."""
-    rows = (DataValue.objects.filter(unit=unit, period=period)
-            .values_list("data_element__code", "value", "comment", "follow_up"))
-    return [[code, value, comment, follow_up] for code, value, comment, follow_up in rows]
+    """The unit-period's values as `_canonical` writes them."""
+    rows = DataValue.objects.filter(unit=unit, period=period).values_list(*_DIGEST_FIELDS)
+    return [_canonical(*row) for row in rows]
 
 
 def digest_of(unit_code: str, period: str, values: list[list[Any]]) -> str:
-    """The SHA-256 (hex) of a unit-period's values ([element code, value, comment, follow-up] each), in
-    canonical order (by element code). The one recipe: approve, the demo data and `record_digests` use it
+    """The SHA-256 (hex) of a unit-period's values ([element code, value, comment, follow-up] each, then the
+    option combos when not the default: `_canonical`), in canonical order (by element code). The one recipe: approve, the demo data and `record_digests` use it
     (migration 0005 keeps a frozen copy, as migrations must not import code that may change).
 
     JSON with fixed separators makes the text unambiguous whatever a comment holds (tabs, newlines, quotes)."""
-    canonical = sorted([code, value, comment, bool(follow_up)] for code, value, comment, follow_up in values)
+    canonical = sorted([code, value, comment, bool(follow_up), *combos] for code, value, comment, follow_up, *combos
+                       in values)
     text = json.dumps([DIGEST_VERSION, unit_code, period, canonical], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -93,10 +104,10 @@ def _record_chunk(batch: list[DataApproval]) -> int:
     wanted = {(a.unit_id, a.period) for a in batch}
     values: dict[tuple[int, str], list[list[Any]]] = {key: [] for key in wanted}
     rows = (DataValue.objects.filter(unit_id__in={u for u, _p in wanted}, period__in={p for _u, p in wanted})
-            .values_list("unit_id", "period", "data_element__code", "value", "comment", "follow_up"))
+            .values_list("unit_id", "period", *_DIGEST_FIELDS))
     for unit_id, period, *value in rows:
         if (unit_id, period) in values:
-            values[(unit_id, period)].append(value)
+            values[(unit_id, period)].append(_canonical(*value))
     for approval in batch:
         found = values[(approval.unit_id, approval.period)]
         approval.digest, approval.approved_values = digest_of(approval.unit.code, approval.period, found), len(found)

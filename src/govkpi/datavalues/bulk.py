@@ -35,7 +35,8 @@ _PLAN = "govkpi_writer_plan"
 _VALUES = DataValue._meta.db_table
 _HISTORY = DataValueHistory._meta.db_table
 _IN_LIST = 1000  # ids per `IN (…)`: far below SQLite's and PostgreSQL's parameter limits
-_KEY = "d.data_element_id = s.element_id AND d.unit_id = s.unit_id AND d.period = s.period"
+_KEY = ("d.data_element_id = s.element_id AND d.unit_id = s.unit_id AND d.period = s.period "
+        "AND d.category_option_combo = s.coc AND d.attribute_option_combo = s.aoc")
 _COMPARE = {"<=": float.__le__, "<": float.__lt__, "==": float.__eq__, ">=": float.__ge__, ">": float.__gt__}
 # New, changed, removed; 0 is unchanged (or a deletion of a value that is not there).
 NEW, CHANGED, REMOVED = 1, 2, 3
@@ -60,27 +61,35 @@ def _mark_refused(indexes: Iterable[int]) -> None:
         _run(f"UPDATE {STAGING} SET refused = TRUE WHERE idx IN ({', '.join(['%s'] * len(chunk))})", chunk)
 
 
+def key_words(code: str, unit: str, period: str, coc: str, aoc: str) -> tuple[str, str]:
+    """A value's key for people, "(DVC, 01, 202509)" and the object "DVC/01/202509", combos only when given."""
+    parts = [code, unit, period, *(c for c in (coc, aoc) if c)]
+    return f"({', '.join(parts)})", "/".join(parts)
+
+
 def refuse_duplicates(context: _Context, conflicts: list[Conflict]) -> None:
     """The same key twice in one batch: every item of that key refused, each conflict naming all of them."""
     from govkpi.datavalues.writer import Conflict
 
-    rows = _rows(f"SELECT s.element_id, s.unit_id, s.period, s.idx, s.row_number FROM {STAGING} s JOIN ("
-                 f"SELECT element_id, unit_id, period FROM {STAGING} GROUP BY element_id, unit_id, period "
-                 f"HAVING COUNT(*) > 1) k ON k.element_id = s.element_id AND k.unit_id = s.unit_id "
-                 f"AND k.period = s.period ORDER BY s.unit_id, s.period, s.element_id, s.idx")
+    rows = _rows(f"SELECT s.element_id, s.unit_id, s.period, s.coc, s.aoc, s.idx, s.row_number FROM {STAGING} s "
+                 f"JOIN (SELECT element_id, unit_id, period, coc, aoc FROM {STAGING} "
+                 f"GROUP BY element_id, unit_id, period, coc, aoc HAVING COUNT(*) > 1) k "
+                 f"ON k.element_id = s.element_id AND k.unit_id = s.unit_id AND k.period = s.period "
+                 f"AND k.coc = s.coc AND k.aoc = s.aoc ORDER BY s.unit_id, s.period, s.element_id, s.coc, s.aoc, s.idx")
     groups: dict[tuple, list[tuple[int, int | None]]] = defaultdict(list)
-    for element_id, unit_id, period, index, row in rows:
-        groups[(element_id, unit_id, period)].append((index, row))
-    for (element_id, unit_id, period), members in groups.items():
+    for element_id, unit_id, period, coc, aoc, index, row in rows:
+        groups[(element_id, unit_id, period, coc, aoc)].append((index, row))
+    for (element_id, unit_id, period, coc, aoc), members in groups.items():
         code, unit = context.elements_by_id[element_id].code, context.units_by_id[unit_id].code
+        words, key = key_words(code, unit, period, coc, aoc)
         indexes = [index for index, _row in members]
         where = ", ".join(str(row if row is not None else index) for index, row in members)
         for index, row in members:
             conflicts.append(Conflict(
                 index, "key", "duplicate_in_batch",
-                f"Trùng số liệu ({code}, {unit}, {period}) ở các dòng/vị trí {where}.",
-                f"The same value ({code}, {unit}, {period}) appears at rows/indexes {where}.",
-                f"{code}/{unit}/{period}", indexes=indexes, row=row))
+                f"Trùng số liệu {words} ở các dòng/vị trí {where}.",
+                f"The same value {words} appears at rows/indexes {where}.",
+                key, indexes=indexes, row=row))
     _mark_refused(i for members in groups.values() for i, _row in members)
 
 
@@ -155,12 +164,17 @@ def _rules() -> list[_Rule]:
 def refuse_by_rules(context: _Context, conflicts: list[Conflict]) -> None:
     """Apply every validation rule to each (unit, period) where the batch gives one of its elements.
 
-    A cell's values are the batch's own (a deletion counts as no value), then the stored ones. A broken rule
-    refuses the batch's values of the elements it names, each conflict naming all of them."""
+    A cell's values are the batch's own (a deletion counts as no value), then the stored ones; an element's value
+    is its total over its option combos. A broken rule refuses the batch's values of the elements it names, each
+    conflict naming all of them. A rule over a disaggregated element is evaluated in Python (`_formula_rule`),
+    which sums the combos; the one-query check of `#{A} op #{B}` takes one value per element and cell."""
     found: list[tuple] = []  # (rule position, element id, index, (unit id, period), conflict)
     simple, other = [], []
     for rule in _rules():
         pair = rule.simple()
+        if pair is not None and any(code in context.elements and context.disaggregated(context.elements[code])
+                                    for code in pair):
+            pair = None
         if pair is None:
             other.append(rule)
         elif all(code in context.elements for code in pair):  # an unknown element never has a value
@@ -232,21 +246,23 @@ def _formula_rule(rule: _Rule, context: _Context) -> list[tuple]:
     if not ids:
         return []
     listed = ", ".join(str(i) for i in ids)
-    staged = _rows(f"SELECT unit_id, period, element_id, number, idx, row_number, value FROM {STAGING} "
+    staged = _rows(f"SELECT unit_id, period, element_id, coc, aoc, number, idx, row_number, value FROM {STAGING} "
                    f"WHERE NOT refused AND element_id IN ({listed})")
-    stored = _rows(f"SELECT d.unit_id, d.period, d.data_element_id, d.number FROM {_VALUES} d JOIN (SELECT DISTINCT "
+    stored = _rows(f"SELECT d.unit_id, d.period, d.data_element_id, d.category_option_combo, d.attribute_option_combo, "
+                   f"d.number FROM {_VALUES} d JOIN (SELECT DISTINCT "
                    f"unit_id, period FROM {STAGING} WHERE NOT refused AND element_id IN ({listed})) c "
                    f"ON d.unit_id = c.unit_id AND d.period = c.period WHERE d.data_element_id IN ({listed})")
-    cells: dict[tuple[int, str], dict[str, float | None]] = defaultdict(dict)
-    for unit_id, period, element_id, number in stored:
-        cells[(unit_id, period)][ids[element_id]] = number
+    parts: dict[tuple[int, str], dict[tuple[int, str, str], float | None]] = defaultdict(dict)
+    for unit_id, period, element_id, coc, aoc, number in stored:
+        parts[(unit_id, period)][(element_id, coc, aoc)] = number
     members: dict[tuple[int, str], list[tuple]] = defaultdict(list)
-    for unit_id, period, element_id, number, index, row, value in staged:
-        cells[(unit_id, period)][ids[element_id]] = number  # the batch's own value wins (none for a deletion)
+    for unit_id, period, element_id, coc, aoc, number, index, row, value in staged:
+        parts[(unit_id, period)][(element_id, coc, aoc)] = number  # the batch's own wins (none for a deletion)
         members[(unit_id, period)].append((element_id, index, row, value))
     found = []
     for cell, given in members.items():
-        a, b = evaluate(rule.left, cells[cell]), evaluate(rule.right, cells[cell])
+        values = element_totals(parts[cell], ids)
+        a, b = evaluate(rule.left, values), evaluate(rule.right, values)
         if a is None or b is None or _COMPARE[rule.rule.operator](float(a), float(b)):
             continue
         for element_id, index, row, value in given:
@@ -255,17 +271,30 @@ def _formula_rule(rule: _Rule, context: _Context) -> list[tuple]:
     return found
 
 
-def flag_outliers(context: _Context, history: dict[tuple[int, int], list[tuple[datetime.date, float]]],
+def element_totals(parts: dict[tuple[int, str, str], float | None], codes: dict[int, str]) -> dict[str, float | None]:
+    """A cell's values by element code from its (element id, COC, AOC) parts: the sum of the numbers, None when
+    no part has one (the element has no value there)."""
+    totals: dict[str, float | None] = {}
+    for (element_id, _coc, _aoc), number in parts.items():
+        code = codes[element_id]
+        if number is not None:
+            totals[code] = (totals.get(code) or 0.0) + number
+        else:
+            totals.setdefault(code, None)
+    return totals
+
+
+def flag_outliers(context: _Context, history: dict[tuple[int, int, str, str], list[tuple[datetime.date, float]]],
                   warnings: list[Conflict]) -> None:
     """Flag values far from the unit's own history and ask for a comment; nothing is refused here."""
     from govkpi.datavalues.writer import Conflict
 
     flagged = []
-    for index, row, element_id, unit_id, start, value, number, comment in _rows(
-            f"SELECT idx, row_number, element_id, unit_id, period_start, value, number, comment FROM {STAGING} "
-            f"WHERE NOT refused AND NOT deleted AND number IS NOT NULL ORDER BY idx"):
+    for index, row, element_id, unit_id, coc, aoc, start, value, number, comment in _rows(
+            f"SELECT idx, row_number, element_id, unit_id, coc, aoc, period_start, value, number, comment "
+            f"FROM {STAGING} WHERE NOT refused AND NOT deleted AND number IS NOT NULL ORDER BY idx"):
         start = start if isinstance(start, datetime.date) else datetime.date.fromisoformat(start)
-        earlier = sorted((end, n) for end, n in history.get((element_id, unit_id), []) if end < start)
+        earlier = sorted((end, n) for end, n in history.get((element_id, unit_id, coc, aoc), []) if end < start)
         if is_outlier(number, [n for _end, n in earlier[-12:]]) and not (comment or "").strip():
             flagged.append(index)
             unit = context.units_by_id[unit_id].code
@@ -289,7 +318,7 @@ def make_plan(delete_all: bool) -> dict[int, int]:
     follow_up = ("CASE WHEN s.follow_up IS NULL AND NOT s.flagged THEN COALESCE(d.follow_up, FALSE) "
                  "ELSE (s.flagged OR COALESCE(s.follow_up, FALSE)) END")
     _run(f"DROP TABLE IF EXISTS {_PLAN}")
-    _run(f"CREATE TEMP TABLE {_PLAN} AS SELECT s.idx, s.element_id, s.unit_id, s.period, s.period_start, "
+    _run(f"CREATE TEMP TABLE {_PLAN} AS SELECT s.idx, s.element_id, s.unit_id, s.period, s.coc, s.aoc, s.period_start, "
          f"s.period_end, s.value, s.number, {comment} AS comment, {follow_up} AS follow_up, d.id AS old_id, "
          f"d.value AS old_value, d.comment AS old_comment, d.stored_by AS old_stored_by, "
          f"d.updated_at AS old_updated_at, CASE WHEN {deleted} THEN (CASE WHEN d.id IS NULL THEN 0 ELSE {REMOVED} END) "
@@ -309,12 +338,13 @@ def write_plan(counts: dict[int, int], *, batch_id: int, username: str, channel:
     at = connection.ops.adapt_datetimefield_value(now)
     if counts.get(CHANGED) or counts.get(REMOVED):
         # Before the change itself: the history keeps the state each value had.
-        _run(f"INSERT INTO {_HISTORY} (data_element_id, unit_id, period, kind, previous_value, previous_comment, "
+        _run(f"INSERT INTO {_HISTORY} (data_element_id, unit_id, period, category_option_combo, "
+             f"attribute_option_combo, kind, previous_value, previous_comment, "
              f"previous_stored_by, previous_updated_at, new_value, changed_by, changed_at, channel, batch_id) "
-             f"SELECT element_id, unit_id, period, CASE WHEN action = {CHANGED} THEN 'updated' ELSE 'deleted' END, "
+             f"SELECT element_id, unit_id, period, coc, aoc, CASE WHEN action = {CHANGED} THEN 'updated' ELSE 'deleted' END, "
              f"old_value, old_comment, old_stored_by, old_updated_at, "
              f"CASE WHEN action = {CHANGED} THEN value ELSE '' END, %s, %s, %s, %s FROM {_PLAN} "
-             f"WHERE action IN ({CHANGED}, {REMOVED}) ORDER BY action, unit_id, period, element_id, idx",
+             f"WHERE action IN ({CHANGED}, {REMOVED}) ORDER BY action, unit_id, period, element_id, coc, aoc, idx",
              [username, at, channel, batch_id])
     if counts.get(CHANGED):
         _run(f"UPDATE {_VALUES} SET value = p.value, number = p.number, comment = p.comment, "
@@ -324,10 +354,11 @@ def write_plan(counts: dict[int, int], *, batch_id: int, username: str, channel:
     if counts.get(REMOVED):
         _run(f"DELETE FROM {_VALUES} WHERE id IN (SELECT old_id FROM {_PLAN} WHERE action = {REMOVED})")
     if counts.get(NEW):
-        _run(f"INSERT INTO {_VALUES} (data_element_id, unit_id, period, period_start, period_end, value, number, "
-             f"comment, follow_up, stored_by, channel, created_at, updated_at, batch_id) "
-             f"SELECT element_id, unit_id, period, period_start, period_end, value, number, comment, follow_up, "
-             f"%s, %s, %s, %s, %s FROM {_PLAN} WHERE action = {NEW} ORDER BY element_id, unit_id, period",
+        _run(f"INSERT INTO {_VALUES} (data_element_id, unit_id, period, category_option_combo, attribute_option_combo, "
+             f"period_start, period_end, value, number, comment, follow_up, stored_by, channel, created_at, updated_at, "
+             f"batch_id) SELECT element_id, unit_id, period, coc, aoc, period_start, period_end, value, number, "
+             f"comment, follow_up, %s, %s, %s, %s, %s FROM {_PLAN} WHERE action = {NEW} "
+             f"ORDER BY element_id, unit_id, period, coc, aoc",
              [username, channel, at, at, batch_id])
 
 
@@ -338,7 +369,8 @@ class Touched:
     units: set[str]
     periods: set[str]
     elements: set[str]
-    single: tuple[str, str, str, str, str | None] | None  # element, unit, period, value, previous value
+    # element, unit, period, value, previous value, COC, AOC
+    single: tuple[str, str, str, str, str | None, str, str] | None
 
 
 def touched(context: _Context, count: int) -> Touched:
@@ -348,8 +380,8 @@ def touched(context: _Context, count: int) -> Touched:
                 for (e,) in _rows(f"SELECT DISTINCT element_id FROM {_PLAN} WHERE action > 0")}
     single = None
     if count == 1:
-        element_id, unit_id, period, value, old_value = _rows(
-            f"SELECT element_id, unit_id, period, value, old_value FROM {_PLAN} WHERE action > 0")[0]
+        element_id, unit_id, period, value, old_value, coc, aoc = _rows(
+            f"SELECT element_id, unit_id, period, value, old_value, coc, aoc FROM {_PLAN} WHERE action > 0")[0]
         single = (context.elements_by_id[element_id].code, context.units_by_id[unit_id].code, period, value,
-                  old_value)
+                  old_value, coc, aoc)
     return Touched(units, periods, elements, single)

@@ -1,7 +1,7 @@
 """Completeness and timeliness of a unit's reporting for a period: expected, received, on time, late.
 
 Expected: the data elements whose reporting tiers include the unit's kind and whose frequency is the period's
-type. Received: those with a value. On time: first received (`created_at`, Asia/Ho_Chi_Minh day) no later
+type. Received: those with a value (of any option combo). On time: first received (`created_at`, Asia/Ho_Chi_Minh day) no later
 than the due date (core.windows.due_date). These feed the evaluation's "đủ" (complete) and "sống" (alive).
 """
 
@@ -11,6 +11,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Min
 from django.utils import timezone
 
 from govkpi.core.periods import parse_period
@@ -52,8 +53,10 @@ def completeness(unit: OrgUnit, period_id: str) -> Completeness:
     period = parse_period(period_id)
     expected = expected_elements(unit, period_id)
     due = due_date(period, settings.REPORTING_DUE_AFTER_DAYS)
+    # An element is received when any of its option combos is, at its first part's time (datavalues.totals).
     received = dict(DataValue.objects.filter(unit=unit, period=period.id, data_element__in=expected)
-                    .values_list("data_element__code", "created_at"))
+                    .values("data_element__code").annotate(first=Min("created_at"))
+                    .values_list("data_element__code", "first"))
     on_time = sum(1 for at in received.values() if timezone.localdate(at) <= due)
     return Completeness(unit=unit.code, period=period.id, expected=len(expected), received=len(received),
                         on_time=on_time, late=len(received) - on_time, due=due,

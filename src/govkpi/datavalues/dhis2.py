@@ -152,10 +152,16 @@ def dhis2_timestamp(moment: datetime.datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
 
 
+def stored_combo(code: str | None) -> str:
+    """An option combo as exported: its code, "default" for DHIS2's default (stored as "")."""
+    return code or "default"
+
+
 def export_row(value: dict[str, Any]) -> dict[str, Any]:
     """One stored value (reads.data_values' row) in DHIS2's JSON dataValue shape; `deleted` only when true."""
     row = {"dataElement": value["data_element__code"], "period": value["period"], "orgUnit": value["unit__code"],
-           "categoryOptionCombo": "default", "attributeOptionCombo": "default", "value": value["value"],
+           "categoryOptionCombo": stored_combo(value.get("category_option_combo")),
+           "attributeOptionCombo": stored_combo(value.get("attribute_option_combo")), "value": value["value"],
            "storedBy": value["stored_by"], "created": dhis2_timestamp(value["created_at"]),
            "lastUpdated": dhis2_timestamp(value["updated_at"]), "comment": value["comment"],
            "followup": value["follow_up"]}
@@ -166,6 +172,8 @@ def export_row(value: dict[str, Any]) -> dict[str, Any]:
 
 def csv_cells(value: dict[str, Any]) -> list[str]:
     """One stored value as a DHIS2 CSV row, text neutralised so a spreadsheet never runs it as a formula."""
-    return [value["data_element__code"], value["period"], value["unit__code"], "default", "default", value["value"],
+    return [value["data_element__code"], value["period"], value["unit__code"],
+            stored_combo(value.get("category_option_combo")), stored_combo(value.get("attribute_option_combo")),
+            value["value"],
             neutralise(value["stored_by"]), dhis2_timestamp(value["updated_at"]), neutralise(value["comment"]),
             "true" if value["follow_up"] else "false", "true" if value.get("deleted") else "false"]

@@ -35,6 +35,9 @@ COLUMNS = {
     "comment": ["ghi chú", "comment"],
     "followup": ["cần xem lại", "followup", "follow up"],
     "deleted": ["xóa", "deleted"],
+    # Disaggregation (optional): the option combo's code, or DHIS2's header names.
+    "categoryoptioncombo": ["mã phân tổ", "phân tổ", "categoryoptioncombo", "category option combo"],
+    "attributeoptioncombo": ["mã thuộc tính", "attributeoptioncombo", "attribute option combo"],
 }
 REQUIRED = {"dataelement", "orgunit", "period", "value"}
 TEMPLATE_HEADER = ["Mã chỉ tiêu", "Tên chỉ tiêu", "Đơn vị tính", "Mã đơn vị", "Tên đơn vị", "Kỳ báo cáo", "Giá trị",
@@ -98,7 +101,8 @@ def read_upload(data: bytes, filename: str, max_bytes: int) -> tuple[list[Item],
                           unit=values.get("orgunit", ""), period=period_id(values.get("period", "")),
                           value=values.get("value", ""), comment=values.get("comment") or None,
                           follow_up=(values["followup"].lower() in _TRUE) if values.get("followup") else None,
-                          deleted=deleted))
+                          deleted=deleted, category_option_combo=values.get("categoryoptioncombo", "").strip(),
+                          attribute_option_combo=values.get("attributeoptioncombo", "").strip()))
     notes = list(table.notes)
     if blank:
         notes.append((f"{blank} dòng chưa có giá trị: bỏ qua.", f"{blank} rows without a value: skipped."))
@@ -111,7 +115,9 @@ def expected_rows(unit: OrgUnit, period: str) -> list[tuple[DataElement, DataVal
 
     elements = expected_elements(unit, period)
     stored = {v.data_element_id: v for v in DataValue.objects.filter(unit=unit, period=period,
-                                                                     data_element__in=elements)}
+                                                                     data_element__in=elements,
+                                                                     category_option_combo="",
+                                                                     attribute_option_combo="")}
     return [(element, stored.get(element.id)) for element in elements]
 
 

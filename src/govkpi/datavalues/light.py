@@ -43,19 +43,20 @@ def _lock_keys(checked: list[_Checked]) -> None:
     take its write lock when their transaction begins (IMMEDIATE): there, nothing to do."""
     if connection.vendor != "postgresql" or not checked:
         return
-    keys = sorted({f"{c.element.id}:{c.unit.id}:{c.period.id}" for c in checked})
+    keys = sorted({f"{c.element.id}:{c.unit.id}:{c.period.id}:{c.coc}:{c.aoc}" for c in checked})
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(k)) FROM unnest(%s::text[]) AS k ORDER BY k",
                        [KEY_LOCKS, keys])
 
 
 class _Stored:
-    """The stored values the batch is compared with: its keys', its cells' (rules) and its series' (outliers)."""
+    """The stored values the batch is compared with: its keys', its cells' (rules: each element's parts, one per
+    option combo) and its series' (outliers: one per element, unit and option combos)."""
 
     def __init__(self, checked: list[_Checked]) -> None:
-        self.by_key: dict[tuple[int, int, str], tuple] = {}
-        self.cells: dict[tuple[int, str], dict[int, float | None]] = defaultdict(dict)
-        self.series: dict[tuple[int, int], list[tuple[datetime.date, float]]] = defaultdict(list)
+        self.by_key: dict[tuple[int, int, str, str, str], tuple] = {}
+        self.cells: dict[tuple[int, str], dict[tuple[int, str, str], float | None]] = defaultdict(dict)
+        self.series: dict[tuple[int, int, str, str], list[tuple[datetime.date, float]]] = defaultdict(list)
         if not checked:
             return
         wanted = Q()
@@ -63,13 +64,13 @@ class _Stored:
             wanted |= Q(data_element_id=c.element.id, unit_id=c.unit.id) | Q(unit_id=c.unit.id, period=c.period.id)
         rows = DataValue.objects.filter(wanted).values_list(
             "id", "data_element_id", "unit_id", "period", "period_end", "value", "number", "comment", "follow_up",
-            "stored_by", "updated_at")
+            "stored_by", "updated_at", "category_option_combo", "attribute_option_combo")
         for row in rows:
-            _id, element_id, unit_id, period, end, _value, number, *_rest = row
-            self.by_key[(element_id, unit_id, period)] = row
-            self.cells[(unit_id, period)][element_id] = number
+            _id, element_id, unit_id, period, end, _value, number, *_rest, coc, aoc = row
+            self.by_key[(element_id, unit_id, period, coc, aoc)] = row
+            self.cells[(unit_id, period)][(element_id, coc, aoc)] = number
             if number is not None:
-                self.series[(element_id, unit_id)].append((end, number))
+                self.series[(element_id, unit_id, coc, aoc)].append((end, number))
 
 
 @dataclass
@@ -112,8 +113,8 @@ def check_and_write(items: Sequence, context: _Context, strategy: Strategy, resu
         _write(plan, writer, result)
 
 
-def _key(c: _Checked) -> tuple[int, int, str]:
-    return c.element.id, c.unit.id, c.period.id
+def _key(c: _Checked) -> tuple[int, int, str, str, str]:
+    return c.element.id, c.unit.id, c.period.id, c.coc, c.aoc
 
 
 def _refuse_duplicates(checked: list[_Checked], conflicts: list[Conflict]) -> list[_Checked]:
@@ -123,17 +124,18 @@ def _refuse_duplicates(checked: list[_Checked], conflicts: list[Conflict]) -> li
     groups: dict[tuple, list[_Checked]] = defaultdict(list)
     for c in checked:
         groups[_key(c)].append(c)
-    for key in sorted((k for k, members in groups.items() if len(members) > 1), key=lambda k: (k[1], k[2], k[0])):
+    for key in sorted((k for k, members in groups.items() if len(members) > 1),
+                      key=lambda k: (k[1], k[2], k[0], k[3], k[4])):
         members = sorted(groups[key], key=lambda c: c.item.index)
-        code, unit, period = members[0].element.code, members[0].unit.code, key[2]
+        words, name = bulk.key_words(members[0].element.code, members[0].unit.code, key[2], key[3], key[4])
         indexes = [c.item.index for c in members]
         where = ", ".join(str(c.item.row if c.item.row is not None else c.item.index) for c in members)
         for c in members:
             conflicts.append(Conflict(
                 c.item.index, "key", "duplicate_in_batch",
-                f"Trùng số liệu ({code}, {unit}, {period}) ở các dòng/vị trí {where}.",
-                f"The same value ({code}, {unit}, {period}) appears at rows/indexes {where}.",
-                f"{code}/{unit}/{period}", indexes=indexes, row=c.item.row))
+                f"Trùng số liệu {words} ở các dòng/vị trí {where}.",
+                f"The same value {words} appears at rows/indexes {where}.",
+                name, indexes=indexes, row=c.item.row))
     return [c for c in checked if len(groups[_key(c)]) == 1]
 
 
@@ -184,9 +186,10 @@ def _refuse_by_rules(checked: list[_Checked], context: _Context, stored: _Stored
             given = [c for c in members if c.element.id in ids]
             if not given:
                 continue
-            values = {ids[e]: n for e, n in stored.cells.get(cell, {}).items() if e in ids}
+            parts = {key: n for key, n in stored.cells.get(cell, {}).items() if key[0] in ids}
             for c in given:
-                values[c.element.code] = c.number
+                parts[(c.element.id, c.coc, c.aoc)] = c.number  # the batch's own wins (none for a deletion)
+            values = bulk.element_totals(parts, ids)
             a, b = evaluate(rule.left, values), evaluate(rule.right, values)
             if a is None or b is None or bulk._COMPARE[rule.rule.operator](float(a), float(b)):
                 continue
@@ -212,7 +215,7 @@ def _flag_outliers(checked: list[_Checked], stored: _Stored, warnings: list[Conf
     for c in sorted(checked, key=lambda c: c.item.index):
         if c.item.deleted or c.number is None:
             continue
-        earlier = sorted((end, n) for end, n in stored.series.get((c.element.id, c.unit.id), [])
+        earlier = sorted((end, n) for end, n in stored.series.get((c.element.id, c.unit.id, c.coc, c.aoc), [])
                          if end < c.period.start)
         if is_outlier(c.number, [n for _end, n in earlier[-12:]]) and not (c.item.comment or "").strip():
             flagged.add(c.item.index)
@@ -254,9 +257,10 @@ def _write(plan: list[_Planned], writer: _BatchWriter, result: WriteResult) -> N
     written = [p for p in plan if p.action]
     order = sorted((p for p in written if p.action in (bulk.CHANGED, bulk.REMOVED)),
                    key=lambda p: (p.action, p.checked.unit.id, p.checked.period.id, p.checked.element.id,
-                                  p.checked.item.index))
+                                  p.checked.coc, p.checked.aoc, p.checked.item.index))
     DataValueHistory.objects.bulk_create([DataValueHistory(
         data_element_id=p.checked.element.id, unit_id=p.checked.unit.id, period=p.checked.period.id,
+        category_option_combo=p.checked.coc, attribute_option_combo=p.checked.aoc,
         kind=HistoryKind.UPDATED if p.action == bulk.CHANGED else HistoryKind.DELETED, previous_value=p.old[5],
         previous_comment=p.old[7], previous_stored_by=p.old[9], previous_updated_at=p.old[10],
         new_value=p.checked.value if p.action == bulk.CHANGED else "", changed_by=username, changed_at=now,
@@ -279,12 +283,12 @@ def _write(plan: list[_Planned], writer: _BatchWriter, result: WriteResult) -> N
     new = sorted((p for p in written if p.action == bulk.NEW), key=lambda p: _key(p.checked))
     DataValue.objects.bulk_create([DataValue(
         data_element_id=p.checked.element.id, unit_id=p.checked.unit.id, period=p.checked.period.id,
-        period_start=p.checked.period.start, period_end=p.checked.period.end, value=p.checked.value,
+        category_option_combo=p.checked.coc, attribute_option_combo=p.checked.aoc, period_start=p.checked.period.start, period_end=p.checked.period.end, value=p.checked.value,
         number=p.checked.number, comment=p.comment, follow_up=p.follow_up, stored_by=username, channel=channel,
         created_at=now, updated_at=now, batch=batch) for p in new])
     single = None
     if len(written) == 1:
         c, old = written[0].checked, written[0].old
-        single = (c.element.code, c.unit.code, c.period.id, c.value, old[5] if old else None)
+        single = (c.element.code, c.unit.code, c.period.id, c.value, old[5] if old else None, c.coc, c.aoc)
     writer._trace(batch, bulk.Touched({p.checked.unit.code for p in written}, {p.checked.period.id for p in written},
                                       {p.checked.element.code for p in written}, single), result)

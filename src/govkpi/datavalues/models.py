@@ -39,7 +39,7 @@ class DataValue(models.Model):
     """The value of one data element for one unit and one period: at most one, changed in place, history kept."""
 
     id = models.BigAutoField(primary_key=True)
-    # No index of their own for the two foreign keys: the unique key (data_element, unit, period) and the
+    # No index of their own for the two foreign keys: the unique key (data_element, unit, period, combos) and the
     # (unit, period) index begin with them and serve every lookup by element or by unit. Each index costs
     # every insert; see docs/performance.md.
     # No database constraint either (db_constraint=False): its per-row trigger cost an import as much as all
@@ -51,6 +51,12 @@ class DataValue(models.Model):
     unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", db_index=False,
                              db_constraint=False)
     period = models.CharField(max_length=16)  # DHIS2 identifier: 202509, 2025Q3, 2025
+    # DHIS2's disaggregation: the code of a CategoryOptionCombo of the element's category combo, and of one of
+    # the attribute combo of one of its themes; "" is DHIS2's default (not disaggregated). The element's value
+    # for a unit and period is the sum over both (datavalues.totals). A database default too, so that a COPY or
+    # INSERT naming neither (a bench, a pre-disaggregation script) still stores the default.
+    category_option_combo = models.CharField(max_length=64, default="", db_default="", blank=True)
+    attribute_option_combo = models.CharField(max_length=64, default="", db_default="", blank=True)
     period_start = models.DateField()
     period_end = models.DateField()
     value = models.CharField(max_length=64)  # canonical text: "39.51", "1084", "true", "2025-07-31"
@@ -66,14 +72,16 @@ class DataValue(models.Model):
                               db_index=False)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["data_element", "unit", "period"], name="datavalue_key")]
+        constraints = [models.UniqueConstraint(fields=["data_element", "unit", "period", "category_option_combo",
+                                                       "attribute_option_combo"], name="datavalue_combo_key")]
         indexes = [models.Index(fields=["unit", "period"], name="datavalue_unit_period_idx"),
                    models.Index(fields=["period_end", "data_element"], name="datavalue_end_de_idx")]
         verbose_name = _("số liệu")
         verbose_name_plural = _("số liệu")
 
     def __str__(self) -> str:
-        return f"{self.data_element_id}/{self.unit_id}/{self.period}={self.value}"
+        combos = "".join(f"/{c}" for c in (self.category_option_combo, self.attribute_option_combo) if c)
+        return f"{self.data_element_id}/{self.unit_id}/{self.period}{combos}={self.value}"
 
 
 class HistoryKind(models.TextChoices):
@@ -88,6 +96,8 @@ class DataValueHistory(models.Model):
     data_element = models.ForeignKey(DataElement, on_delete=models.PROTECT, related_name="+")
     unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     period = models.CharField(max_length=16)
+    category_option_combo = models.CharField(max_length=64, default="", db_default="", blank=True)
+    attribute_option_combo = models.CharField(max_length=64, default="", db_default="", blank=True)
     kind = models.CharField(max_length=8, choices=HistoryKind.choices)
     previous_value = models.CharField(max_length=64)
     previous_comment = models.TextField(blank=True)

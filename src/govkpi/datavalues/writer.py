@@ -40,11 +40,12 @@ from govkpi.audit.trail import record
 from govkpi.core.periods import Period, PeriodError, parse_period
 from govkpi.core.values import ValueProblem, read_value
 from govkpi.core.windows import Window, default_window
-from govkpi.datavalues import bulk
+from govkpi.datavalues import bulk, combos
+from govkpi.datavalues.combos import DEFAULT_COMBOS, CatalogCombos
 from govkpi.datavalues.models import ApprovalState, DataApproval, DataValue, ImportBatch, ReportingWindow
 from govkpi.events.outbox import emit
 from govkpi.events.types import ValuesWritten
-from govkpi.indicators.models import DataElement
+from govkpi.indicators.models import DataElement, Theme
 from govkpi.orgunits.models import CodeScheme, OrgUnit, UnitCode
 from govkpi.orgunits.resolve import resolve_unit, units_by_code
 
@@ -54,8 +55,6 @@ STAGE_CHUNK = 20_000
 # Above this many items the outlier check is skipped and the summary says so.
 OUTLIER_CHECK_LIMIT = 20_000
 MAX_COMMENT = 2000
-# DHIS2's default category option combo, by code and by the UID every DHIS2 instance gives it.
-DEFAULT_COMBOS = frozenset({"", "default", "HllvX50cXC0"})
 _FREQUENCY_PERIOD = {"daily": "daily", "weekly": "weekly", "monthly": "monthly", "quarterly": "quarterly",
                      "sixmonthly": "sixmonthly", "yearly": "yearly"}
 
@@ -80,8 +79,8 @@ class Item:
     follow_up: bool | None = None
     deleted: bool = False
     row: int | None = None  # the row in a file, for people
-    # DHIS2's disaggregation, as sent ("" or "default": none). Not part of the key yet: a value for any other
-    # combination is refused rather than written over the default one.
+    # DHIS2's disaggregation, as sent ("" or "default": none); checked against the catalog (datavalues.combos)
+    # and stored as the option combo's code, part of the value's key.
     category_option_combo: str = ""
     attribute_option_combo: str = ""
 
@@ -192,19 +191,22 @@ class _Checked:
     period: Period
     value: str = ""
     number: float | None = None
+    coc: str = ""  # the stored codes of the option combos ("" is the default)
+    aoc: str = ""
 
     def staged_row(self) -> tuple:
         item = self.item
         period = self.period
-        return (item.index, item.row, self.element.id, self.unit.id, period.id, period.start, period.end, self.value,
-                self.number, item.comment, item.follow_up, bool(item.deleted))
+        return (item.index, item.row, self.element.id, self.unit.id, period.id, self.coc, self.aoc, period.start,
+                period.end, self.value, self.number, item.comment, item.follow_up, bool(item.deleted))
 
     def staged_line(self) -> str:
         """`staged_row` in COPY's text format."""
         item = self.item
         period = self.period
         return (f"{item.index}\t{_NULL if item.row is None else item.row}\t{self.element.id}\t{self.unit.id}\t"
-                f"{_copy_text(period.id)}\t{period.start}\t{period.end}\t{_copy_text(self.value)}\t"
+                f"{_copy_text(period.id)}\t{_copy_text(self.coc)}\t{_copy_text(self.aoc)}\t{period.start}\t"
+                f"{period.end}\t{_copy_text(self.value)}\t"
                 f"{_copy_number(self.number)}\t"
                 f"{_copy_text(item.comment)}\t{_copy_flag(item.follow_up)}\t{_copy_flag(bool(item.deleted))}\n")
 
@@ -234,6 +236,26 @@ class _Context:
         self.names: dict[tuple[str, datetime.date], Any] = {}
         self.windows = list(ReportingWindow.objects.select_related("unit"))
         self.locked: dict[str, dict[int, str]] = {}  # by period: unit id -> state, for submitted or approved data
+        self._combos: CatalogCombos | None = None
+        self._attributes: bool | None = None  # whether any theme has an attribute combo
+
+    @property
+    def combos(self) -> CatalogCombos:
+        """The catalog's option combos, read when first needed (a batch of default combos never reads them)."""
+        if self._combos is None:
+            self._combos = CatalogCombos()
+        return self._combos
+
+    def disaggregated(self, element: DataElement) -> bool:
+        """True when the element may hold several values for one unit and period (combos, attribute combos)."""
+        if element.category_combo_id is None and self._combos is None and not self._any_attribute_combo():
+            return False
+        return self.combos.disaggregated(element)
+
+    def _any_attribute_combo(self) -> bool:
+        if self._attributes is None:
+            self._attributes = Theme.objects.filter(attribute_combo__isnull=False).exists()
+        return self._attributes
 
     def load_units(self, items: Sequence[Item]) -> None:
         """Look up the units the items name by code, a few queries for many items: by primary code, and for
@@ -390,14 +412,20 @@ def _check_item(context: _Context, item: Item, strategy: Strategy,
     if element is None:
         return _refuse(item, "dataElement", "unknown_data_element", f"Không có chỉ tiêu dữ liệu mã «{item.data_element}».",
                        f"No data element with code «{item.data_element}».", item.data_element)
-    for combo, field_name in ((item.category_option_combo, "categoryOptionCombo"),
-                              (item.attribute_option_combo, "attributeOptionCombo")):
-        if combo not in DEFAULT_COMBOS:  # refused, not written over the undisaggregated value
-            kind = "category" if field_name == "categoryOptionCombo" else "attribute"
-            return _refuse(item, field_name, f"{kind}_option_combo_unknown",
-                           f"Chưa có phân tổ «{combo}»: govkpi chỉ nhận số liệu không phân tổ (default).",
-                           f"No {kind} option combo «{combo}»: govkpi takes undisaggregated values only (default).",
-                           combo)
+    coc = aoc = ""
+    if item.category_option_combo not in DEFAULT_COMBOS or element.category_combo_id is not None:
+        found = combos.category_option_combo(context.combos, element, item.category_option_combo or "",
+                                             deleting=item.deleted or strategy is Strategy.DELETE)
+        if isinstance(found, combos.Refusal):  # refused, never written over another combination's value
+            return _refuse(item, "categoryOptionCombo", found.code, found.message_vi, found.message_en,
+                           item.category_option_combo)
+        coc = found
+    if item.attribute_option_combo not in DEFAULT_COMBOS:
+        found = combos.attribute_option_combo(context.combos, element, item.attribute_option_combo)
+        if isinstance(found, combos.Refusal):
+            return _refuse(item, "attributeOptionCombo", found.code, found.message_vi, found.message_en,
+                           item.attribute_option_combo)
+        aoc = found
     period = context.period(item.period)
     if isinstance(period, PeriodError):
         return _refuse(item, "period", period.code, period.message_vi, period.message_en, item.period)
@@ -433,7 +461,7 @@ def _check_item(context: _Context, item: Item, strategy: Strategy,
         return _refuse(item, "comment", "comment_too_long", f"Ghi chú dài quá {MAX_COMMENT} ký tự.",
                        f"The comment is longer than {MAX_COMMENT} characters.")
     context.units_by_id[unit.id] = unit
-    checked = _Checked(item, element, unit, period)
+    checked = _Checked(item, element, unit, period, coc=coc, aoc=aoc)
     if not (item.deleted or strategy is Strategy.DELETE):
         try:
             checked.value, checked.number = read_value(element.value_type, item.value, element.minimum,
@@ -472,8 +500,8 @@ def _in_chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
         yield chunk
 
 
-_STAGED_COLUMNS = ("idx, row_number, element_id, unit_id, period, period_start, period_end, value, number, comment, "
-                   "follow_up, deleted")
+_STAGED_COLUMNS = ("idx, row_number, element_id, unit_id, period, coc, aoc, period_start, period_end, value, number, "
+                   "comment, follow_up, deleted")
 
 
 class _Staging:
@@ -488,7 +516,7 @@ class _Staging:
             # "bool", not "boolean": the name SQLite's converter knows, and PostgreSQL's alias.
             cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {bulk.STAGING} (idx bigint NOT NULL, row_number bigint, "
                            "element_id bigint NOT NULL, unit_id bigint NOT NULL, period varchar(16) NOT NULL, "
-                           "period_start date NOT NULL, period_end date NOT NULL, "
+                           "coc varchar(64) NOT NULL, aoc varchar(64) NOT NULL, period_start date NOT NULL, period_end date NOT NULL, "
                            "value varchar(64) NOT NULL, number double precision, comment text, follow_up bool, "
                            "deleted bool NOT NULL, refused bool NOT NULL DEFAULT FALSE, "
                            "flagged bool NOT NULL DEFAULT FALSE)")
@@ -511,19 +539,20 @@ class _Staging:
                 _copy_lines(cursor, f"COPY {bulk.STAGING} ({_STAGED_COLUMNS}) FROM STDIN",
                             (c.staged_line() for c in checked))
             else:
-                cursor.executemany(f"INSERT INTO {bulk.STAGING} ({_STAGED_COLUMNS}) VALUES ({', '.join(['%s'] * 12)})",
+                cursor.executemany(f"INSERT INTO {bulk.STAGING} ({_STAGED_COLUMNS}) VALUES ({', '.join(['%s'] * 14)})",
                                    [c.staged_row() for c in checked])
 
-    def outlier_history(self) -> dict[tuple[int, int], list[tuple[datetime.date, float]]]:
-        """The stored numbers of every (element, unit) that has a staged number, by pair."""
-        history: dict[tuple[int, int], list[tuple[datetime.date, float]]] = defaultdict(list)
+    def outlier_history(self) -> dict[tuple[int, int, str, str], list[tuple[datetime.date, float]]]:
+        """The stored numbers of every series (element, unit, option combos) that has a staged number."""
+        history: dict[tuple[int, int, str, str], list[tuple[datetime.date, float]]] = defaultdict(list)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT d.data_element_id, d.unit_id, d.period_end, d.number FROM {DataValue._meta.db_table} d "
+                f"SELECT d.data_element_id, d.unit_id, d.category_option_combo, d.attribute_option_combo, "
+                f"d.period_end, d.number FROM {DataValue._meta.db_table} d "
                 f"JOIN (SELECT DISTINCT element_id, unit_id FROM {bulk.STAGING} WHERE number IS NOT NULL) p "
                 f"ON d.data_element_id = p.element_id AND d.unit_id = p.unit_id WHERE d.number IS NOT NULL")
-            for element_id, unit_id, end, number in cursor.fetchall():
-                history[(element_id, unit_id)].append((end, number))
+            for element_id, unit_id, coc, aoc, end, number in cursor.fetchall():
+                history[(element_id, unit_id, coc, aoc)].append((end, number))
         return history
 
 
@@ -630,7 +659,8 @@ class _BatchWriter:
                before={"value": single[4]} if single and single[4] is not None else None,
                after={"channel": self.channel, "filename": self.filename, "strategy": self.strategy.value, **counts,
                       "elements": sorted(touched.elements)[:50],
-                      **({"key": list(single[:3]), "value": single[3]} if single else {})})
+                      **({"key": [*single[:3], *(c for c in single[5:] if c)], "value": single[3]}
+                         if single else {})})
         emit(ValuesWritten(elements=tuple(sorted(touched.elements)), batch=batch.id, imported=result.created,
                            updated=result.updated, deleted=result.deleted,
                            ignored=result.unchanged + result.rejected + result.ignored, channel=str(self.channel)),

@@ -1,5 +1,7 @@
 """The running aggregates results are made of: per data element, unit and period, the sum, count, minimum,
-maximum and demo count of the counted values in the unit's subtree (evaluation.models.Aggregate).
+maximum and demo count of the counted values in the unit's subtree (evaluation.models.Aggregate). A value here is
+an element's total for a unit and period, summed over its option combos (datavalues.totals), so `count` counts
+reporting units and the minimum and maximum are units' totals, whatever the disaggregation.
 
 A write touches a few (element, unit, period) keys; the engine `refresh`es the aggregates of those elements
 and periods for the written units and their ancestors, from the values, in one grouped query per scope, and
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from govkpi.bulk import add_rows
+from govkpi.datavalues import totals
 from govkpi.datavalues.models import ApprovalState, DataApproval, DataValue
 from govkpi.datavalues.synthetic import DEMO_CHANNEL
 from govkpi.evaluation.models import Aggregate, Cursor, UnitAncestor
@@ -118,27 +121,34 @@ def _own_elements() -> list[int]:
 
 
 def _select(scope: Scope, official_until: datetime.date) -> tuple[str, list]:
-    """The grouped query computing the scope's aggregates from the values."""
-    values, closure = DataValue._meta.db_table, UnitAncestor._meta.db_table
-    approvals = DataApproval._meta.db_table
-    where, params = ["v.number IS NOT NULL"], [DEMO_CHANNEL]
-    for column, members in (("v.data_element_id", scope.elements), ("v.period", scope.periods),
-                            ("a.ancestor_id", scope.owners)):
+    """The grouped query computing the scope's aggregates from the element totals (datavalues.totals: a
+    disaggregated element's value for a unit and period is the sum of its option combos')."""
+    closure, approvals = UnitAncestor._meta.db_table, DataApproval._meta.db_table
+    inner, params = ["t.number IS NOT NULL"], [DEMO_CHANNEL]
+    for column, members in (("t.data_element_id", scope.elements), ("t.period", scope.periods)):
         if members is not None:
-            where.append(f"{column} IN ({', '.join(['%s'] * len(members))})" if members else "1 = 0")
+            inner.append(f"{column} IN ({', '.join(['%s'] * len(members))})" if members else "1 = 0")
             params.extend(sorted(members))
+    where: list[str] = []
+    if scope.owners is not None:
+        owners = f"({', '.join(['%s'] * len(scope.owners))})" if scope.owners else "(NULL)"
+        # Inside the totals too, so that only the owners' subtrees are summed.
+        inner.append(f"t.unit_id IN (SELECT unit_id FROM {closure} WHERE ancestor_id IN {owners})")
+        params.extend(sorted(scope.owners))
+        where.append(f"a.ancestor_id IN {owners}")
+    outer: list = sorted(scope.owners) if scope.owners is not None else []
     where.append(f"(v.period_end > %s OR EXISTS (SELECT 1 FROM {approvals} ap WHERE ap.unit_id = v.unit_id "
                  f"AND ap.period = v.period AND ap.state = %s))")
-    params.extend([official_until, ApprovalState.APPROVED.value])
+    outer.extend([official_until, ApprovalState.APPROVED.value])
     own = _own_elements()
     if own:
         where.append(f"(v.data_element_id NOT IN ({', '.join(['%s'] * len(own))}) OR a.ancestor_id = v.unit_id)")
-        params.extend(own)
+        outer.extend(own)
     sql = (f"SELECT v.data_element_id, a.ancestor_id, v.period, MAX(v.period_end), SUM(v.number), COUNT(*), "
-           f"MIN(v.number), MAX(v.number), SUM(CASE WHEN v.channel = %s THEN 1 ELSE 0 END) "
-           f"FROM {values} v JOIN {closure} a ON a.unit_id = v.unit_id WHERE {' AND '.join(where)} "
+           f"MIN(v.number), MAX(v.number), SUM(v.demo) "
+           f"FROM ({totals.select(inner)}) v JOIN {closure} a ON a.unit_id = v.unit_id WHERE {' AND '.join(where)} "
            f"GROUP BY v.data_element_id, a.ancestor_id, v.period")
-    return sql, params
+    return sql, params + outer
 
 
 def _as_date(value) -> datetime.date:

@@ -21,6 +21,7 @@ from govkpi.core.formulas import FormulaError, evaluate, parse_formula
 from govkpi.core.periods import parse_period
 from govkpi.core.scoring import Quality, freshness
 from govkpi.core.windows import due_date
+from govkpi.datavalues import totals
 from govkpi.datavalues.models import ApprovalState, Channel, DataApproval, DataValue, ValidationRule
 from govkpi.datavalues.synthetic import DEMO_CHANNEL
 from govkpi.indicators.models import DataElement
@@ -49,6 +50,14 @@ def _violations(values: dict[str, float | None], rules) -> set[str]:
     return broken
 
 
+def _channel(channels: frozenset[str]) -> str:
+    """The channel a total counts as: demo if any part is, a source system's only if every part is."""
+    if DEMO_CHANNEL in channels:
+        return DEMO_CHANNEL
+    people = sorted(channels - set(SOURCE_SYSTEM_CHANNELS))
+    return people[0] if people else min(channels)
+
+
 class MonthReports:
     """What the units sent for one month, read once for every group scored that month (two queries): each
     unit's values (element, number, received at, follow-up flag, channel) and the units whose month is approved."""
@@ -60,8 +69,11 @@ class MonthReports:
             values, approvals = values.filter(unit_id__in=unit_ids), approvals.filter(unit_id__in=unit_ids)
         self.month = month
         self.rows: dict[int, list[tuple]] = defaultdict(list)
-        for row in values.values_list("unit_id", "data_element_id", "number", "created_at", "follow_up", "channel"):
-            self.rows[row[0]].append(row)
+        # One row per element: its total over its option combos (datavalues.totals), received with its first part.
+        for total in totals.fold(values.order_by().values_list("unit_id", "data_element_id", "number", "created_at",
+                                                               "follow_up", "channel")):
+            self.rows[total.unit_id].append((total.unit_id, total.element_id, total.number, total.received_at,
+                                             total.follow_up, _channel(total.channels)))
         self.approved = set(approvals.values_list("unit_id", flat=True))
 
 

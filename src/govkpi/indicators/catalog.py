@@ -21,6 +21,7 @@ from govkpi.core.aggregation import PeriodAggregation, UnitAggregation
 from govkpi.core.formulas import FormulaError, find_cycle, parse_formula
 from govkpi.events.outbox import emit
 from govkpi.events.types import TargetsChanged
+from govkpi.indicators import categories
 from govkpi.indicators.data_sets import element_themes
 from govkpi.indicators.models import (
     DataElement,
@@ -180,6 +181,7 @@ def validate_catalog(document: dict[str, Any]) -> list[CatalogProblem]:
     if cycle:
         path = " → ".join(cycle)
         c.add("indicators", "formula_cycle", f"Công thức tham chiếu vòng: {path}.", f"Formulas form a cycle: {path}.")
+    categories.check(c, document, set(THEMES))
     return c.problems
 
 
@@ -300,12 +302,15 @@ def apply_catalog(document: dict[str, Any], dry_run: bool = False, actor: Any = 
             "issuing_body": units.get(s.get("issuing_body", "CP")), "title": s.get("title", ""),
             "meeting": s.get("meeting", ""), "url": s.get("url", ""), "source_file": s.get("file", ""),
         }, report, "sources")
+    combos = categories.apply(document, report)
+    categories.apply_themes(document, themes, combos, report)
     data_set_themes = element_themes(document)
     for item in document.get("data_elements") or []:
         values = _entry_values(item, units, directives)
         values.update(aggregation_units=item.get("aggregation_units", "sum"),
                       aggregation_periods=item.get("aggregation_periods", "last"),
-                      minimum=item.get("minimum"), maximum=item.get("maximum"))
+                      minimum=item.get("minimum"), maximum=item.get("maximum"),
+                      category_combo=combos.get(item.get("category_combo") or ""))
         element = _save(DataElement, {"code": item["code"]}, values, report, "data_elements")
         _set_themes(element, data_set_themes[item["code"]], themes, report)
     for item in document.get("indicators") or []:

@@ -13,6 +13,7 @@ from openpyxl import Workbook
 
 from govkpi.core.tabular import restore_text
 from govkpi.core.workbooks import open_workbook, spreadsheet_text
+from govkpi.indicators import categories
 from govkpi.indicators.models import DataElement, Indicator, ReportedFigure, Target
 from govkpi.tasks.models import Directive
 
@@ -20,13 +21,20 @@ _ENTRY = ["code", "name_vi", "name_en", "definition_vi", "unit", "value_type", "
           "unit_kinds", "owner", "data_source", "legal_basis", "themes", "published", "notes"]
 COLUMNS: dict[str, list[str]] = {
     "sources": ["id", "kind", "number", "date", "date_inferred", "issuing_body", "title", "meeting", "url", "file"],
-    "data_elements": _ENTRY + ["aggregation_units", "aggregation_periods", "minimum", "maximum"],
+    "data_elements": _ENTRY + ["aggregation_units", "aggregation_periods", "minimum", "maximum", "category_combo"],
     "indicators": _ENTRY + ["direction", "band_low", "band_high", "formula", "missing_values"],
     "targets": ["indicator", "value", "deadline", "scope", "unit", "unit_kinds", "baseline_value", "baseline_period",
                 "set_by", "set_on", "supersedes", "green_from", "amber_from", "quote"],
     "figures": ["indicator", "value", "period", "scope", "unit", "source", "quote", "note"],
+    # Disaggregation (indicators.categories): a category's options one per row, option combos whose code is chosen.
+    "categories": ["code", "name_vi", "name_en"],
+    "category_options": ["category", "code", "name_vi", "name_en"],
+    "category_combos": ["code", "name_vi", "name_en", "kind", "categories"],
+    "category_option_combos": ["combo", "options", "code"],
+    "themes": ["code", "attribute_combo"],
 }
-LIST_COLUMNS = {"unit_kinds", "themes"}
+LIST_COLUMNS = {"unit_kinds", "themes", "categories", "options"}
+_OPTIONAL_SHEETS = ("categories", "category_options", "category_combos", "category_option_combos", "themes")
 
 
 def _entry(obj: Any) -> dict[str, Any]:
@@ -63,9 +71,10 @@ def export_catalog() -> dict[str, Any]:
         "url": d.url, "file": d.source_file,
     } for d in Directive.objects.select_related("issuing_body")]
     elements = []
-    for e in DataElement.objects.select_related("owner", "legal_basis").prefetch_related("themes"):
+    for e in DataElement.objects.select_related("owner", "legal_basis", "category_combo").prefetch_related("themes"):
         elements.append({**_entry(e), "aggregation_units": e.aggregation_units,
-                         "aggregation_periods": e.aggregation_periods, "minimum": e.minimum, "maximum": e.maximum})
+                         "aggregation_periods": e.aggregation_periods, "minimum": e.minimum, "maximum": e.maximum,
+                         **({"category_combo": e.category_combo.code} if e.category_combo_id else {})})
     indicators = []
     for i in Indicator.objects.select_related("owner", "legal_basis").prefetch_related("themes"):
         indicators.append({
@@ -74,7 +83,9 @@ def export_catalog() -> dict[str, Any]:
             "targets": [_target(t) for t in i.targets.select_related("scope_unit", "directive").order_by("set_on")],
             "figures": [_figure(f) for f in i.figures.select_related("unit", "source")],
         })
-    return {"sources": sources, "data_elements": elements, "indicators": indicators}
+    document = {"sources": sources, "data_elements": elements, "indicators": indicators}
+    categories.export(document)
+    return document
 
 
 def _drop_empty(item: dict[str, Any]) -> dict[str, Any]:
@@ -93,6 +104,9 @@ def to_yaml(document: dict[str, Any]) -> str:
             for i in document.get("indicators", [])
         ],
     }
+    for section in ("categories", "category_combos", "themes"):  # only when the catalog has them
+        if document.get(section):
+            clean[section] = document[section]
     return yaml.safe_dump(clean, allow_unicode=True, sort_keys=False, width=110)
 
 
@@ -113,8 +127,17 @@ def to_xlsx(document: dict[str, Any]) -> bytes:
         "indicators": document.get("indicators", []),
         "targets": [{"indicator": i["code"], **t} for i in document.get("indicators", []) for t in i.get("targets", [])],
         "figures": [{"indicator": i["code"], **f} for i in document.get("indicators", []) for f in i.get("figures", [])],
+        "categories": document.get("categories", []),
+        "category_options": [{"category": c["code"], **o} for c in document.get("categories", [])
+                             for o in c.get("options", [])],
+        "category_combos": document.get("category_combos", []),
+        "category_option_combos": [{"combo": c["code"], **o} for c in document.get("category_combos", [])
+                                   for o in c.get("option_combos", [])],
+        "themes": document.get("themes", []),
     }
     for sheet_name, columns in COLUMNS.items():
+        if sheet_name in _OPTIONAL_SHEETS and not rows[sheet_name]:
+            continue  # a catalog without disaggregation keeps its five sheets
         sheet = book.create_sheet(sheet_name)
         sheet.append(columns)
         for item in rows[sheet_name]:
@@ -162,7 +185,19 @@ def from_xlsx(data: bytes) -> dict[str, Any]:
                            for t in sections["targets"] if t.get("indicator") == item.get("code")]
         item["figures"] = [{k: v for k, v in f.items() if k != "indicator"}
                            for f in sections["figures"] if f.get("indicator") == item.get("code")]
-    return {"sources": sections["sources"], "data_elements": sections["data_elements"], "indicators": indicators}
+    document = {"sources": sections["sources"], "data_elements": sections["data_elements"], "indicators": indicators}
+    for category in sections["categories"]:
+        category["options"] = [{k: v for k, v in o.items() if k != "category"}
+                               for o in sections["category_options"] if o.get("category") == category.get("code")]
+    for combo in sections["category_combos"]:
+        chosen = [{k: v for k, v in o.items() if k != "combo"}
+                  for o in sections["category_option_combos"] if o.get("combo") == combo.get("code")]
+        if chosen:
+            combo["option_combos"] = chosen
+    for section in ("categories", "category_combos", "themes"):
+        if section in book.sheetnames:
+            document[section] = sections[section]
+    return document
 
 
 def read_catalog_file(path: Path) -> dict[str, Any]:

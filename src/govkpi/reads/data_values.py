@@ -18,6 +18,7 @@ from typing import Any
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
 from govkpi.core.periods import PeriodError, parse_period
+from govkpi.datavalues.combos import DEFAULT_COMBOS
 from govkpi.datavalues.models import DataValue, DataValueHistory, HistoryKind
 from govkpi.indicators.models import DataElement
 from govkpi.orgunits.models import OrgUnit
@@ -25,8 +26,8 @@ from govkpi.reads.visibility import Viewer
 
 # One row of the export: the stored value's fields under these names (the formats in datavalues.dhis2, dxf2
 # and adx read them), and `deleted`.
-ROW_FIELDS = ("data_element__code", "period", "unit__code", "value", "stored_by", "created_at", "updated_at",
-              "comment", "follow_up")
+ROW_FIELDS = ("data_element__code", "period", "unit__code", "category_option_combo", "attribute_option_combo",
+              "value", "stored_by", "created_at", "updated_at", "comment", "follow_up")
 
 
 class ExportError(ValueError):
@@ -42,6 +43,9 @@ class ValueFilter:
     """What an export asks for; every list empty means no filter on it."""
 
     elements: tuple[str, ...] = ()
+    # Option combo codes ("default" or "" for the default): DHIS2's categoryOptionCombo/attributeOptionCombo.
+    category_option_combos: tuple[str, ...] = ()
+    attribute_option_combos: tuple[str, ...] = ()
     data_sets: tuple[str, ...] = ()  # themes of the catalog: DHIS2's data sets
     periods: tuple[str, ...] = ()
     units: tuple[str, ...] = ()
@@ -75,6 +79,10 @@ def _key_filter(wanted: ValueFilter, units: list[OrgUnit], element_field: str = 
     where = Q()
     if wanted.elements:
         where &= Q(**{f"{element_field}__code__in": wanted.elements})
+    for name, codes in (("category_option_combo", wanted.category_option_combos),
+                        ("attribute_option_combo", wanted.attribute_option_combos)):
+        if codes:
+            where &= Q(**{f"{name}__in": sorted({"" if c in DEFAULT_COMBOS else c for c in codes})})
     if wanted.data_sets:
         where &= Q(**{f"{element_field}__in": DataElement.objects.filter(themes__code__in=wanted.data_sets)})
     if wanted.periods:
@@ -112,12 +120,14 @@ def tombstones(viewer: Viewer, wanted: ValueFilter) -> list[dict[str, Any]]:
     if wanted.updated_since is not None:
         key &= Q(changed_at__gte=wanted.updated_since)
     alive = DataValue.objects.filter(data_element_id=OuterRef("data_element_id"), unit_id=OuterRef("unit_id"),
-                                     period=OuterRef("period"))
-    last = (DataValueHistory.objects.filter(key).values("data_element_id", "unit_id", "period")
+                                     period=OuterRef("period"), category_option_combo=OuterRef("category_option_combo"),
+                                     attribute_option_combo=OuterRef("attribute_option_combo"))
+    last = (DataValueHistory.objects.filter(key).values("data_element_id", "unit_id", "period", "category_option_combo",
+                                                        "attribute_option_combo")
             .annotate(last=Max("id")).values("last"))
     rows = (DataValueHistory.objects.filter(id__in=last).filter(~Exists(alive))
-            .values("data_element__code", "period", "unit__code", "previous_value", "previous_comment",
-                    "changed_by", "changed_at"))
+            .values("data_element__code", "period", "unit__code", "category_option_combo", "attribute_option_combo",
+                    "previous_value", "previous_comment", "changed_by", "changed_at"))
     start = _bound(wanted.start, end=False) if wanted.start else None
     end = _bound(wanted.end, end=True) if wanted.end else None
     found = []
@@ -126,7 +136,9 @@ def tombstones(viewer: Viewer, wanted: ValueFilter) -> list[dict[str, Any]]:
         if (start and period.start < start) or (end and period.end > end):
             continue
         found.append({"data_element__code": row["data_element__code"], "period": row["period"],
-                      "unit__code": row["unit__code"], "value": row["previous_value"], "stored_by": row["changed_by"],
+                      "unit__code": row["unit__code"], "category_option_combo": row["category_option_combo"],
+                      "attribute_option_combo": row["attribute_option_combo"],
+                      "value": row["previous_value"], "stored_by": row["changed_by"],
                       "created_at": row["changed_at"], "updated_at": row["changed_at"],
                       "comment": row["previous_comment"], "follow_up": False, "deleted": True,
                       "period_start": period.start})

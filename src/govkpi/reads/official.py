@@ -162,8 +162,9 @@ class Calendar:
         all_codes = None if any(codes is None for _p, codes in wanted) else set().union(*(c for _p, c in wanted))
         code_of = {element_id: code for code, _f, _k, element_id in elements}
         periods = {p for p, _c in wanted}
-        # By period end and element: the values' (period_end, data_element) index; one value per element, unit
-        # and period (the values' key), so no DISTINCT. The subtree is checked below, from the units' paths.
+        # By period end and element: the values' (period_end, data_element) index. A disaggregated element has a
+        # value per option combo: a unit reported it when it sent any (the sets below count it once), so no
+        # DISTINCT in SQL. The subtree is checked below, from the units' paths.
         values = DataValue.objects.filter(period_end__in={parse_period(p).end for p in periods}, period__in=periods)
         if all_codes is not None:
             values = values.filter(data_element_id__in=[i for i, code in code_of.items() if code in all_codes])
