@@ -12,6 +12,7 @@ from govkpi.accounts.roles import Role
 from govkpi.accounts.tokens import create_token
 from govkpi.datavalues import adx, approval, dhis2, light
 from govkpi.datavalues.completeness import completeness
+from govkpi.datavalues.files import import_file
 from govkpi.datavalues.models import DataValue, DataValueHistory, ReportingWindow, ValidationRule
 from govkpi.datavalues.writer import Item, Strategy, write_values
 from govkpi.evaluation import engine
@@ -276,3 +277,71 @@ def test_the_single_value_endpoint_reads_and_deletes_one_combo(client, catalog, 
     gone = client.delete(f"/api/dataValues?de=DVC_TOANTRINH&pe={JULY}&ou=01&co=M", **auth)
     assert gone.status_code == 204 and stored() == {"F": "30"}
 
+
+
+# --- the form ----------------------------------------------------------------------------------------------------
+
+def test_the_form_shows_a_grid_for_a_disaggregated_element_and_saves_each_cell(client, catalog, make_user):
+    client.force_login(make_user(Role.DATA_ENTRY, "01"))
+    html = client.get(f"/data/01/{JULY}/").content.decode()
+    assert 'id="v-DVC_TOANTRINH-F"' in html and 'id="v-DVC_TOANTRINH-M"' in html
+    assert html.index(">Nữ</label>") < html.index(">Female</small>") < html.index(">Nam</label>")
+    assert 'id="v-DVC_TONG"' in html and 'id="v-DVC_TONG-' not in html  # no combo: the field as before
+    saved = client.post(f"/data/01/{JULY}/DVC_TOANTRINH", {"coc": "F", "value": "30"}, HTTP_HX_REQUEST="true")
+    assert saved.status_code == 200 and "Đã lưu" in saved.content.decode()
+    answer = client.post(f"/data/01/{JULY}/DVC_TOANTRINH", {"coc": "M", "value": "20"}).content.decode()
+    assert '<output id="t-DVC_TOANTRINH" aria-live="polite">50</output>' in answer
+    assert 'value="30"' in answer and 'value="20"' in answer and stored() == {"F": "30", "M": "20"}
+    cleared = client.post(f"/data/01/{JULY}/DVC_TOANTRINH", {"coc": "M", "value": ""}).content.decode()
+    assert ">30</output>" in cleared and stored() == {"F": "30"}
+    refused = client.post(f"/data/01/{JULY}/DVC_TOANTRINH", {"value": "5"}).content.decode()  # no cell named
+    assert "GT" in refused and stored() == {"F": "30"}
+
+
+def test_the_excel_template_has_a_row_per_option_combo_and_reads_back(client, catalog, make_user):
+    import io
+
+    from openpyxl import load_workbook
+
+    client.force_login(make_user(Role.DATA_ENTRY, "01"))
+    write(v("DVC_TOANTRINH", "01", 30, "F"))
+    book = load_workbook(io.BytesIO(client.get(f"/data/01/{JULY}/template.xlsx").content))
+    rows = [r for r in book["Số liệu"].iter_rows(min_row=5, values_only=True) if r[0] == "DVC_TOANTRINH"]
+    assert [(r[1], r[6], r[8]) for r in rows] == [("Số DVC toàn trình — Nữ", 30, "F"),
+                                                  ("Số DVC toàn trình — Nam", None, "M")]
+    sheet = book["Số liệu"]
+    male = next(row for row in sheet.iter_rows(min_row=5) if row[8].value == "M")
+    male[6].value = 20
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result, _notes = import_file(buffer.getvalue(), "bieu.xlsx", actor=None, channel="excel", max_bytes=10**7,
+                                 check_windows=False)
+    assert (result.created, result.unchanged, result.conflicts) == (1, 1, [])
+    assert stored() == {"F": "30", "M": "20"}
+
+
+# --- DHIS2's metadata --------------------------------------------------------------------------------------------
+
+def test_the_metadata_endpoints_list_the_catalogs_combos_beside_the_default(client, catalog, token):
+    auth = {"HTTP_AUTHORIZATION": f"ApiToken {token}"}
+
+    def get(path):
+        answer = client.get(path, **auth)
+        assert answer.status_code == 200, answer.content
+        return json.loads(answer.content)
+
+    cocs = get("/api/categoryOptionCombos?paging=false&fields=id,name,categoryCombo")["categoryOptionCombos"]
+    assert cocs[0]["id"] == "HllvX50cXC0"
+    assert {"id": "F", "name": "Nữ", "categoryCombo": {"id": "GT"}} in cocs
+    assert {"id": "THEO_NGUON_ODA", "name": "Vốn ODA", "categoryCombo": {"id": "THEO_NGUON"}} in cocs
+    element = get("/api/dataElements/DVC_TOANTRINH?fields=id,categoryCombo[id,categories,categoryOptionCombos[id]]")
+    assert element["categoryCombo"] == {"id": "GT", "categories": [{"id": "GIOI_TINH"}],
+                                        "categoryOptionCombos": [{"id": "F"}, {"id": "M"}]}
+    assert get("/api/dataElements/DVC_TONG?fields=categoryCombo")["categoryCombo"] == {"id": "bjDvmb4bfuf"}
+    found = get("/api/dataElements?fields=id&filter=categoryCombo.id:eq:GT")["dataElements"]
+    assert found == [{"id": "DVC_TOANTRINH"}]
+    assert get("/api/dataSets/CDS?fields=categoryCombo[id,dataDimensionType]")["categoryCombo"] == \
+        {"id": "THEO_NGUON", "dataDimensionType": "ATTRIBUTE"}
+    sex = get("/api/categories/GIOI_TINH?fields=id,categoryOptions[id,name],categoryCombos")
+    assert sex == {"id": "GIOI_TINH", "categoryOptions": [{"id": "NU", "name": "Nữ"}, {"id": "NAM", "name": "Nam"}],
+                   "categoryCombos": [{"id": "GT"}]}

@@ -1,10 +1,12 @@
 """DHIS2's metadata endpoints, read-only: `/api/organisationUnits`, `/api/dataElements`, `/api/dataSets` (one per
 theme), `/api/organisationUnitLevels` and DHIS2's `default` category objects (`categoryCombos`,
-`categoryOptionCombos`, `categories`, `categoryOptions`), each as a list (`{"pager": …, "<resource>": […]}`, or
+`categoryOptionCombos`, `categories`, `categoryOptions`, followed by the catalog's own disaggregation:
+indicators.categories), each as a list (`{"pager": …, "<resource>": […]}`, or
 every object with `paging=false`) or as one object (`/api/<resource>/<id>`), unversioned or `/api/40/…`.
 
 govkpi has no DHIS2 UIDs: an object's `id` and its `code` are both its govkpi code (CP, 01, DVC_TONG, CDS), the
-identifiers the data endpoints read. Only the default category objects carry DHIS2's own UIDs. `fields`,
+identifiers the data endpoints read (a category option combo's code is what a value is stored under). Only the
+default category objects carry DHIS2's own UIDs. `fields`,
 `filter`, `rootJunction`, `order`, `page`, `pageSize` and `paging` are read as DHIS2 reads them (api.dhis2_query);
 docs/datacollection.md lists the differences.
 
@@ -150,6 +152,12 @@ def filter_condition(schema: Schema, item: Filter, ctx: Context) -> Q:
         if prop is None:
             raise _unknown(path, item.text)
         if prop.kind in ("ref", "refs"):
+            if prop.target in IN_MEMORY and prop.variants is not None:  # a category combo that differs by row
+                matched = NONE
+                for obj, rows in prop.variants(ctx):
+                    if _any_holds(_static_values(obj, SCHEMAS[prop.target], steps or ["id"], item, ctx), item):
+                        matched |= rows
+                return matched
             if prop.target in IN_MEMORY:  # a default category object: the same for every row
                 found = _static_values(prop.get(None, ctx), SCHEMAS[prop.target], steps or ["id"], item, ctx)
                 return EVERY if _any_holds(found, item) else NONE

@@ -19,7 +19,7 @@ from django.db.models.functions import Length, Substr
 from django.http import HttpRequest
 
 from govkpi.api.catalog import visible
-from govkpi.indicators.models import DataElement, Theme
+from govkpi.indicators.models import CategoryCombo, DataElement, Theme
 from govkpi.orgunits.models import Kind, OrgUnit, UnitCode
 
 # DHIS2's default category objects, with the UIDs every DHIS2 instance gives them (dhis2-core 2.40.9
@@ -72,6 +72,9 @@ class Prop:
     to_db: Callable[[str, Any], Any] | None = None
     choices: Callable[[Context], dict[str, Q]] | None = None  # enum: each DHIS2 value and the rows that have it
     blank_is_null: bool = False
+    # A reference to an in-memory object that differs by row (a data element's category combo): each object it
+    # can be and the rows that have it, so that a filter through it is a condition on the rows.
+    variants: Callable[[Context], list[tuple[Any, Q]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,8 @@ def _elements_schema() -> Schema:
                                 choices=_aggregation_choices),
         "domainType": Prop("enum", lambda e, c: "AGGREGATE", choices=lambda c: {"AGGREGATE": EVERY}),
         "zeroIsSignificant": Prop("bool", lambda e, c: True),  # govkpi keeps every zero it is sent
-        "categoryCombo": Prop("ref", lambda e, c: STATIC[DEFAULT_COMBO], target="categoryCombos"),
+        "categoryCombo": Prop("ref", lambda e, c: c.combo(e.category_combo_id), target="categoryCombos",
+                              variants=lambda c: c.combo_variants("category_combo")),
         "dataSetElements": Prop("refs", lambda e, c: [{"dataSet": t, "dataElement": e} for t in c.themes_of(e)],
                                 "themes", target="dataSetElements"),
         "dataSets": Prop("refs", lambda e, c: c.themes_of(e), "themes", target="dataSets"),
@@ -168,7 +172,8 @@ def _sets_schema() -> Schema:
         "periodType": Prop("enum", lambda t, c: c.period_type(t), choices=_period_type_choices),
         "dataSetElements": Prop("refs", lambda t, c: [{"dataSet": t, "dataElement": e} for e in c.elements_of(t)],
                                 target="dataSetElements"),
-        "categoryCombo": Prop("ref", lambda t, c: STATIC[DEFAULT_COMBO], target="categoryCombos"),
+        "categoryCombo": Prop("ref", lambda t, c: c.combo(t.attribute_combo_id), target="categoryCombos",
+                              variants=lambda c: c.combo_variants("attribute_combo")),
         "href": _href("dataSets"),
     }
     return Schema("dataSets", "DataSet", props)
@@ -204,11 +209,11 @@ def _key(name: str) -> Callable[[Any, Context], Any]:
 
 
 def _static_refs(name: str) -> Callable[[Any, Context], Any]:
-    return lambda o, c: [STATIC[uid] for uid in o[name]]
+    return lambda o, c: [c.category_objects()[uid] for uid in o[name]]
 
 
 def _static_ref(name: str) -> Callable[[Any, Context], Any]:
-    return lambda o, c: STATIC[o[name]]
+    return lambda o, c: c.category_objects()[o[name]]
 
 
 def _static_schema(name: str, singular: str, sample: dict[str, Any]) -> Schema:
@@ -250,10 +255,13 @@ SCHEMAS.update({
                                      {k: Prop("value", _key(k)) for k in ("id", "code", "name", "displayName", "level")}),
 })
 IN_MEMORY: dict[str, Callable[[Context], list[dict[str, Any]]]] = {
-    "categoryCombos": lambda c: [STATIC[DEFAULT_COMBO]], "categoryOptionCombos": lambda c: [STATIC[DEFAULT_COC]],
-    "categories": lambda c: [STATIC[DEFAULT_CATEGORY]], "categoryOptions": lambda c: [STATIC[DEFAULT_OPTION]],
+    "categoryCombos": lambda c: c.category_list("categoryCombos"),
+    "categoryOptionCombos": lambda c: c.category_list("categoryOptionCombos"),
+    "categories": lambda c: c.category_list("categories"),
+    "categoryOptions": lambda c: c.category_list("categoryOptions"),
     "organisationUnitLevels": _level_objects,
 }
+
 
 # -- what one request has read: every related object is loaded once for the whole page ---------------------
 
@@ -327,6 +335,40 @@ class Context:
         self._themes_of: dict[int, list[Theme]] = {}
         self._elements_of: dict[int, list[DataElement]] = {}
         self._period_types: dict[int, str] | None = None
+        self._categories: dict[str, list[dict[str, Any]]] | None = None
+        self._category_objects: dict[str, dict[str, Any]] | None = None
+        self._combo_codes: dict[int, str] | None = None
+
+    def category_list(self, resource: str) -> list[dict[str, Any]]:
+        """DHIS2's default category object of the resource, then the catalog's (read once per request)."""
+        if self._categories is None:
+            from govkpi.api.dhis2_categories import catalog_category_objects  # it reads STATIC from here
+
+            self._categories = catalog_category_objects()
+        return self._categories[resource]
+
+    def category_objects(self) -> dict[str, dict[str, Any]]:
+        """Every category object by id, DHIS2's default ones and the catalog's."""
+        if self._category_objects is None:
+            self._category_objects = dict(STATIC)
+            for resource in ("categoryOptions", "categories", "categoryCombos", "categoryOptionCombos"):
+                self._category_objects.update((o["id"], o) for o in self.category_list(resource))
+        return self._category_objects
+
+    def combo(self, combo_id: int | None) -> dict[str, Any]:
+        """A data element's category combo or a theme's attribute combo; DHIS2's default one for none."""
+        if combo_id is None:
+            return STATIC[DEFAULT_COMBO]
+        if self._combo_codes is None:
+            self._combo_codes = dict(CategoryCombo.objects.values_list("id", "code"))
+        return self.category_objects()[self._combo_codes[combo_id]]
+
+    def combo_variants(self, field: str) -> list[tuple[Any, Q]]:
+        """Each combo a row's `field` can hold, with the rows that hold it (null: the default)."""
+        found = [(STATIC[DEFAULT_COMBO], Q(**{f"{field}__isnull": True}))]
+        for combo_id, code in CategoryCombo.objects.values_list("id", "code"):
+            found.append((self.category_objects()[code], Q(**{f"{field}_id": combo_id})))
+        return found
 
     def add(self, schema: Schema, objects: list[Any]) -> None:
         if schema.name == "organisationUnits":

@@ -45,7 +45,8 @@ class Completeness:
 
 def expected_elements(unit: OrgUnit, period_id: str) -> list[DataElement]:
     period = parse_period(period_id)
-    return [e for e in DataElement.objects.filter(frequency=period.type.value).order_by("code")
+    return [e for e in DataElement.objects.filter(frequency=period.type.value).select_related("category_combo")
+            .order_by("code")
             if not e.unit_kinds or unit.kind in e.unit_kinds]
 
 

@@ -20,7 +20,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from govkpi.core.periods import parse_period
 from govkpi.core.tabular import FORMULA_WITHOUT_VALUE, TabularError, read_table
 from govkpi.core.workbooks import spreadsheet_text
-from govkpi.datavalues import dhis2
+from govkpi.datavalues import dhis2, entry
 from govkpi.datavalues.models import DataValue
 from govkpi.datavalues.writer import Conflict, Item
 from govkpi.indicators.models import DataElement
@@ -41,7 +41,7 @@ COLUMNS = {
 }
 REQUIRED = {"dataelement", "orgunit", "period", "value"}
 TEMPLATE_HEADER = ["Mã chỉ tiêu", "Tên chỉ tiêu", "Đơn vị tính", "Mã đơn vị", "Tên đơn vị", "Kỳ báo cáo", "Giá trị",
-                   "Ghi chú"]
+                   "Ghi chú", "Mã phân tổ"]
 _TRUE = {"true", "1", "có", "x", "yes"}
 _MONTH_WORDS = re.compile(r"^(?:tháng\s*)?(\d{1,2})\s*[/.-]\s*(\d{4})$", re.IGNORECASE)
 _QUARTER_WORDS = re.compile(r"^quý\s*(i{1,3}|iv|[1-4])\s*[/.-]\s*(\d{4})$", re.IGNORECASE)
@@ -160,23 +160,30 @@ def template_xlsx(unit: OrgUnit, period: str) -> bytes:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDE7F0")
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for element, value in expected_rows(unit, period):
-        # names and units come from the catalog and the unit register: text, never a formula Excel would run
-        sheet.append([spreadsheet_text(cell) for cell in (
-            element.code, element.name_vi, element.unit_of_measure, unit.code, unit.name, period,
-            _typed(element, value.value) if value else None, value.comment if value else None)])
-        rule = _validation(element)
-        if rule is not None:
-            sheet.add_data_validation(rule)
-            rule.add(f"G{sheet.max_row}")
-    for column, width in zip("ABCDEFGH", (26, 60, 12, 11, 30, 12, 14, 40), strict=True):
+    rows = expected_rows(unit, period)
+    grids = entry.grids(unit, period, [element for element, _value in rows])
+    for element, value in rows:
+        # A disaggregated element: one row per category option combo, its code in the last column.
+        lines = [(f"{element.name_vi} — {cell.name_vi}", cell.value, cell.code) for cell in grids[element.id].cells] \
+            if element.id in grids else [(element.name_vi, value, "")]
+        for name, stored, combo in lines:
+            # names and units come from the catalog and the unit register: text, never a formula Excel would run
+            sheet.append([spreadsheet_text(cell) for cell in (
+                element.code, name, element.unit_of_measure, unit.code, unit.name, period,
+                _typed(element, stored.value) if stored else None, stored.comment if stored else None, combo or None)])
+            rule = _validation(element)
+            if rule is not None:
+                sheet.add_data_validation(rule)
+                rule.add(f"G{sheet.max_row}")
+    for column, width in zip("ABCDEFGHI", (26, 60, 12, 11, 30, 12, 14, 40, 18), strict=True):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A5"
     guide = workbook.create_sheet("Hướng dẫn")
     guide.append(["Cột", "Ý nghĩa"])
     for name, meaning in zip(TEMPLATE_HEADER, (
             "Mã chỉ tiêu trong danh mục (không sửa)", "Tên chỉ tiêu", "Đơn vị tính", "Mã đơn vị báo cáo (không sửa)",
-            "Tên đơn vị", "Kỳ báo cáo: 202509 (tháng), 2025Q3 (quý), 2025 (năm)", "Số liệu", "Giải thích khi cần"),
+            "Tên đơn vị", "Kỳ báo cáo: 202509 (tháng), 2025Q3 (quý), 2025 (năm)", "Số liệu", "Giải thích khi cần",
+            "Phân tổ của số liệu (chỉ tiêu phân tổ, ví dụ theo giới tính): không sửa; để trống nếu không phân tổ"),
             strict=True):
         guide.append([name, meaning])
     buffer = io.BytesIO()

@@ -17,7 +17,7 @@ from govkpi.accounts.permissions import can
 from govkpi.accounts.roles import Action
 from govkpi.core.periods import PeriodError, PeriodType, parse_period, period_of
 from govkpi.core.tabular import TabularError
-from govkpi.datavalues import approval
+from govkpi.datavalues import approval, entry
 from govkpi.datavalues.completeness import completeness
 from govkpi.datavalues.dhis2 import PayloadError
 from govkpi.datavalues.files import error_report_xlsx, expected_rows, import_file, template_xlsx
@@ -55,8 +55,10 @@ def entry_form(request: HttpRequest, code: str, period: str) -> HttpResponse:
     """The expected values of a unit for a period, each saved as it is entered."""
     unit, period = _unit_and_period(request, code, period)
     parsed = parse_period(period)
+    rows = expected_rows(unit, period)
+    by_element = entry.grids(unit, period, [element for element, _value in rows])
     context = {
-        "unit": unit, "period": parsed, "rows": expected_rows(unit, period),
+        "unit": unit, "period": parsed, "rows": [(e, v, by_element.get(e.id)) for e, v in rows],
         "may_enter": can(request.user, Action.ENTER, unit),
         "may_approve": can(request.user, Action.APPROVE, approval.approver_unit(unit)) and unit.parent_id,
         "state": approval.state_of(unit, period), "completeness": completeness(unit, period),
@@ -68,24 +70,30 @@ def entry_form(request: HttpRequest, code: str, period: str) -> HttpResponse:
 @login_required
 @require_POST
 def save_field(request: HttpRequest, code: str, period: str, element: str) -> HttpResponse:
-    """Save one field (htmx): the answer is the field again, with what became of it."""
+    """Save one field (htmx): the answer is the field again, with what became of it. A disaggregated element's
+    field is one option combo of its grid (`coc`); the answer is the whole grid, its total recomputed."""
     unit, period = _unit_and_period(request, code, period)
-    data_element = DataElement.objects.filter(code=element).first()
+    data_element = DataElement.objects.select_related("category_combo").filter(code=element).first()
     if data_element is None:
         raise Http404(element)
     raw, comment = request.POST.get("value", ""), request.POST.get("comment", "")
+    coc = request.POST.get("coc", "") if data_element.category_combo_id else ""
     if raw.strip():
-        result = write_values([Item(0, element, period, unit.code, raw, comment=comment)], actor=request.user,
-                              channel=Channel.WEB)
+        item = Item(0, element, period, unit.code, raw, comment=None if coc else comment, category_option_combo=coc)
     else:
-        result = write_values([Item(0, element, period, unit.code, None, deleted=True)], actor=request.user,
-                              channel=Channel.WEB)
+        item = Item(0, element, period, unit.code, None, deleted=True, category_option_combo=coc)
+    result = write_values([item], actor=request.user, channel=Channel.WEB)
     if result.conflicts:
         outcome, message = "refused", result.conflicts[0]
     elif result.warnings:
         outcome, message = "warning", result.warnings[0]
     else:
         outcome, message = ("unchanged" if result.unchanged else "saved"), None
+    if data_element.category_combo_id:
+        return render(request, "web/partials/combo_grid.html", {
+            "unit": unit, "period_id": period, "element": data_element, "outcome": outcome, "message": message,
+            "grid": entry.grids(unit, period, [data_element])[data_element.id], "saved_coc": coc, "raw": raw,
+            "may_enter": True})
     return render(request, "web/partials/value_field.html", {
         "unit": unit, "period_id": period, "element": data_element, "raw": raw, "comment": comment,
         "outcome": outcome, "message": message, "may_enter": True})
