@@ -45,4 +45,8 @@ def _one_connection():
 @settings(max_examples=CASES_PER_OPERATION, derandomize=True, deadline=None, database=None,
           suppress_health_check=list(HealthCheck))
 def test_no_operation_answers_5xx_or_outside_its_schema(case):
+    if case.path == "/api/v1/tasks/{code}" and str((case.path_parameters or {}).get("code")) == "figures":
+        # OpenAPI 3.0 "Path Templating Matching": a concrete path is matched before a templated one, so
+        # /api/v1/tasks/figures is the figures operation (FiguresOut), not a task named "figures".
+        return
     case.call_and_validate(checks=[not_a_server_error, response_schema_conformance])

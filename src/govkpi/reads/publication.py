@@ -131,7 +131,9 @@ def for_public(viewer: Viewer, name: str, build: Callable[[], T]) -> T:
         from govkpi.reads import scope  # scope keys on this module's fingerprint
 
         return scope.for_reader(viewer, name, build)
-    key = f"public:{name}:{fingerprint(viewer.calendar)}"
+    # The name carries the caller's filters: hashed, so that no text a caller sends (control characters, any
+    # length) is ever part of a cache key.
+    key = f"public:{hashlib.sha256(name.encode()).hexdigest()[:32]}:{fingerprint(viewer.calendar)}"
     value = cache.get(key, _MISSING)
     if value is _MISSING:  # None is an answer too (no score to explain): kept like any other
         value = build()

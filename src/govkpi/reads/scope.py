@@ -84,7 +84,7 @@ def _latest_in(events, readable: set[str], scope: str) -> int:  # noqa: ANN001 -
 def for_reader(viewer: Viewer, name: str, build: Callable[[], T]) -> T:
     """`build()` once per change in the reader's scope (and per published change and day)."""
     calendar = viewer.calendar
-    key = (f"reader:{name}:{scope_key(viewer)}:{latest_change(viewer)}:{fingerprint(calendar)}:"
+    key = (f"reader:{hashlib.sha256(name.encode()).hexdigest()[:32]}:{scope_key(viewer)}:{latest_change(viewer)}:{fingerprint(calendar)}:"
            f"{calendar.today.isoformat()}")
     value = cache.get(key, _MISSING)
     if value is _MISSING:
