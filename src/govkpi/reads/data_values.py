@@ -98,9 +98,9 @@ def _key_filter(wanted: ValueFilter, units: list[OrgUnit], element_field: str = 
     return where
 
 
-def live_values(viewer: Viewer, wanted: ValueFilter) -> QuerySet:
+def live_values(viewer: Viewer, wanted: ValueFilter, units: list[OrgUnit] | None = None) -> QuerySet:
     """The stored values the filter names that the viewer may read, as export rows (ROW_FIELDS)."""
-    units = _units(wanted) if wanted.units else []
+    units = units if units is not None else (_units(wanted) if wanted.units else [])
     query = DataValue.objects.filter(_key_filter(wanted, units))
     if wanted.start:
         query = query.filter(period_start__gte=_bound(wanted.start, end=False))
@@ -111,11 +111,11 @@ def live_values(viewer: Viewer, wanted: ValueFilter) -> QuerySet:
     return query.filter(viewer.values()).order_by(*wanted.order).values(*ROW_FIELDS)
 
 
-def tombstones(viewer: Viewer, wanted: ValueFilter) -> list[dict[str, Any]]:
+def tombstones(viewer: Viewer, wanted: ValueFilter, units: list[OrgUnit] | None = None) -> list[dict[str, Any]]:
     """Keys deleted and not written again, each once (its last deletion), as export rows with deleted=True."""
     if viewer.is_public:
         return []
-    units = _units(wanted) if wanted.units else []
+    units = units if units is not None else (_units(wanted) if wanted.units else [])
     key = _key_filter(wanted, units) & Q(kind=HistoryKind.DELETED) & viewer.deletions()
     if wanted.updated_since is not None:
         key &= Q(changed_at__gte=wanted.updated_since)
@@ -151,8 +151,9 @@ def export_rows(viewer: Viewer, wanted: ValueFilter) -> Iterator[dict[str, Any]]
     """The rows of an export: live values, then the tombstones if asked, `limit` rows at most in all (as DHIS2,
     which applies its limit to one query of live and soft-deleted values). Filters are checked before the first
     row, so a bad one is an ExportError and not a broken stream."""
-    live = live_values(viewer, wanted)
-    dead = tombstones(viewer, wanted) if wanted.include_deleted else []
+    units = _units(wanted) if wanted.units else []  # once, for both
+    live = live_values(viewer, wanted, units)
+    dead = tombstones(viewer, wanted, units) if wanted.include_deleted else []
     remaining = wanted.limit
 
     def rows() -> Iterator[dict[str, Any]]:
