@@ -504,6 +504,41 @@ def cmd_methodology(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Write the database, the uploaded files and a manifest to one new file (govkpi.backup)."""
+    _setup_django()
+    from govkpi.backup.archive import BackupRefused
+    from govkpi.backup.operations import create_backup
+    from govkpi.backup.report import backup_lines
+
+    try:
+        manifest = create_backup(Path(args.file))
+    except BackupRefused as error:
+        print(f"{error.message_vi} / {error.message_en}", file=sys.stderr)
+        return 1
+    print("\n".join(backup_lines(Path(args.file), manifest)))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Restore a backup into an empty database, then evaluate, recompute --verify and audit verify: exit 1 when
+    refused (nothing changed), 3 when restored but a check failed."""
+    _setup_django()
+    from govkpi.backup.archive import BackupRefused
+    from govkpi.backup.operations import restore_backup, verify_restored
+    from govkpi.backup.report import restore_lines, verdict_lines
+
+    try:
+        restored = restore_backup(Path(args.file))
+    except BackupRefused as error:
+        print(f"Từ chối / refused: {error.message_vi} / {error.message_en}", file=sys.stderr)
+        return 1
+    print("\n".join(restore_lines(Path(args.file), restored)), flush=True)
+    verdicts = verify_restored(restored.manifest)
+    print("\n".join(verdict_lines(verdicts)))
+    return 0 if all(verdict.ok for verdict in verdicts) else 3
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the application with uvicorn; the evaluation engine runs once beside the workers (govkpi.server)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "govkpi.settings")
@@ -625,6 +660,14 @@ def build_parser() -> argparse.ArgumentParser:
     methodology.add_argument("--notes", default="")
     methodology.add_argument("--by", default="")
     methodology.set_defaults(func=cmd_methodology)
+
+    backup = sub.add_parser("backup", help="write the database, uploaded files and a manifest to a new FILE")
+    backup.add_argument("file")
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser("restore", help="restore a backup FILE into an empty database, then check it")
+    restore.add_argument("file")
+    restore.set_defaults(func=cmd_restore)
 
     serve = sub.add_parser("serve", help="serve over HTTP (uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")
