@@ -229,10 +229,18 @@ def test_semicolon_file_with_commas_inside_cells():
     assert table.rows[0].values == {"dataelement": "KPI01", "value": "1,5", "orgunit": "Sở Y tế, tỉnh Huế"}
 
 
-def test_short_and_long_rows_are_read():
-    table = read(csv_bytes("dataelement,orgunit,value\nKPI01\nKPI02,Huế,3,extra,cells\n"))
-    assert table.rows[0].values == {"dataelement": "KPI01", "orgunit": "", "value": ""}
-    assert table.rows[1].values == {"dataelement": "KPI02", "orgunit": "Huế", "value": "3"}
+def test_long_rows_are_read_and_a_short_row_is_refused_naming_it():
+    table = read(csv_bytes("dataelement,orgunit,value\nKPI02,Huế,3,extra,cells\n"))
+    assert table.rows[0].values == {"dataelement": "KPI02", "orgunit": "Huế", "value": "3"}
+    with pytest.raises(TabularError) as refused:  # a file cut mid-row: "15" of "1566" must not be stored
+        read(csv_bytes("dataelement,orgunit,value\nKPI01,Huế,1566\nKPI02,Huế"))
+    assert refused.value.code == "short_row"
+    assert refused.value.message_vi.startswith("Dòng 3 có 2 ô") and "«value»" in refused.value.message_en
+
+
+def test_a_last_line_without_a_newline_is_read():
+    table = read(csv_bytes("dataelement,orgunit,value\nKPI01,Huế,1566"))
+    assert table.rows[0].values["value"] == "1566"
 
 
 def test_a_quoted_cell_over_two_lines_numbers_the_row_by_its_first_line():

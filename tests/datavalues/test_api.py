@@ -158,7 +158,8 @@ def test_dhis2_personal_access_token_header_works_unchanged(client, elements, mo
 def test_bad_json_and_bad_strategy_are_400(client, elements, make_user):
     auth = headers(make_user)
     assert client.post("/api/v1/dataValueSets", "{nope", content_type="application/json", **auth).status_code == 400
-    response = client.post("/api/v1/dataValueSets?importStrategy=MERGE", {}, content_type="application/json", **auth)
+    response = client.post("/api/v1/dataValueSets?importStrategy=MERGE", {"dataValues": []},
+                           content_type="application/json", **auth)
     assert response.status_code == 400 and response.json()["code"] == "bad_strategy"
 
 

@@ -84,13 +84,18 @@ def test_a_comment_with_tabs_and_newlines_survives_staging(elements, month):
     assert DataValue.objects.get().comment == comment
 
 
-def test_csv_rows_short_blank_or_without_every_column_read_as_before():
+def test_csv_rows_blank_or_without_every_column_read_as_before_and_a_short_row_refused():
     lines = ["period,dataelement,orgunit,value,followup\n", "202501,A,01,5, \n", "\n", " , ,\n",
-             "202502,B,79\n"]
+             "202502,B,79,6,\n"]
     items = list(dhis2.items_from_csv(lines))
     assert [(i.index, i.row, i.data_element, i.period, i.unit, i.value, i.follow_up, i.deleted, i.comment)
             for i in items] == [(0, 2, "A", "202501", "01", "5", None, False, None),
-                                (1, 5, "B", "202502", "79", "", None, False, None)]
+                                (1, 5, "B", "202502", "79", "6", None, False, None)]
+    # A row shorter than its header was cut (a body stopped mid-row): the whole body is refused, naming it.
+    with pytest.raises(dhis2.PayloadError) as refused:
+        list(dhis2.items_from_csv([*lines, "202503,C,79\n"]))
+    assert refused.value.code == "short_row" and "Row 6" in refused.value.message_en
+    assert "«value»" in refused.value.message_en
     full = list(dhis2.items_from_csv(["A,202501,01,default,default,7,,,'=x, true ,1\n"]))
     assert [(i.data_element, i.value, i.comment, i.follow_up, i.deleted) for i in full] == [
         ("A", "7", "=x", True, True)]

@@ -32,6 +32,7 @@ from govkpi.accounts.models import Membership
 from govkpi.accounts.tokens import BearerToken
 from govkpi.api.dhis2_export import export
 from govkpi.core.periods import PeriodError, parse_period
+from govkpi.core.strict_json import read_json
 from govkpi.datavalues import combos, dhis2, import_jobs
 from govkpi.datavalues.dhis2_answers import dhis2_error_code, import_summary, web_message
 from govkpi.datavalues.dhis2_input import read_payload
@@ -161,7 +162,8 @@ def import_data_value_sets(request: HttpRequest, version: int | None, native: bo
     as_job = not native and _true(request.GET.get("async"))  # a query parameter only (ImportOptions.async)
     with transaction.atomic() if as_job else nullcontext():  # a job row exactly when its import is written
         result = write_values(items, actor=request.user, channel=Channel.DHIS2, strategy=strategy, atomic=atomic,
-                              dry_run=dry_run, machine_input=not native, ignore_by_strategy=not native)
+                              dry_run=dry_run, machine_input=not native, ignore_by_strategy=not native,
+                              refused=payload.refused)
         job = import_jobs.record(request.user, import_summary(result), result.batch_id, started) if as_job else None
     if job is not None:
         response = _json(200, import_jobs.job_message(job))
@@ -238,13 +240,16 @@ def _one_value_item(request: HttpRequest) -> Item:
     `followUp`) or, on a JSON POST, from DataValueDto's body (`dataElement`, `period`, `orgUnit`, …)."""
     params: dict[str, Any] = {**request.GET.dict(), **request.POST.dict()}
     if request.method == "POST" and "json" in request.META.get("CONTENT_TYPE", ""):
-        try:
-            body = json.loads(request.body or b"{}")
-        except json.JSONDecodeError:
-            body = None
+        body = read_json(request.body)  # PayloadError: answered 400 by data_values
         if not isinstance(body, dict):
-            raise dhis2.PayloadError("bad_json", "JSON không hợp lệ.", "Invalid JSON.")
+            raise dhis2.PayloadError("bad_json", "JSON không hợp lệ: cần một đối tượng.",
+                                     "Invalid JSON: an object is expected.")
+        if problem := dhis2.type_problem(0, body):
+            raise dhis2.PayloadError(problem.code, problem.message_vi, problem.message_en)
         attribute = body.get("attribute") if isinstance(body.get("attribute"), dict) else {}
+        if not all(isinstance(option, str) for option in attribute.get("options") or []):
+            raise dhis2.PayloadError("bad_type", "«attribute.options» phải là mảng chuỗi.",
+                                     "«attribute.options» must be an array of strings.")
         params = {"de": body.get("dataElement"), "pe": body.get("period"), "ou": body.get("orgUnit"),
                   "co": body.get("categoryOptionCombo"), "cp": ";".join(attribute.get("options") or []),
                   "value": body.get("value"), "comment": body.get("comment"), "followUp": body.get("followUp")}

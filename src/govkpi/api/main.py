@@ -4,7 +4,8 @@
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, Throttled
+from ninja.errors import AuthenticationError, HttpError, Throttled
+from ninja.parser import Parser
 
 from govkpi.api.accounts import router as memberships_router
 from govkpi.api.periods import router as periods_router
@@ -14,7 +15,17 @@ from govkpi.api.evaluation import router as evaluation_router
 from govkpi.api.catalog import router as catalog_router
 from govkpi.api.orgunits import router as orgunits_router
 from govkpi.api.tasks import router as tasks_router
+from govkpi.core.strict_json import PayloadError, read_json
 from govkpi.web.ratelimit import MESSAGE_EN, MESSAGE_VI, api_throttles
+
+
+class StrictJSON(Parser):
+    """Request bodies through the one strict JSON reader (core.strict_json): a repeated key, NUL, a lone
+    surrogate, a huge number or deep nesting is a 400 with its reason, not a silent reading or a 500."""
+
+    def parse_body(self, request: HttpRequest) -> dict:
+        return read_json(request.body)
+
 
 api = NinjaAPI(
     title="govkpi API",
@@ -24,6 +35,7 @@ api = NinjaAPI(
     urls_namespace="api",
     # Per address for anonymous callers, per user (session or token) otherwise; 429 beyond (web.ratelimit).
     throttle=api_throttles(),
+    parser=StrictJSON(),
 )
 api.add_router("/orgunits", orgunits_router, tags=["orgunits"])
 api.add_router("/periods", periods_router, tags=["periods"])
@@ -50,6 +62,16 @@ def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse
     response = api.create_response(request, {"code": "unauthorized", "message": message}, status=401)
     response["WWW-Authenticate"] = 'Bearer realm="govkpi"'
     return response
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """ninja's own 400 "Cannot parse request body", with the strict reader's reason when it was the cause."""
+    if isinstance(exc.__cause__, PayloadError):
+        cause = exc.__cause__
+        return api.create_response(request, {"code": cause.code, "message": cause.message_vi,
+                                             "message_en": cause.message_en}, status=400)
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
 @api.exception_handler(Throttled)

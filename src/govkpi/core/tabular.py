@@ -180,6 +180,7 @@ class _Header:
     keys: dict[int, str]  # cell index -> canonical key
     ignored: list[str]  # non-empty header cells that match no key
     width: int  # cells up to the last non-empty header cell: the table's width
+    cells: list[str] = field(default_factory=list)  # the header's own texts, to name a missing cell
 
 
 def _match_header(number: int, cells: list[str], position: int, lookup: dict[str, str]) -> _Header:
@@ -202,7 +203,7 @@ def _match_header(number: int, cells: list[str], position: int, lookup: dict[str
             seen[key] = cell
             keys[index] = key
     width = max(index for index, cell in enumerate(cells) if cell) + 1
-    return _Header(position, number, keys, ignored, width)
+    return _Header(position, number, keys, ignored, width, cells[:width])
 
 
 def _find_header(top: list[tuple[int, list[str]]], lookup: dict[str, str],
@@ -291,10 +292,27 @@ def _read_csv(blob: bytes, lookup: dict[str, str], columns: dict[str, list[str]]
         shown = "tab" if delimiter == "\t" else f"«{delimiter}»"
         notes.append((f"Các cột phân cách bằng {shown}.", f"Cells are separated by {shown}."))
     notes += _header_notes(header)
-    records = _csv_records(text, delimiter)
-    rows = [_make_row(number, cells, header)
-            for number, cells in records if number > header.number and any(cells)]
+    rows = []
+    for number, cells in _csv_records(text, delimiter):
+        if number > header.number and any(cells):
+            if len(cells) < header.width:
+                raise short_row(number, len(cells), header)
+            rows.append(_make_row(number, cells, header))
     return Table(list(header.keys.values()), rows, notes)
+
+
+def short_row(number: int, cells: int, header: _Header) -> TabularError:
+    """A CSV line with fewer cells than its header: cut off (a transfer or a copy that stopped mid-row), so the
+    value it ends with may be only the first digits of what was written. Excel and LibreOffice write every cell
+    of the header's width, empty ones too, so a complete file never has such a line."""
+    missing = header.cells[cells] or f"#{cells + 1}"
+    return TabularError(
+        "short_row",
+        f"Dòng {number} có {cells} ô, dòng tiêu đề có {header.width}: thiếu ô «{missing}» trở đi (tệp bị cắt giữa "
+        "dòng?); không ghi gì.",
+        f"Row {number} has {cells} cells, the header {header.width}: the «{missing}» cell onwards is missing (was "
+        "the file cut mid-row?); nothing was written.",
+    )
 
 
 def _decode(blob: bytes) -> tuple[str, list[tuple[str, str]]]:
@@ -338,7 +356,8 @@ def _csv_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
 
     Text starting with = + - @ is kept as it is: in an uploaded file it is data, never a formula.
     """
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: a quoted cell the file ends inside (cut mid-cell) is an error, not a shorter cell
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     start = 1
     try:
         for record in reader:

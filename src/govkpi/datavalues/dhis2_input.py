@@ -13,13 +13,13 @@ Besides its values, a dataValueSet may carry options of its own, which DHIS2 2.4
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from govkpi.core.strict_json import read_json
 from govkpi.datavalues import adx, compressed, dhis2, dxf2
-from govkpi.datavalues.writer import Item
+from govkpi.datavalues.writer import Conflict, Item
 
 FORMATS = ("json", "csv", "xml", "adx")
 _XML_TYPES = ("application/xml", "text/xml")
@@ -30,12 +30,14 @@ _PACKING_TYPES = ("", "application/octet-stream", "application/zip", "applicatio
 
 @dataclass
 class Payload:
-    """What a body held: the items, the dataValueSet's own options (`dryRun`, `strategy`), how it was read."""
+    """What a body held: the items, the dataValueSet's own options (`dryRun`, `strategy`), how it was read, and
+    the values refused for their shape before any check (`refused`, for the writer's `refused`)."""
 
     items: list[Item]
     declared: dict[str, Any] = field(default_factory=dict)
     format: str = "json"
     compression: str | None = None
+    refused: list[Conflict] = field(default_factory=list)
 
 
 def format_of(suffix: str, content_type: str, entry_name: str = "") -> str:
@@ -69,11 +71,7 @@ def read_payload(chunks: Iterable[bytes], *, suffix: str, content_type: str, max
     lines = dhis2.decoded_lines(body.chunks, max_bytes)
     if kind == "csv":
         return Payload(list(dhis2.items_from_csv(lines)), {}, kind, body.compression)
-    try:
-        document = json.loads("".join(lines) or "{}")
-    except json.JSONDecodeError as error:
-        raise dhis2.PayloadError("bad_json", f"JSON không hợp lệ (dòng {error.lineno}, cột {error.colno}).",
-                                 f"Invalid JSON (line {error.lineno}, column {error.colno}).") from None
-    items = dhis2.items_from_json(document)  # refuses anything but a dataValueSet object
+    document = read_json("".join(lines))  # the one strict reader: repeated keys, depth, numbers, NUL, surrogates
+    items, refused = dhis2.read_data_value_set(document)  # refuses anything but a dataValueSet object
     return Payload(items, {"dryRun": document.get("dryRun"), "strategy": document.get("strategy")}, kind,
-                   body.compression)
+                   body.compression, refused)

@@ -8,7 +8,6 @@ then through the same writer as the API, so a file is checked exactly like any o
 from __future__ import annotations
 
 import io
-import json
 import re
 from typing import Any
 
@@ -18,6 +17,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from govkpi.core.periods import parse_period
+from govkpi.core.strict_json import read_json
 from govkpi.core.tabular import FORMULA_WITHOUT_VALUE, TabularError, read_table
 from govkpi.core.workbooks import spreadsheet_text
 from govkpi.datavalues import dhis2, entry
@@ -75,10 +75,8 @@ def read_upload(data: bytes, filename: str, max_bytes: int) -> tuple[list[Item],
         if len(data) > max_bytes:
             raise TabularError("too_large", f"Tệp lớn hơn {max_bytes // 2**20} MB.",
                                f"The file is larger than {max_bytes // 2**20} MB.")
-        try:
-            return dhis2.items_from_json(json.loads(data.decode("utf-8-sig"))), [], []
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise TabularError("not_a_table", "Tệp JSON không hợp lệ.", "The JSON file is invalid.") from None
+        items, refused = dhis2.read_data_value_set(read_json(data))  # the one strict JSON reader
+        return items, refused, []
     table = read_table(data, filename, COLUMNS, REQUIRED, max_bytes=max_bytes)
     items: list[Item] = []
     refused: list[Conflict] = []
