@@ -47,9 +47,10 @@ def _search(qs: QuerySet, theme: str | None, q: str | None) -> QuerySet:
 
 def _as_dates(item: dict[str, Any]) -> dict[str, Any]:
     """JSON has no dates: read ISO strings in the date fields of targets (left as they are when unreadable)."""
-    for target in item.get("targets") or []:
+    targets = item.get("targets") if isinstance(item, dict) else None
+    for target in targets if isinstance(targets, list) else []:  # another shape: validate_catalog names it
         for name in DATE_FIELDS:
-            if isinstance(target.get(name), str):
+            if isinstance(target, dict) and isinstance(target.get(name), str):
                 try:
                     target[name] = datetime.date.fromisoformat(target[name])
                 except ValueError:

@@ -22,6 +22,7 @@ from govkpi.core.formulas import FormulaError, find_cycle, parse_formula
 from govkpi.events.outbox import emit
 from govkpi.events.types import TargetsChanged
 from govkpi.indicators import categories
+from govkpi.indicators.catalog_shape import shape_problems
 from govkpi.indicators.data_sets import element_themes
 from govkpi.indicators.models import (
     DataElement,
@@ -132,6 +133,9 @@ class _Checker:
 
 def validate_catalog(document: dict[str, Any]) -> list[CatalogProblem]:
     """Return every problem in a catalog document (an empty list when it can be loaded)."""
+    shape = shape_problems(document)  # the checks below read each field as what it means
+    if shape:
+        return [CatalogProblem(where, "bad_type", vi, en) for where, vi, en in shape]
     c = _Checker(document)
     # References may point at what the document declares or at what the catalog already holds.
     sources = c.unique_codes("sources") | set(Directive.objects.values_list("code", flat=True))

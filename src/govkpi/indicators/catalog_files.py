@@ -11,7 +11,7 @@ import yaml
 from django.conf import settings
 from openpyxl import Workbook
 
-from govkpi.core.tabular import restore_text
+from govkpi.core.tabular import TabularError, restore_text
 from govkpi.core.workbooks import open_workbook, spreadsheet_text
 from govkpi.indicators import categories
 from govkpi.indicators.models import DataElement, Indicator, ReportedFigure, Target
@@ -205,7 +205,24 @@ def read_catalog_file(path: Path) -> dict[str, Any]:
     if path.suffix.lower() == ".xlsx":
         with path.open("rb") as file:  # one byte past the limit is enough to refuse a file
             return from_xlsx(file.read(settings.DATA_FILE_MAX_BYTES + 1))
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return catalog_yaml(path.read_bytes())
+
+
+def catalog_yaml(data: bytes) -> Any:
+    """The document in a YAML file; TabularError when the bytes are not UTF-8 or not YAML (its line and column),
+    so a command or a page says what is wrong instead of failing. Its shape is checked by validate_catalog."""
+    try:
+        return yaml.safe_load(data.decode("utf-8-sig")) or {}
+    except UnicodeDecodeError as error:
+        raise TabularError("bad_encoding", f"Tệp YAML phải được mã hóa UTF-8 (byte {error.start + 1} không hợp lệ).",
+                           f"A YAML file must be UTF-8 encoded (byte {error.start + 1} is not).") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where_vi, where_en = (f" ở dòng {mark.line + 1}, cột {mark.column + 1}",
+                              f" at line {mark.line + 1}, column {mark.column + 1}") if mark else ("", "")
+        reason = getattr(error, "problem", None) or "không đọc được / unreadable"
+        raise TabularError("bad_yaml", f"YAML không hợp lệ{where_vi}: {reason}.",
+                           f"Invalid YAML{where_en}: {reason}.") from None
 
 
 def write_catalog_file(path: Path) -> None:

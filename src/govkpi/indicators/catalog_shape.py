@@ -1,0 +1,96 @@
+"""The shape of a catalog document, checked before anything reads it: sections are lists of mappings, each known
+field holds the kind of value it means (text, a number, a flag, a list of codes, a list of entries).
+
+A YAML file, an XLSX workbook and a JSON body can each hold any shape; the validator and the applier read a
+field as what it means (a formula is parsed, a minimum becomes a decimal), so a list where a code belongs, or a
+mapping where a number belongs, raised TypeError or a database error instead of a problem with its place. Only
+the fields the applier reads are constrained; other keys are left to it (it ignores them).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+TEXT, NUMBER, FLAG, DATE, CODES, ANY = "text", "number", "flag", "date", "codes", "any"
+FORMULA = "formula"  # parsed as it is: text only
+_WORDS = {TEXT: ("văn bản", "text"), FORMULA: ("văn bản (công thức)", "text (a formula)"), NUMBER: ("số", "a number"), FLAG: ("true/false", "true/false"),
+          DATE: ("ngày (YYYY-MM-DD)", "a date (YYYY-MM-DD)"), CODES: ("danh sách mã", "a list of codes"),
+          "entries": ("danh sách mục", "a list of entries"), "entry": ("một mục (khóa: giá trị)", "an entry (key: value)")}
+
+_TARGET = {"value": NUMBER, "deadline": ANY, "set_on": ANY, "quote": TEXT, "scope": TEXT, "set_by": TEXT,
+           "supersedes": FLAG, "unit_kinds": CODES, "green_from": NUMBER, "amber_from": NUMBER, "legal_basis": TEXT,
+           "unit": TEXT, "note": TEXT}
+_FIGURE = {"value": NUMBER, "note": TEXT, "period": TEXT, "quote": TEXT, "scope": TEXT, "source": TEXT,
+           "unit": TEXT}
+_OPTION_COMBO = {"code": TEXT, "options": CODES}
+SECTIONS: dict[str, dict[str, Any]] = {
+    "sources": {"id": TEXT, "code": TEXT, "date": ANY, "date_inferred": FLAG, "file": TEXT, "meeting": TEXT,
+                "title": TEXT, "kind": TEXT, "number": TEXT, "issuing_body": TEXT, "url": TEXT},
+    "data_elements": {"code": TEXT, "name_vi": TEXT, "name_en": TEXT, "definition_vi": TEXT, "definition_en": TEXT,
+                      "unit": TEXT, "frequency": TEXT, "value_type": TEXT, "aggregation_units": TEXT,
+                      "aggregation_periods": TEXT, "minimum": NUMBER, "maximum": NUMBER, "unit_kinds": CODES,
+                      "category_combo": TEXT, "source": TEXT, "legal_basis": TEXT},
+    "indicators": {"code": TEXT, "name_vi": TEXT, "name_en": TEXT, "definition_vi": TEXT, "definition_en": TEXT,
+                   "unit": TEXT, "data_source": TEXT, "notes": TEXT, "owner": TEXT, "formula": FORMULA,
+                   "frequency": TEXT, "direction": TEXT, "value_type": TEXT, "decimals": NUMBER, "published": FLAG,
+                   "unit_kinds": CODES, "themes": CODES, "baseline_value": NUMBER, "baseline_period": TEXT,
+                   "band_low": NUMBER, "band_high": NUMBER, "missing_values": TEXT, "legal_basis": TEXT,
+                   "source": TEXT, "targets": [_TARGET], "figures": [_FIGURE]},
+    "categories": {"code": TEXT, "name_vi": TEXT, "name_en": TEXT, "options": ANY},
+    "category_combos": {"code": TEXT, "name_vi": TEXT, "name_en": TEXT, "kind": TEXT, "categories": CODES,
+                        "option_combos": [_OPTION_COMBO]},
+    "themes": {"code": TEXT, "attribute_combo": TEXT},
+}
+
+
+def _fits(kind: str, value: Any) -> bool:
+    if value is None or kind == ANY:
+        return True
+    if kind == TEXT:  # YAML reads an unquoted 2025 or 01 as a number: still the text it was written as
+        return isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool))
+    if kind == FORMULA:
+        return isinstance(value, str)
+    if kind == NUMBER:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == FLAG:
+        return isinstance(value, bool)
+    if kind == DATE:
+        return isinstance(value, datetime.date)
+    return isinstance(value, list) and all(isinstance(code, str | int) and not isinstance(code, bool)
+                                           for code in value)  # CODES
+
+
+def _problem(where: str, words: tuple[str, str]) -> tuple[str, str, str]:
+    return where, f"Phải là {words[0]}.", f"Must be {words[1]}."
+
+
+def _entries(where: str, value: Any, fields: dict[str, Any]) -> list[tuple[str, str, str]]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return [_problem(where, _WORDS["entries"])]
+    problems = []
+    for index, entry in enumerate(value):
+        here = f"{where}[{index}]"
+        if not isinstance(entry, dict):
+            problems.append(_problem(here, _WORDS["entry"]))
+            continue
+        for name, kind in fields.items():
+            found = entry.get(name)
+            if isinstance(kind, list):
+                problems += _entries(f"{here}.{name}", found, kind[0])
+            elif not _fits(kind, found):
+                problems.append(_problem(f"{here}.{name}", _WORDS[kind]))
+    return problems
+
+
+def shape_problems(document: Any) -> list[tuple[str, str, str]]:
+    """(where, Vietnamese, English) for every field of the wrong kind; empty when the document can be read."""
+    if not isinstance(document, dict):
+        return [_problem("(tệp / file)", ("một bảng khóa: giá trị (sources, data_elements, indicators…)",
+                                          "a mapping of key: value (sources, data_elements, indicators…)"))]
+    problems = []
+    for section, fields in SECTIONS.items():
+        problems += _entries(section, document.get(section), fields)
+    return problems
