@@ -22,6 +22,7 @@ from govkpi.accounts.permissions import can
 from govkpi.accounts.roles import Action
 from govkpi.audit.trail import record
 from govkpi.core.periods import parse_period
+from govkpi.datavalues import cells
 from govkpi.datavalues.models import ApprovalState, DataApproval, DataValue
 from govkpi.events.outbox import emit
 from govkpi.events.types import ApprovalChanged
@@ -182,6 +183,7 @@ def submit(unit: OrgUnit, period: str, actor: Any) -> DataApproval:
     parse_period(period)
     if not can(actor, Action.ENTER, unit):
         raise PermissionDenied(f"Không có quyền gửi số liệu của {unit.code}. / Not allowed to submit {unit.code}'s data.")
+    cells.hold([(unit.id, period)])  # no write of this cell is in flight while its state changes
     approval, _created = DataApproval.objects.select_for_update().get_or_create(
         unit=unit, period=period, defaults={"state": ApprovalState.SUBMITTED})
     before = "open" if _created else approval.state
@@ -197,6 +199,7 @@ def submit(unit: OrgUnit, period: str, actor: Any) -> DataApproval:
 def _decide(unit: OrgUnit, period: str, actor: Any) -> DataApproval:
     if not can(actor, Action.APPROVE, approver_unit(unit)):
         raise PermissionDenied(f"Chỉ cấp trên của {unit.code} được phê duyệt. / Only {unit.code}'s parent unit approves.")
+    cells.hold([(unit.id, period)])  # no write of this cell is in flight while its state changes
     approval = DataApproval.objects.select_for_update().filter(unit=unit, period=period).first()
     if approval is None:
         raise ApprovalError("not_submitted", "Đơn vị chưa gửi số liệu kỳ này.", "The unit has not submitted this period.")

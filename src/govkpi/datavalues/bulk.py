@@ -25,7 +25,7 @@ from django.db import connection
 
 from govkpi.core.formulas import FormulaError, evaluate, parse_formula
 from govkpi.core.outliers import is_outlier
-from govkpi.datavalues.models import DataValue, DataValueHistory, ValidationRule
+from govkpi.datavalues.models import ApprovalState, DataApproval, DataValue, DataValueHistory, ValidationRule
 
 if TYPE_CHECKING:  # the writer imports this module; at run time its objects are passed in
     from govkpi.datavalues.writer import Conflict, Strategy, _Context
@@ -91,6 +91,21 @@ def refuse_duplicates(context: _Context, conflicts: list[Conflict]) -> None:
                 f"The same value {words} appears at rows/indexes {where}.",
                 key, indexes=indexes, row=row))
     _mark_refused(i for members in groups.values() for i, _row in members)
+
+
+def refuse_locked(context: _Context, conflicts: list[Conflict]) -> None:
+    """Staged values whose cell is submitted or approved, read once the batch holds its cells (`cells`): a step
+    that committed after the items were checked one by one is seen here."""
+    from govkpi.datavalues.writer import locked_conflict
+
+    rows = _rows(f"SELECT s.idx, s.row_number, s.element_id, s.unit_id, s.period, a.state FROM {STAGING} s "
+                 f"JOIN {DataApproval._meta.db_table} a ON a.unit_id = s.unit_id AND a.period = s.period "
+                 "WHERE NOT s.refused AND a.state IN (%s, %s) ORDER BY s.idx",
+                 [ApprovalState.SUBMITTED, ApprovalState.APPROVED])
+    for index, row, element_id, unit_id, period, state in rows:
+        conflicts.append(locked_conflict(index, row, context.elements_by_id[element_id].code,
+                                         context.units_by_id[unit_id].code, period, state))
+    _mark_refused(index for index, *_rest in rows)
 
 
 def refuse_by_strategy(strategy: Strategy, conflicts: list[Conflict], ignored: list[int] | None = None) -> None:

@@ -18,35 +18,34 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
 from govkpi.core.formulas import evaluate
 from govkpi.core.outliers import is_outlier
-from govkpi.datavalues import bulk
+from govkpi.datavalues import bulk, cells
 from govkpi.datavalues.models import DataValue, DataValueHistory, HistoryKind, ImportBatch
 
 if TYPE_CHECKING:  # the writer imports this module when it writes; its objects are passed in
     from govkpi.datavalues.writer import Conflict, Strategy, WriteResult, _BatchWriter, _Checked, _Context
 
 LIGHT_BATCH = 50  # batches of at most this many items take this path; larger ones go through `bulk`
-KEY_LOCKS = 0x67766B76  # the advisory locks' namespace ("gvkv"): one lock per value's key, to the transaction's end
 
 
-def _lock_keys(checked: list[_Checked]) -> None:
-    """PostgreSQL: wait for any other writer of the same keys to commit before the stored values are read.
+def _hold_cells(checked: list[_Checked], context: _Context, conflicts: list[Conflict]) -> list[_Checked]:
+    """Hold the batch's cells (`cells`), then refuse the items whose cell is submitted or approved (last: a locked
+    value is reported only if nothing else is wrong); return the others."""
+    from govkpi.datavalues.writer import locked_conflict
 
-    Two clients writing one key at once (a retry, two officers) both found no value and both inserted it: the
-    second got HTTP 500 on the unique key. Locked in one order, so that two batches never wait for each other;
-    a statement of its own, so that the read after it sees what the other writer committed. SQLite's writers
-    take its write lock when their transaction begins (IMMEDIATE): there, nothing to do."""
-    if connection.vendor != "postgresql" or not checked:
-        return
-    keys = sorted({f"{c.element.id}:{c.unit.id}:{c.period.id}:{c.coc}:{c.aoc}" for c in checked})
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(k)) FROM unnest(%s::text[]) AS k ORDER BY k",
-                       [KEY_LOCKS, keys])
+    cells.hold((c.unit.id, c.period.id) for c in checked)
+    kept = []
+    for c in checked:
+        state = context.lock_of(c.unit, c.period)
+        if state is None:
+            kept.append(c)
+        else:
+            conflicts.append(locked_conflict(c.item.index, c.item.row, c.element.code, c.unit.code, c.period.id, state))
+    return kept
 
 
 class _Stored:
@@ -93,8 +92,8 @@ def check_and_write(items: Sequence, context: _Context, strategy: Strategy, resu
     for item in items:
         outcome = _check_item(context, item, strategy, result.warnings)
         (result.conflicts.append if isinstance(outcome, Conflict) else checked.append)(outcome)
-    _lock_keys(checked)
-    stored = _Stored(checked)  # read before any write, after any other writer of these keys
+    checked = _hold_cells(checked, context, result.conflicts)
+    stored = _Stored(checked)  # read before any write, after any other writer of these cells
     kept = _refuse_duplicates(checked, result.conflicts)
     kept = _refuse_by_strategy(kept, strategy, stored, result.conflicts,
                                result.ignored_indexes if context.ignore_by_strategy else None)

@@ -40,7 +40,7 @@ from govkpi.audit.trail import record
 from govkpi.core.periods import Period, PeriodError, parse_period
 from govkpi.core.values import ValueProblem, read_value
 from govkpi.core.windows import Window, default_window
-from govkpi.datavalues import bulk, combos
+from govkpi.datavalues import bulk, cells, combos
 from govkpi.datavalues.combos import DEFAULT_COMBOS, CatalogCombos
 from govkpi.datavalues.models import ApprovalState, DataApproval, DataValue, ImportBatch, ReportingWindow
 from govkpi.events.outbox import emit
@@ -302,23 +302,11 @@ class _Context:
 
     def lock_of(self, unit: OrgUnit, period: Period) -> str | None:
         """The approval state that makes the unit's data for the period read-only (submitted: until returned;
-        approved: until unlocked), or None. Read once per period.
-
-        On PostgreSQL the period's approval rows are read FOR SHARE and so held until the write commits: a
-        submit, approve, return or unlock (FOR UPDATE on its row) waits for a write in flight, and a write waits
-        for a step in flight, so the state checked here is the state when the values land. SQLite needs no lock:
-        it lets one writer in at a time. A unit-period with no approval row yet has nothing to lock: a first
-        submit may still commit beside a write of the same unit-period (its values are then in the submission)."""
+        approved: until unlocked), or None. Read once per period, and only once the cells are held (`cells`),
+        so that a step committed while the items were being checked is seen."""
         locked = self.locked.get(period.id)
         if locked is None:
-            rows: Iterable[tuple[int, str]]
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute(f"SELECT unit_id, state FROM {DataApproval._meta.db_table} WHERE period = %s "
-                                   "FOR SHARE", [period.id])
-                    rows = cursor.fetchall()
-            else:
-                rows = DataApproval.objects.filter(period=period.id).values_list("unit_id", "state")
+            rows = DataApproval.objects.filter(period=period.id).values_list("unit_id", "state")
             locked = self.locked[period.id] = {unit_id: state for unit_id, state in rows
                                                if state in (ApprovalState.SUBMITTED, ApprovalState.APPROVED)}
         return locked.get(unit.id)
@@ -468,21 +456,21 @@ def _check_item(context: _Context, item: Item, strategy: Strategy,
                                                        element.maximum, machine=context.machine_input)
         except ValueProblem as problem:
             return _refuse(item, "value", problem.code, problem.message_vi, problem.message_en, item.value)
-    lock = context.lock_of(unit, period)  # last: a locked value is reported as such only if nothing else is wrong
-    if lock == ApprovalState.SUBMITTED:
-        return _refuse(
-            item, "period", "submitted_locked",
-            f"Số liệu kỳ {period.id} của {unit.code} đã gửi phê duyệt nên chỉ được xem ({element.code}); "
-            "muốn sửa, cấp phê duyệt phải trả lại.",
-            f"{unit.code}'s data for {period.id} is submitted for approval and read-only ({element.code}); "
-            "the approver must return it before it can change.", period.id)
-    if lock == ApprovalState.APPROVED:
-        return _refuse(
-            item, "period", "approved_locked",
-            f"Số liệu kỳ {period.id} của {unit.code} đã được phê duyệt và khóa; cần mở khóa (nêu lý do).",
-            f"{unit.code}'s data for {period.id} is approved and locked; it must be unlocked (with a reason).",
-            period.id)
     return checked
+
+
+def locked_conflict(index: int, row: int | None, element: str, unit: str, period: str, state: str) -> Conflict:
+    """The refusal of a value whose cell is submitted (read-only until returned) or approved (until unlocked)."""
+    if state == ApprovalState.SUBMITTED:
+        return Conflict(index, "period", "submitted_locked",
+                        f"Số liệu kỳ {period} của {unit} đã gửi phê duyệt nên chỉ được xem ({element}); "
+                        "muốn sửa, cấp phê duyệt phải trả lại.",
+                        f"{unit}'s data for {period} is submitted for approval and read-only ({element}); "
+                        "the approver must return it before it can change.", period, row=row)
+    return Conflict(index, "period", "approved_locked",
+                    f"Số liệu kỳ {period} của {unit} đã được phê duyệt và khóa; cần mở khóa (nêu lý do).",
+                    f"{unit}'s data for {period} is approved and locked; it must be unlocked (with a reason).",
+                    period, row=row)
 
 
 def settle_ignored(result: WriteResult) -> None:
@@ -589,6 +577,8 @@ def _check_and_write(items: Iterable[Item], context: _Context, strategy: Strateg
     staging = _Staging()
     count = _check_and_stage(items, context, strategy, staging, result)
     result.total = count + refused_by_reader
+    cells.hold_staged(bulk.STAGING)  # from here on, what is read about these cells stays so until the commit
+    bulk.refuse_locked(context, result.conflicts)  # last: a locked value is reported only if nothing else is wrong
     history = None
     if count <= OUTLIER_CHECK_LIMIT:
         history = staging.outlier_history()  # read before any write
