@@ -8,6 +8,9 @@ Variables (all optional in development):
   DATABASE_URL       default: a SQLite file govkpi.sqlite3 in the working folder
   GOVKPI_DB_POOL_MIN, GOVKPI_DB_POOL_MAX, GOVKPI_DB_POOL_TIMEOUT, GOVKPI_REQUEST_THREADS  (see below)
   GOVKPI_REPLICA_URL, GOVKPI_REPLICA_MAX_LAG, GOVKPI_REPLICA_CHECK  a streaming replica for reads (see below)
+  GOVKPI_LOCK_TIMEOUT_MS, GOVKPI_STATEMENT_TIMEOUT_MS  PostgreSQL timeouts for web requests (see below)
+  GOVKPI_SQLITE_SYNCHRONOUS, GOVKPI_SQLITE_BUSY_TIMEOUT, GOVKPI_SQLITE_READ_ONLY  the embedded SQLite default
+  GOVKPI_HEALTH_TOKEN, GOVKPI_HEALTH_MAX_LAG  /api/v1/health (see below)
 """
 
 from __future__ import annotations
@@ -113,13 +116,50 @@ if REPLICA_URL:
         DATABASES["replica"]["OPTIONS"]["pool"] = {**DATABASES["default"]["OPTIONS"]["pool"],
                                                    "timeout": min(DB_POOL_TIMEOUT, REPLICA_WAIT)}
     DATABASE_ROUTERS = ["govkpi.replica.ReplicaRouter"]
+# PostgreSQL, web requests only (web.request_timeouts): a request waits at most LOCK ms for a lock another
+# transaction holds (a long import's rows) and runs no statement longer than STATEMENT ms; either is answered
+# a retryable 503 (web.problems). The engine, commands, migrations and import jobs keep no timeout. 0: none.
+LOCK_TIMEOUT_MS = int(os.environ.get("GOVKPI_LOCK_TIMEOUT_MS", "5000"))
+STATEMENT_TIMEOUT_MS = int(os.environ.get("GOVKPI_STATEMENT_TIMEOUT_MS", "30000"))
+# SQLite, the embedded default (docs/reliability.md gives its measured limit; past it, PostgreSQL):
+# - WAL lets pages read while an import writes.
+# - synchronous=FULL: a value is on disk when it is acknowledged, power cut or not (NORMAL, the old setting,
+#   may lose the last commits on a power cut). NORMAL only where asked (GOVKPI_SQLITE_SYNCHRONOUS): the tests'
+#   database is in memory anyway, and `./dev run` is often the first real install, so it gets FULL too.
+# - BEGIN IMMEDIATE for every transaction: a writer waits its turn at the start (the busy timeout applies)
+#   instead of failing at once with "database is locked" when its read turns into a write.
+# - BUSY seconds a writer waits for the one write lock before its request is answered a retryable 503.
+SQLITE_SYNCHRONOUS = os.environ.get("GOVKPI_SQLITE_SYNCHRONOUS", "FULL").strip().upper()
+if SQLITE_SYNCHRONOUS not in {"NORMAL", "FULL", "EXTRA"}:
+    raise ImproperlyConfigured(f"GOVKPI_SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA, not {SQLITE_SYNCHRONOUS!r}")
+SQLITE_BUSY_TIMEOUT = float(os.environ.get("GOVKPI_SQLITE_BUSY_TIMEOUT", "10"))
+
+
+def sqlite_read_only(name: str) -> bool:
+    """True when the database file exists but cannot be written (a read-only mount or file)."""
+    path = Path(name)
+    return path.is_file() and not os.access(path, os.W_OK)
+
+
+SQLITE_READ_ONLY = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets dashboards read while an import writes; a busy timeout instead of "database is locked".
-    DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        "timeout": 20,
-        "transaction_mode": "IMMEDIATE",
-    }
+    _name = str(DATABASES["default"]["NAME"])
+    # Found by itself (a read-only mount, a file the server's user cannot write), or asked for with
+    # GOVKPI_SQLITE_READ_ONLY=1 (a copy served for reading while the original is restored or moved).
+    SQLITE_READ_ONLY = _name not in ("", ":memory:") and (
+        os.environ.get("GOVKPI_SQLITE_READ_ONLY", "0") == "1" or sqlite_read_only(_name))
+    if SQLITE_READ_ONLY:
+        # Opened read-only, and immutable when its folder is read-only too (WAL's -shm could not be made):
+        # pages and API reads are served, every write is a 503, nothing tries to switch the journal mode.
+        _folder_writable = os.access(Path(_name).parent, os.W_OK)
+        DATABASES["default"]["NAME"] = f"file:{_name}?mode=ro" + ("" if _folder_writable else "&immutable=1")
+        DATABASES["default"]["OPTIONS"] = {"timeout": SQLITE_BUSY_TIMEOUT}
+    else:
+        DATABASES["default"]["OPTIONS"] = {
+            "init_command": f"PRAGMA journal_mode=WAL; PRAGMA synchronous={SQLITE_SYNCHRONOUS};",
+            "timeout": SQLITE_BUSY_TIMEOUT,
+            "transaction_mode": "IMMEDIATE",
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [
@@ -148,10 +188,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: no HTML error page under /api/ (web.problems; handler500 in govkpi.urls picks 503/409/500).
+    "govkpi.web.problems.ProblemMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "govkpi.web.errors.RequestLogMiddleware",  # one line per request (method, path, status, time, user)
     "govkpi.web.errors.BadInputMiddleware",  # NUL characters and refused periods: 400, not 500
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # PostgreSQL's lock and statement timeouts for this request's connection, reset after it (below).
+    "govkpi.web.request_timeouts.RequestTimeoutsMiddleware",
     # (govkpi.replica.ReplicaMiddleware goes before this one when GOVKPI_REPLICA_URL is set)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "govkpi.web.middleware.VietnameseFirstMiddleware",  # before LocaleMiddleware: no Accept-Language guessing
@@ -338,6 +382,12 @@ CSRF_COOKIE_SECURE = PRODUCTION or HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# GET /api/v1/health (govkpi.health): "degraded" when the oldest change event the engine has not applied is
+# older than MAX_LAG seconds; its details to a signed-in system administrator, or to a monitor sending
+# X-Health-Token: TOKEN (unset: no token is accepted).
+HEALTH_MAX_LAG = float(os.environ.get("GOVKPI_HEALTH_MAX_LAG", "300"))
+HEALTH_TOKEN = os.environ.get("GOVKPI_HEALTH_TOKEN", "")
 
 NINJA_PAGINATION_PER_PAGE = 100
 NINJA_PAGINATION_MAX_LIMIT = 1000

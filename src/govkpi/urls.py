@@ -5,12 +5,16 @@ from django_otp.admin import OTPAdminSite
 from govkpi.accounts.views import SignInView
 
 from govkpi.api import dhis2_metadata, dhis2_tasks, dhis2_web
+from govkpi.api.health import health_view
 from govkpi.api.main import api
 from govkpi.live import stream
 
 # The admin site only for staff who have passed the second factor (django-otp's documented switch).
 admin.site.__class__ = OTPAdminSite
 admin.site.login = SignInView.as_view()  # one sign-in page; the second factor follows it
+
+# Unhandled exceptions: a database that is busy or gone answers 503, a lost race 409, JSON under /api/.
+handler500 = "govkpi.web.problems.server_error"
 
 urlpatterns = [
     path("account/", include("govkpi.accounts.urls")),
@@ -31,6 +35,7 @@ urlpatterns = [
             r"dataSets|categoryCombos|categoryOptionCombos|categories|categoryOptions)(?:/(?P<uid>[^/.]+))?"
             r"(?:\.(?P<suffix>json))?/?$", dhis2_metadata.metadata, name="dhis2-metadata"),
     path("api/v1/events", stream.events, name="events"),  # server-sent events: a plain async view, not ninja
+    path("api/v1/health", health_view, name="health"),  # a plain view: it answers when the database does not
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("public/", include("govkpi.portal.urls")),

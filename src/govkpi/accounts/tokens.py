@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.errors import AuthenticationError
@@ -21,6 +22,8 @@ from govkpi.accounts.security import SECOND_FACTOR_FIRST, refusal, second_factor
 from govkpi.audit.trail import record
 from govkpi.core.clientaddr import client_address
 from govkpi.orgunits.models import OrgUnit
+
+log = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "gk_"
 # Writing last_used_at on every request would turn each read into a write; once a minute is enough.
@@ -109,8 +112,12 @@ class BearerToken(HttpBearer):
                                               "is unknown, expired or revoked")
         now = timezone.now()
         if found.last_used_at is None or now - found.last_used_at > LAST_USED_RESOLUTION:
-            ApiToken.objects.filter(pk=found.pk).update(last_used_at=now,
-                                                       last_used_ip=client_address(request))
+            try:  # a note, not the request's purpose: a read-only or busy database must not refuse the read
+                with transaction.atomic():
+                    ApiToken.objects.filter(pk=found.pk).update(last_used_at=now,
+                                                               last_used_ip=client_address(request))
+            except DatabaseError:
+                log.warning("could not note the token's last use (read-only or busy database)", exc_info=True)
         user = found.user
         user._govkpi_token = found  # read by accounts.permissions
         request.user = user

@@ -154,3 +154,14 @@ class UnitAncestor(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["unit_id", "ancestor_id"], name="unit_ancestor_key")]
         indexes = [models.Index(fields=["ancestor_id"], name="unit_ancestor_up_idx")]
+
+
+class EngineStatus(models.Model):
+    """How one of the engine's loops (results, scores) is faring, for the health endpoint: its last failure and
+    when it ran again after it. Written on failure and on recovery only, never on every pass."""
+
+    name = models.CharField(max_length=32, unique=True)
+    failures = models.PositiveIntegerField(default=0)  # in a row; 0 once a pass succeeds again
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True)
+    recovered_at = models.DateTimeField(null=True)

@@ -9,12 +9,14 @@ lock only spares the database the same work twice. SQLite serves one process; it
 from __future__ import annotations
 
 import logging
+import random
 import threading
-
 import time
+from collections.abc import Callable
 
 from django.db import close_old_connections, connection
 
+from govkpi.evaluation import status
 from govkpi.evaluation.engine import ensure_cursors, results_pass, scores_pass
 from govkpi.events.wakeup import BELL, FALLBACK, listen, own_connection_params
 from govkpi.portal.opendata_files import build_ahead
@@ -23,6 +25,8 @@ log = logging.getLogger(__name__)
 PASS_EVENTS = 5000  # change events one pass takes at most
 LEADER_LOCK = 0x676F76_6B7069  # the advisory lock's key ("govkpi")
 RETRY = 1.0  # seconds between a waiting engine's tries
+BACKOFF_FIRST = 1.0  # seconds after a first failed pass (Backoff)
+BACKOFF_MAX = 300.0  # and at most, however many failed in a row
 
 
 class Leadership:
@@ -76,17 +80,18 @@ def follow(stop: threading.Event, fallback: float = FALLBACK) -> None:
     """Apply pending events until `stop` is set: a pass as soon as a change event commits (events.wakeup),
     else every `fallback` seconds (the clock turns periods official, a wake-up may be lost). Results and
     scores follow in two threads, so a long rescoring never holds a result back; events that arrive during a
-    pass are taken together by the next one. A failure is logged and retried."""
+    pass are taken together by the next one. A failed pass is retried with exponential backoff (Backoff), its
+traceback logged once per distinct error, and recorded for the health endpoint (evaluation.status)."""
     leadership = Leadership()
     if not leadership.acquire(stop):
         return
     listen()
     ensure_cursors()
     build_ahead()  # files missing since the last engine stopped
-    scores = threading.Thread(target=_loop, args=(stop, fallback, _scores, None), name="govkpi-scores",
+    scores = threading.Thread(target=_loop, args=(stop, fallback, _scores, None, "scores"), name="govkpi-scores",
                               daemon=True)
     scores.start()
-    _loop(stop, fallback, _results, leadership)
+    _loop(stop, fallback, _results, leadership, "results")
     scores.join(timeout=fallback + 1)
     leadership.release()
 
@@ -108,9 +113,12 @@ def _scores() -> int:
     return 0
 
 
-def _loop(stop: threading.Event, fallback: float, step, leadership: Leadership | None) -> None:  # noqa: ANN001
+def _loop(stop: threading.Event, fallback: float, step: Callable[[], int], leadership: Leadership | None,
+          name: str) -> None:
+    """Run `step` until `stop`: again at once when it took a full pass, else at the next wake-up."""
     seen = BELL.rung
     checked = time.monotonic()
+    backoff = Backoff()
     while not stop.is_set():
         if leadership is not None and time.monotonic() - checked > RETRY:
             checked = time.monotonic()
@@ -119,13 +127,50 @@ def _loop(stop: threading.Event, fallback: float, step, leadership: Leadership |
                 break
         try:
             close_old_connections()
-            if step() >= PASS_EVENTS:
-                continue  # more are waiting
-        except Exception:
-            log.exception("evaluation: could not apply the pending events")
-            stop.wait(1)
+            more = step() >= PASS_EVENTS
+        except Exception as error:
+            delay = backoff.failed(error)
+            if backoff.new_error:
+                log.exception("evaluation (%s): could not apply the pending events; next try in %.1f s", name, delay)
+            else:
+                log.warning("evaluation (%s): failed again (%s in a row, %s); next try in %.1f s", name,
+                            backoff.failures, status.describe(error), delay)
+            status.record_failure(name, error, backoff.failures)
+            stop.wait(delay)  # a wake-up does not cut it short: the pass would fail the same way
+            continue
+        if backoff.failures:
+            log.info("evaluation (%s): recovered after %s failures", name, backoff.failures)
+            backoff.succeeded()
+            status.record_recovery(name)
+        if more:
+            continue  # more are waiting
         seen = BELL.wait(seen, fallback)
     close_old_connections()
+
+
+class Backoff:
+    """Exponential wait between failed passes: BACKOFF_FIRST seconds, doubled per failure up to BACKOFF_MAX,
+    each drawn between half and all of it (two engines, or an engine and its restarts, do not retry in step).
+    A full disk or a database that is gone fails every pass the same way; retrying a 25 s recompute every
+    second only adds load to what is already failing."""
+
+    def __init__(self, first: float | None = None, ceiling: float | None = None) -> None:
+        self.first = BACKOFF_FIRST if first is None else first
+        self.ceiling = BACKOFF_MAX if ceiling is None else ceiling
+        self.failures = 0
+        self.new_error = True  # the last failure differs from the one before: its traceback is logged
+        self._last: tuple[str, str] | None = None
+
+    def failed(self, error: BaseException) -> float:
+        """Count a failure; return the seconds to wait before the next try."""
+        self.failures += 1
+        signature = (type(error).__name__, str(error).splitlines()[0] if str(error) else "")
+        self.new_error, self._last = signature != self._last, signature
+        ceiling = min(self.ceiling, self.first * 2 ** min(self.failures - 1, 30))
+        return random.uniform(ceiling / 2, ceiling)
+
+    def succeeded(self) -> None:
+        self.failures, self._last, self.new_error = 0, None, True
 
 
 def start_in_background() -> threading.Event:

@@ -1,0 +1,70 @@
+"""PostgreSQL's lock and statement timeouts for web requests only.
+
+A write that meets a row or lock held by a long import used to wait as long as the import (136 s measured);
+with `lock_timeout` it gives up after GOVKPI_LOCK_TIMEOUT_MS and is answered a retryable 503
+(web.problems). The engine, the command-line imports, migrations and the DHIS2 import jobs run on
+connections that never pass through here, so they keep PostgreSQL's defaults (no timeout): their work is
+long by nature and nobody is waiting on a socket for it.
+
+Set on the request's connection when the request starts and reset when it ends, rather than as connection
+OPTIONS: one server process also runs the engine and the import jobs from the same pool, and a pooled
+connection keeps its session settings when it goes back to the pool. One round trip each way (`set_config`
+sets both at once); session-level, not `SET LOCAL`, because a request runs several transactions or none.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse
+
+log = logging.getLogger(__name__)
+# Event streams stay open for hours and read through threads of their own; static files need no database.
+EXEMPT_PREFIXES = ("/api/v1/events", "/static/")
+
+
+class RequestTimeoutsMiddleware:
+    """Sets lock_timeout and statement_timeout on the request's PostgreSQL connection, and resets them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        lock_ms, statement_ms = settings.LOCK_TIMEOUT_MS, settings.STATEMENT_TIMEOUT_MS
+        if (connection.vendor != "postgresql" or not (lock_ms or statement_ms)
+                or request.path.startswith(EXEMPT_PREFIXES)):
+            return self.get_response(request)
+        applied = self._apply(f"{lock_ms}ms", f"{statement_ms}ms")
+        try:
+            return self.get_response(request)
+        finally:
+            if applied:
+                self._reset()
+
+    @staticmethod
+    def _apply(lock: str, statement: str) -> bool:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('lock_timeout', %s, false), "
+                               "set_config('statement_timeout', %s, false)", [lock, statement])
+            return True
+        except DatabaseError:
+            # The database does not answer: the request finds out itself if it needs it (and is answered 503);
+            # the health endpoint must still say so rather than fail here.
+            log.warning("could not set the request's database timeouts", exc_info=True)
+            return False
+
+    @staticmethod
+    def _reset() -> None:
+        if connection.connection is None:
+            return  # closed during the request: the session and its settings went with it
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout; RESET statement_timeout")
+        except DatabaseError:
+            # A connection that cannot be reset must not go back to the pool with the request's timeouts.
+            log.warning("could not reset the request's database timeouts; closing the connection", exc_info=True)
+            connection.close()
