@@ -70,8 +70,8 @@ def raw_sqlite(using: str = "default") -> sqlite3.Connection:
 
 
 def gzip_file(source: Path, destination: Path) -> None:
-    # Level 1: the database compresses to about a fifth of its size at level 1 already; level 6 costs three times
-    # the time for a few per cent (measured on the demo database, docs/operations.md).
+    # Level 1: the database shrinks to a fifth at level 1 already; level 6 takes 2.7 times as long for 12 % less
+    # (the demo database's 63.8 MB: 12.8 MB in 0.33 s, 11.3 MB in 0.88 s), and a national one is gigabytes.
     with source.open("rb") as raw, gzip.open(destination, "xb", compresslevel=1) as packed:
         shutil.copyfileobj(raw, packed, CHUNK)
 
