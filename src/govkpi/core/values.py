@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from govkpi.core.tabular import parse_bool, parse_date, parse_number
 
-_MACHINE_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+# ASCII digits only: \d would also take "٣" or "१२", which float() reads but nobody types into a report.
+_MACHINE_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 INTEGER_TYPES = frozenset({"count", "rank"})
 NON_NEGATIVE_TYPES = frozenset({"count", "rank", "percentage"})
 MAX_TEXT = 64
@@ -42,29 +43,42 @@ def canonical_number(number: float) -> str:
 
 def _number(raw: object, integer: bool, machine: bool = False) -> float:
     if isinstance(raw, bool):
-        raise ValueProblem("not_a_number", f"«{raw}» không phải là số.", f"«{raw}» is not a number.")
+        raise ValueProblem("not_a_number", f"«{_shown(raw)}» không phải là số.", f"«{_shown(raw)}» is not a number.")
     if isinstance(raw, int | float):
-        number = float(raw)
+        try:
+            number = float(raw)
+        except OverflowError:  # an int past float's range (a JSON number of 400 digits)
+            number = math.inf
     else:
         text = str(raw).strip()
         # Plain ASCII digits, by far the most common in machine files, read the same by every path below.
         if text.isascii() and text.isdigit():
-            return float(text)
-        if machine:  # a machine number: a dot decimal, no thousands separator ("2.000" is two)
+            number = float(text)  # 400 nines are inf: refused below like any number past float's range
+        elif machine:  # a machine number: a dot decimal, no thousands separator ("2.000" is two)
             if not _MACHINE_NUMBER.fullmatch(text):
-                raise ValueProblem("not_a_machine_number", f"«{text}» không phải số máy (dấu chấm thập phân, "
-                                   "không phân cách hàng nghìn).", f"«{text}» is not a machine number (a dot "
+                raise ValueProblem("not_a_machine_number", f"«{_shown(text)}» không phải số máy (dấu chấm thập phân, "
+                                   "không phân cách hàng nghìn).", f"«{_shown(text)}» is not a machine number (a dot "
                                    "decimal, no thousands separator).")
             number = float(text)
         else:
             try:
                 number = float(text) if not integer and _MACHINE_NUMBER.fullmatch(text) else parse_number(text)
             except ValueError:
-                raise ValueProblem("not_a_number", f"«{text}» không phải là số.",
-                                   f"«{text}» is not a number.") from None
+                raise ValueProblem("not_a_number", f"«{_shown(text)}» không phải là số.",
+                                   f"«{_shown(text)}» is not a number.") from None
     if not math.isfinite(number):
-        raise ValueProblem("not_a_number", f"«{raw}» không phải là số hữu hạn.", f"«{raw}» is not a finite number.")
+        shown = _shown(raw)
+        raise ValueProblem("not_a_number", f"«{shown}» không phải là số hữu hạn.", f"«{shown}» is not a finite number.")
     return number
+
+
+def _shown(raw: object) -> str:
+    """A value as a message quotes it: a 5,000-digit one by its first digits and its length."""
+    try:
+        text = str(raw)
+    except ValueError:  # an int past Python's 4,300-digit limit for str()
+        return "… (> 4300 chữ số / digits)"
+    return text if len(text) <= 40 else f"{text[:30]}… ({len(text)} ký tự / characters)"
 
 
 def read_value(value_type: str, raw: object, minimum: float | None = None,
@@ -79,32 +93,32 @@ def read_value(value_type: str, raw: object, minimum: float | None = None,
         try:
             flag = raw if isinstance(raw, bool) else parse_bool(str(raw))
         except ValueError:
-            raise ValueProblem("not_a_boolean", f"«{raw}» không phải là có/không.",
-                               f"«{raw}» is not yes/no.") from None
+            raise ValueProblem("not_a_boolean", f"«{_shown(raw)}» không phải là có/không.",
+                               f"«{_shown(raw)}» is not yes/no.") from None
         return ("true" if flag else "false"), (1.0 if flag else 0.0)
     if value_type == "date":
         try:
             day = (raw if isinstance(raw, datetime.date) else
                    datetime.date.fromisoformat(str(raw).strip()[:10]) if machine else parse_date(str(raw)))
         except ValueError:
-            raise ValueProblem("not_a_date", f"«{raw}» không phải là ngày (ngày/tháng/năm).",
-                               f"«{raw}» is not a date (day/month/year).") from None
+            raise ValueProblem("not_a_date", f"«{_shown(raw)}» không phải là ngày (ngày/tháng/năm).",
+                               f"«{_shown(raw)}» is not a date (day/month/year).") from None
         return day.isoformat(), None
     number = _number(raw, value_type in INTEGER_TYPES, machine)
     if value_type in INTEGER_TYPES and not number.is_integer():
-        raise ValueProblem("not_an_integer", f"«{raw}» phải là số nguyên.", f"«{raw}» must be a whole number.")
+        raise ValueProblem("not_an_integer", f"«{_shown(raw)}» phải là số nguyên.", f"«{_shown(raw)}» must be a whole number.")
     if value_type in NON_NEGATIVE_TYPES and number < 0:
-        raise ValueProblem("negative", f"«{raw}» không được âm.", f"«{raw}» must not be negative.")
+        raise ValueProblem("negative", f"«{_shown(raw)}» không được âm.", f"«{_shown(raw)}» must not be negative.")
     if value_type == "percentage" and number > 100:
-        raise ValueProblem("above_100", f"Tỷ lệ «{raw}» lớn hơn 100%.", f"Percentage «{raw}» is above 100%.")
+        raise ValueProblem("above_100", f"Tỷ lệ «{_shown(raw)}» lớn hơn 100%.", f"Percentage «{_shown(raw)}» is above 100%.")
     if minimum is not None and number < minimum:
         shown = canonical_number(minimum)
-        raise ValueProblem("below_minimum", f"«{raw}» nhỏ hơn giá trị tối thiểu {shown}.",
-                           f"«{raw}» is below the minimum {shown}.")
+        raise ValueProblem("below_minimum", f"«{_shown(raw)}» nhỏ hơn giá trị tối thiểu {shown}.",
+                           f"«{_shown(raw)}» is below the minimum {shown}.")
     if maximum is not None and number > maximum:
         shown = canonical_number(maximum)
-        raise ValueProblem("above_maximum", f"«{raw}» lớn hơn giá trị tối đa {shown}.",
-                           f"«{raw}» is above the maximum {shown}.")
+        raise ValueProblem("above_maximum", f"«{_shown(raw)}» lớn hơn giá trị tối đa {shown}.",
+                           f"«{_shown(raw)}» is above the maximum {shown}.")
     text = canonical_number(number)
     if len(text) > MAX_TEXT:
         raise ValueProblem("too_long", "Giá trị quá dài.", "The value is too long.")
