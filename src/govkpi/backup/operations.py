@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import OperationalError, connections, transaction
 
 from govkpi.backup import contents, database
 from govkpi.backup.archive import FORMAT, FORMAT_VERSION, Archive, BackupRefused, write_archive
@@ -42,9 +42,27 @@ def _facts(cursor: Any) -> dict[str, Any]:
             "migrations": contents.applied_migrations(cursor)}
 
 
+def _check_source() -> None:
+    """A database to back up: reachable, and made by `migrate` (a wrong DATABASE_URL is not backed up as empty)."""
+    config = connections["default"].settings_dict
+    if connections["default"].vendor == "sqlite" and not str(config["NAME"]).startswith(("file:", ":memory:")) \
+            and not Path(config["NAME"]).is_file():
+        raise BackupRefused("no_database", f"Không có tệp cơ sở dữ liệu «{config['NAME']}» (DATABASE_URL).",
+                            f"No database file «{config['NAME']}» (DATABASE_URL).")
+    try:
+        migrated = database.has_tables()
+    except OperationalError as error:
+        raise BackupRefused("no_database", f"Không kết nối được cơ sở dữ liệu (DATABASE_URL): {error}",
+                            f"The database cannot be reached (DATABASE_URL): {error}") from None
+    if not migrated:
+        raise BackupRefused("no_tables", "Cơ sở dữ liệu chưa có bảng nào: DATABASE_URL có đúng không?",
+                            "The database has no tables: is DATABASE_URL right?")
+
+
 def _dump(work: Path) -> tuple[Path, dict[str, Any], dict[str, Any]]:
     """Dump the database into `work`: (the member's file, what the manifest says of the database, the facts read
     from the dumped state)."""
+    _check_source()
     connection = connections["default"]
     if connection.vendor == "sqlite":
         snapshot = work / "database.sqlite3"
@@ -147,7 +165,13 @@ def _check_keys(manifest: dict[str, Any]) -> None:
 
 
 def _check_empty(media_root: Path) -> None:
-    if tables := database.tables_with_rows():
+    try:
+        tables = database.tables_with_rows()
+    except OperationalError as error:
+        raise BackupRefused("no_database", f"Không kết nối được cơ sở dữ liệu đích (DATABASE_URL): {error}. Tạo nó "
+                            f"trước (createdb) rồi khôi phục.", f"The target database cannot be reached "
+                            f"(DATABASE_URL): {error}. Create it first (createdb), then restore.") from None
+    if tables:
         raise BackupRefused("not_empty", f"Cơ sở dữ liệu đích không trống ({len(tables)} bảng có dữ liệu, ví dụ "
                             f"{tables[0]}): chỉ khôi phục vào cơ sở dữ liệu mới tạo hoặc trống; không xóa gì.",
                             f"The target database is not empty ({len(tables)} tables hold rows, e.g. {tables[0]}): "
