@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from govkpi.audit.models import AuditEntry
 from govkpi.backup import contents, database
-from govkpi.backup.archive import Archive, BackupRefused
+from govkpi.backup.archive import Archive, BackupRefused, write_archive
 from govkpi.backup.operations import PG_MEMBER, SQLITE_MEMBER, create_backup, restore_backup
 from govkpi.core.periods import PeriodType, period_of
 from govkpi.datavalues.models import DataValue, DataValueHistory
@@ -181,10 +181,9 @@ def test_restore_into_an_empty_database_gives_back_values_audit_and_files_and_it
     assert not (target.media / "opendata").exists()
 
 
-def test_restore_refuses_a_damaged_file_another_audit_key_or_a_database_in_use_and_changes_nothing(backup,
-                                                                                                  target, tmp_path,
-                                                                                                  settings):
-    path, _manifest = backup
+def test_restore_refuses_a_damaged_file_another_audit_key_a_database_in_use_or_a_newer_govkpi(backup, target,
+                                                                                              tmp_path, settings):
+    path, manifest = backup
     damaged = tmp_path / "damaged.backup"
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF  # one byte inside the database member
@@ -212,6 +211,23 @@ def test_restore_refuses_a_damaged_file_another_audit_key_or_a_database_in_use_a
         restore_backup(path)  # into the session's database: it holds the very data backed up
     assert refused.value.code == "not_empty"
     assert source_rows() == before and sorted(Path(settings.MEDIA_ROOT).rglob("*")) == files
+
+    # A key rotated since the backup, the old one kept as retired, passes the key check (and meets the data).
+    settings.AUDIT_RETIRED_KEYS, settings.AUDIT_KEY = [settings.AUDIT_KEY], "rotated-key-" + "y" * 40
+    with pytest.raises(BackupRefused) as refused:
+        restore_backup(path)
+    assert refused.value.code == "not_empty"
+
+    archive = Archive.open(path)
+    member = SQLITE_MEMBER if SQLITE_MEMBER in archive.names() else PG_MEMBER
+    archive.extract(member, tmp_path / member)
+    newer = tmp_path / "newer.backup"
+    future = {key: value for key, value in manifest.items() if key != "members"}
+    write_archive(newer, {**future, "migrations": [*manifest["migrations"], "datavalues.9999_future"]},
+                  [(member, tmp_path / member)])
+    with pytest.raises(BackupRefused) as refused:
+        restore_backup(newer)
+    assert refused.value.code == "newer" and "datavalues.9999_future" in refused.value.message_en
 
 
 WRITER = """
