@@ -225,6 +225,27 @@ class Site:
     def stored(self) -> dict[str, float]:
         return json.loads(self.python(STORED))
 
+    def writing(self) -> bool:
+        """True while another process holds a write transaction open: on PostgreSQL a backend with a
+        transaction id (it has written), on SQLite the write lock (BEGIN IMMEDIATE cannot take it)."""
+        if self.database_url.startswith("sqlite"):
+            import sqlite3
+
+            db = sqlite3.connect(self.database_url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                db.execute("ROLLBACK")
+                return False
+            except sqlite3.OperationalError:
+                return True
+            finally:
+                db.close()
+        import psycopg
+
+        with psycopg.connect(self.database_url, autocommit=True, connect_timeout=5) as db:
+            return db.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_xid IS NOT NULL "
+                              "AND pid <> pg_backend_pid() AND datname = current_database()").fetchone()[0] > 0
+
     def server(self, name: str = "server", *args: str) -> Server:
         return Server(self, name, ("serve", *args))
 
