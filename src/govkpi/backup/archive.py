@@ -47,7 +47,7 @@ def sha256_of(stream: IO[bytes]) -> str:
 
 def write_archive(path: Path, manifest: dict[str, Any], members: list[tuple[str, Path]]) -> None:
     """Write the archive to `path` (never over an existing file): the manifest, with each member's size and
-    digest added, then the members. Written beside it under a temporary name, synced, then renamed into place."""
+    digest added, then the members. Written beside it under a temporary name, synced, then linked into place."""
     listed = {}
     for name, source in members:
         with source.open("rb") as stream:

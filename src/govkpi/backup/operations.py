@@ -232,8 +232,7 @@ def restore_backup(path: Path) -> Restored:
     work_dir = path.parent if os.access(path.parent, os.W_OK) else None
     try:
         staging.mkdir()
-        for _file in archive.extract_prefix("media/", staging):
-            pass
+        list(archive.extract_prefix("media/", staging))
         with tempfile.TemporaryDirectory(dir=work_dir, prefix=".govkpi-restore-") as work:
             _load(archive, vendor, Path(work))
         restored.media_files = _move_into(staging, media_root)
