@@ -38,6 +38,7 @@ def bodies(month: str) -> dict[str, tuple[str, str, str]]:
         "NUL escape": (json.dumps({"dataValues": [value(month, comment="a\x00b")]}), "application/json",
                        "nul_character"),
         "empty body": ("", "application/json", "empty_body"),
+        "blank csv": ("\n \n", "application/csv", "empty_body"),
         "no dataValues": ('{"dataValue": []}', "application/json", "no_data_values"),
     }
 

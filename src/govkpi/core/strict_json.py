@@ -36,8 +36,7 @@ def read_json(data: bytes | str) -> Any:
     for text that is not JSON, and for an empty body (nothing at all to read)."""
     text = _text(data)
     if not text.strip():
-        raise PayloadError("empty_body", "Nội dung gửi lên rỗng: không có gì để đọc.",
-                           "The body is empty: there is nothing to read.")
+        raise empty_body()
     _refuse_escapes(text)
     try:
         document = json.loads(text, object_pairs_hook=_object, parse_int=_integer, parse_float=_decimal,
@@ -49,6 +48,12 @@ def read_json(data: bytes | str) -> Any:
         raise _too_deep() from None
     _check_depth(document)
     return document
+
+
+def empty_body() -> PayloadError:
+    """A body with nothing in it (or only blanks): refused, since a lost upload must not read as "no values"."""
+    return PayloadError("empty_body", "Nội dung gửi lên rỗng: không có gì để đọc.",
+                        "The body is empty: there is nothing to read.")
 
 
 def _text(data: bytes | str) -> str:

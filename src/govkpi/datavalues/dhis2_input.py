@@ -13,11 +13,11 @@ Besides its values, a dataValueSet may carry options of its own, which DHIS2 2.4
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from govkpi.core.strict_json import read_json
+from govkpi.core.strict_json import empty_body, read_json
 from govkpi.datavalues import adx, compressed, dhis2, dxf2
 from govkpi.datavalues.writer import Conflict, Item
 
@@ -70,8 +70,18 @@ def read_payload(chunks: Iterable[bytes], *, suffix: str, content_type: str, max
         return Payload(adx.items_from_adx(body.chunks, max_bytes=max_bytes), {}, kind, body.compression)
     lines = dhis2.decoded_lines(body.chunks, max_bytes)
     if kind == "csv":
-        return Payload(list(dhis2.items_from_csv(lines)), {}, kind, body.compression)
+        return Payload(list(dhis2.items_from_csv(_not_blank(lines))), {}, kind, body.compression)
     document = read_json("".join(lines))  # the one strict reader: repeated keys, depth, numbers, NUL, surrogates
     items, refused = dhis2.read_data_value_set(document)  # refuses anything but a dataValueSet object
     return Payload(items, {"dryRun": document.get("dryRun"), "strategy": document.get("strategy")}, kind,
                    body.compression, refused)
+
+
+def _not_blank(lines: Iterable[str]) -> Iterator[str]:
+    """The lines as they come; empty_body if none holds anything (a body of nothing is not an empty batch)."""
+    blank = True
+    for line in lines:
+        blank = blank and not line.strip()
+        yield line
+    if blank:
+        raise empty_body()
