@@ -85,6 +85,18 @@ def test_the_file_is_written_with_wal_full_synchronous_and_a_busy_timeout(databa
 
 def test_a_read_only_file_serves_a_dashboard_and_api_reads_and_refuses_writes_with_a_503(database, tmp_path):
     path = _copy(database, tmp_path / "ro")
+    session = _python(path, """
+import django; django.setup()
+from django.contrib.auth import get_user_model
+from django.test import Client
+from govkpi.accounts.models import Membership
+from govkpi.orgunits.models import OrgUnit
+viewer = get_user_model().objects.create_user("xem", password=None)
+Membership.objects.create(user=viewer, unit=OrgUnit.objects.get(code="01"), role="viewer")
+client = Client()
+client.force_login(viewer)
+print(client.cookies["sessionid"].value)
+""")  # signed in while the file could be written
     before = path.read_bytes()
     ask = f"""
 import django, json; django.setup()
@@ -93,12 +105,15 @@ client = Client(raise_request_exception=False)
 auth = {{"HTTP_AUTHORIZATION": "Bearer {database[1]}"}}
 write = client.post("/api/v1/datavalues", {{"values": [{{"data_element": "DVC_TONG", "unit": "01",
                     "period": "{MONTH}", "value": 5}}]}}, content_type="application/json", **auth)
-print(json.dumps([client.get("/").status_code, client.get("/api/v1/orgunits").status_code,
-                  client.get("/api/v1/results", **auth).status_code, write.status_code, write.json()["code"],
-                  write.json()["retryable"]]))
+answers = [client.get("/").status_code, client.get("/api/v1/orgunits").status_code,
+           client.get("/api/v1/results", **auth).status_code, write.status_code, write.json()["code"],
+           write.json()["retryable"]]
+client.cookies["sessionid"] = "{session}"
+signed_in = client.get("/units/01/")
+print(json.dumps(answers + [signed_in.status_code, "xem" in signed_in.content.decode()]))
 """
     assert json.loads(_python(path, ask, GOVKPI_SQLITE_READ_ONLY="1")) == [
-        200, 200, 200, 503, "database_read_only", True]
+        200, 200, 200, 503, "database_read_only", True, 200, True]
     assert path.read_bytes() == before
 
 
