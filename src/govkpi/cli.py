@@ -438,7 +438,8 @@ def cmd_recompute(args: argparse.Namespace) -> int:
         if problems:
             print(f"Khác với tính lại / differs from a recomputation: {len(problems)}", file=sys.stderr)
             return 1
-        print("Kết quả khớp với tính lại từ đầu / results match a recomputation from scratch")
+        print("Kết quả khớp với tính lại từ đầu, số liệu đúng mọi quy tắc kiểm tra / results match a recomputation "
+              "from scratch, and the data keeps every validation rule")
         return 0
     run = recompute()
     _analyze()
@@ -646,7 +647,9 @@ def build_parser() -> argparse.ArgumentParser:
     tasks.set_defaults(func=cmd_tasks)
 
     recompute = sub.add_parser("recompute", help="recompute every result from the data; --verify compares")
-    recompute.add_argument("--verify", action="store_true", help="compare with what is stored; exit 1 on a difference")
+    recompute.add_argument("--verify", action="store_true",
+                           help="compare with what is stored, and the stored values with every validation rule; "
+                                "exit 1 on a difference or a broken rule")
     recompute.set_defaults(func=cmd_recompute)
 
     evaluate = sub.add_parser("evaluate", help="apply the pending change events to the results (--follow: keep on)")

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 
-from govkpi.core.formulas import FormulaError, evaluate, parse_formula
 from govkpi.core.outliers import is_outlier
-from govkpi.datavalues.models import ApprovalState, DataApproval, DataValue, DataValueHistory, ValidationRule
+from govkpi.datavalues.models import ApprovalState, DataApproval, DataValue, DataValueHistory
+from govkpi.datavalues.rules import COMPARE, Rule, parsed_rules
 
 if TYPE_CHECKING:  # the writer imports this module; at run time its objects are passed in
     from govkpi.datavalues.writer import Conflict, Strategy, _Context
@@ -37,7 +37,6 @@ _HISTORY = DataValueHistory._meta.db_table
 _IN_LIST = 1000  # ids per `IN (…)`: far below SQLite's and PostgreSQL's parameter limits
 _KEY = ("d.data_element_id = s.element_id AND d.unit_id = s.unit_id AND d.period = s.period "
         "AND d.category_option_combo = s.coc AND d.attribute_option_combo = s.aoc")
-_COMPARE = {"<=": float.__le__, "<": float.__lt__, "==": float.__eq__, ">=": float.__ge__, ">": float.__gt__}
 # New, changed, removed; 0 is unchanged (or a deletion of a value that is not there).
 NEW, CHANGED, REMOVED = 1, 2, 3
 
@@ -150,32 +149,6 @@ def ignore_by_strategy(strategy: Strategy, ignored: list[int]) -> None:
     _mark_refused(indexes)
 
 
-@dataclass(frozen=True)
-class _Rule:
-    position: int
-    rule: ValidationRule
-    left: Any
-    right: Any
-    references: frozenset[str]
-
-    def simple(self) -> tuple[str, str] | None:
-        """(A, B) for `#{A} op #{B}`, the rules that one query checks for the whole batch; else None."""
-        if self.left.tree[0] == "ref" and self.right.tree[0] == "ref":
-            return self.left.tree[1], self.right.tree[1]
-        return None
-
-
-def _rules() -> list[_Rule]:
-    found = []
-    for rule in ValidationRule.objects.all():
-        try:
-            left, right = parse_formula(rule.left), parse_formula(rule.right)
-        except FormulaError:
-            continue  # the catalog refuses such rules on the way in
-        found.append(_Rule(len(found), rule, left, right, left.references | right.references))
-    return found
-
-
 def refuse_by_rules(context: _Context, conflicts: list[Conflict]) -> None:
     """Apply every validation rule to each (unit, period) where the batch gives one of its elements.
 
@@ -185,7 +158,7 @@ def refuse_by_rules(context: _Context, conflicts: list[Conflict]) -> None:
     which sums the combos; the one-query check of `#{A} op #{B}` takes one value per element and cell."""
     found: list[tuple] = []  # (rule position, element id, index, (unit id, period), conflict)
     simple, other = [], []
-    for rule in _rules():
+    for rule in parsed_rules():
         pair = rule.simple()
         if pair is not None and any(code in context.elements and context.disaggregated(context.elements[code])
                                     for code in pair):
@@ -209,7 +182,7 @@ def refuse_by_rules(context: _Context, conflicts: list[Conflict]) -> None:
     _mark_refused(f[2] for f in found)
 
 
-def _rule_conflict(rule: _Rule, a: float, b: float, index: int, row: int | None, value: str) -> Conflict:
+def _rule_conflict(rule: Rule, a: float, b: float, index: int, row: int | None, value: str) -> Conflict:
     from govkpi.datavalues.writer import Conflict
 
     r = rule.rule
@@ -217,7 +190,7 @@ def _rule_conflict(rule: _Rule, a: float, b: float, index: int, row: int | None,
                     f"{r.message_en} ({r.left} = {a:g}, {r.right} = {b:g})", value, row=row)
 
 
-def _simple_rules(rules: list[tuple[_Rule, int, int]]) -> list[tuple]:
+def _simple_rules(rules: list[tuple[Rule, int, int]]) -> list[tuple]:
     """`#{A} op #{B}` rules, all in one query: the batch's values of A and B (`x`), their cells with the
     batch's value of each side or else the stored one, the broken cells, and the items of `x` in them.
 
@@ -225,7 +198,7 @@ def _simple_rules(rules: list[tuple[_Rule, int, int]]) -> list[tuple]:
     only for a side the batch does not give."""
     values = ", ".join(f"({rule.position}, {a}, {b}, '{rule.rule.operator}')" for rule, a, b in rules)
     # The operators are the model's choices (Operator); inlined because SQL cannot take one as a parameter.
-    broken = " OR ".join(f"(c.op = '{op}' AND NOT (c.a {op.replace('==', '=')} c.b))" for op in _COMPARE)
+    broken = " OR ".join(f"(c.op = '{op}' AND NOT (c.a {op.replace('==', '=')} c.b))" for op in COMPARE)
     stored = ("(SELECT d.number FROM {values} d WHERE d.data_element_id = r.{side}_id AND d.unit_id = g.unit_id "
               "AND d.period = g.period)")
     sql = (
@@ -255,7 +228,7 @@ def _simple_rules(rules: list[tuple[_Rule, int, int]]) -> list[tuple]:
     return found
 
 
-def _formula_rule(rule: _Rule, context: _Context) -> list[tuple]:
+def _formula_rule(rule: Rule, context: _Context) -> list[tuple]:
     """Any other rule: the values of its elements in the cells where the batch gives one, evaluated here."""
     ids = {context.elements[code].id: code for code in rule.references if code in context.elements}
     if not ids:
@@ -276,13 +249,11 @@ def _formula_rule(rule: _Rule, context: _Context) -> list[tuple]:
         members[(unit_id, period)].append((element_id, index, row, value))
     found = []
     for cell, given in members.items():
-        values = element_totals(parts[cell], ids)
-        a, b = evaluate(rule.left, values), evaluate(rule.right, values)
-        if a is None or b is None or _COMPARE[rule.rule.operator](float(a), float(b)):
+        broken = rule.broken(element_totals(parts[cell], ids))
+        if broken is None:
             continue
         for element_id, index, row, value in given:
-            found.append((rule.position, element_id, index, cell,
-                          _rule_conflict(rule, float(a), float(b), index, row, value)))
+            found.append((rule.position, element_id, index, cell, _rule_conflict(rule, *broken, index, row, value)))
     return found
 
 

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 from django.db.models import Q
 from django.utils import timezone
 
-from govkpi.core.formulas import evaluate
 from govkpi.core.outliers import is_outlier
 from govkpi.datavalues import bulk, cells
 from govkpi.datavalues.models import DataValue, DataValueHistory, HistoryKind, ImportBatch
+from govkpi.datavalues.rules import parsed_rules
 
 if TYPE_CHECKING:  # the writer imports this module when it writes; its objects are passed in
     from govkpi.datavalues.writer import Conflict, Strategy, WriteResult, _BatchWriter, _Checked, _Context
@@ -177,7 +177,7 @@ def _refuse_by_rules(checked: list[_Checked], context: _Context, stored: _Stored
     for c in checked:
         cells[(c.unit.id, c.period.id)].append(c)
     found: list[tuple] = []  # (rule position, element id, index, cell, conflict), as bulk orders them
-    for rule in bulk._rules():
+    for rule in parsed_rules():
         ids = {context.elements[code].id: code for code in rule.references if code in context.elements}
         if not ids or (rule.simple() is not None and len(ids) < len(set(rule.simple()))):
             continue  # an unknown element never has a value
@@ -188,13 +188,11 @@ def _refuse_by_rules(checked: list[_Checked], context: _Context, stored: _Stored
             parts = {key: n for key, n in stored.cells.get(cell, {}).items() if key[0] in ids}
             for c in given:
                 parts[(c.element.id, c.coc, c.aoc)] = c.number  # the batch's own wins (none for a deletion)
-            values = bulk.element_totals(parts, ids)
-            a, b = evaluate(rule.left, values), evaluate(rule.right, values)
-            if a is None or b is None or bulk._COMPARE[rule.rule.operator](float(a), float(b)):
+            broken = rule.broken(bulk.element_totals(parts, ids))
+            if broken is None:
                 continue
             found += [(rule.position, c.element.id, c.item.index, cell,
-                       bulk._rule_conflict(rule, float(a), float(b), c.item.index, c.item.row, c.value))
-                      for c in given]
+                       bulk._rule_conflict(rule, *broken, c.item.index, c.item.row, c.value)) for c in given]
     found.sort(key=lambda f: (f[0], f[1], f[2]))
     named: dict[tuple, list[int]] = defaultdict(list)
     for position, _element, index, cell, _conflict in found:

@@ -610,7 +610,9 @@ def _same_row(a: aggregates.Row, b: aggregates.Row) -> bool:
 
 
 def verify() -> list[str]:
-    """Compare a fresh computation of every aggregate and cell with what is stored; return the differences."""
+    """Compare a fresh computation of every aggregate, cell and score with what is stored, and the stored data
+    with every validation rule (the writer refuses a broken one; `broken_in_store` finds any that got past it);
+    return the differences."""
     calendar = Calendar()
     catalog = Catalog(calendar)
     units = Units.read()
@@ -648,9 +650,10 @@ def verify() -> list[str]:
             wrong = [f"{n} {getattr(current, n)!r} ≠ {new[n]!r}" for n in COMPARED if getattr(current, n) != new[n]]
             if wrong:
                 problems.append(f"{name}: " + "; ".join(wrong))
+    from govkpi.datavalues.rules import broken_in_store
     from govkpi.evaluation.scores import verify_scores
 
-    return problems + verify_scores()
+    return problems + verify_scores() + broken_in_store()
 
 
 def results_as_of(moment: datetime.datetime):

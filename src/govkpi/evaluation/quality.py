@@ -17,36 +17,24 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from govkpi.core.formulas import FormulaError, evaluate, parse_formula
 from govkpi.core.periods import parse_period
 from govkpi.core.scoring import Quality, freshness
 from govkpi.core.windows import due_date
 from govkpi.datavalues import totals
-from govkpi.datavalues.models import ApprovalState, Channel, DataApproval, DataValue, ValidationRule
+from govkpi.datavalues.models import ApprovalState, Channel, DataApproval, DataValue
+from govkpi.datavalues.rules import Rule, parsed_rules
 from govkpi.datavalues.synthetic import DEMO_CHANNEL
 from govkpi.indicators.models import DataElement
 
 SOURCE_SYSTEM_CHANNELS = (Channel.API, Channel.DHIS2)  # a value a source system sent counts as confirmed
-_COMPARE = {"<=": float.__le__, "<": float.__lt__, "==": float.__eq__, ">=": float.__ge__, ">": float.__gt__}
 
 
-def _rules() -> list[tuple[ValidationRule, object, object]]:
-    parsed = []
-    for rule in ValidationRule.objects.all():
-        try:
-            parsed.append((rule, parse_formula(rule.left), parse_formula(rule.right)))
-        except FormulaError:
-            continue
-    return parsed
-
-
-def _violations(values: dict[str, float | None], rules) -> set[str]:
+def _violations(values: dict[str, float | None], rules: list[Rule]) -> set[str]:
     """The element codes involved in a rule the values break."""
     broken: set[str] = set()
-    for rule, left, right in rules:
-        a, b = evaluate(left, values), evaluate(right, values)
-        if a is not None and b is not None and not _COMPARE[rule.operator](float(a), float(b)):
-            broken |= (left.references | right.references) & values.keys()
+    for rule in rules:
+        if rule.broken(values) is not None:
+            broken |= rule.references & values.keys()
     return broken
 
 
@@ -83,7 +71,7 @@ class QualityCatalog:
     def __init__(self) -> None:
         self.monthly = list(DataElement.objects.filter(frequency="monthly").values_list("id", "unit_kinds"))
         self.codes = dict(DataElement.objects.values_list("id", "code"))
-        self.rules = _rules()
+        self.rules = parsed_rules()
 
 
 def group_quality(units: Sequence[Any], reports: MonthReports, catalog: QualityCatalog,
