@@ -47,9 +47,10 @@ from dataclasses import dataclass
 
 import psycopg
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
+
+from govkpi.shared_cache import cache
 
 log = logging.getLogger(__name__)
 PRIMARY, REPLICA = "default", "replica"

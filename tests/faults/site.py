@@ -317,3 +317,87 @@ class Cluster:
         except (RuntimeError, subprocess.TimeoutExpired):
             pass
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class Stream:
+    """An open `GET /api/v1/events` read on a thread of its own: (kind, data) pairs as they arrive."""
+
+    def __init__(self, port: int, token: str, wait: float = 20.0) -> None:
+        import queue
+        import threading
+
+        self.events: queue.Queue[tuple[str, dict]] = queue.Queue()
+        self._opened = threading.Event()
+        self._http = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self._http.request("GET", "/api/v1/events", headers={"Authorization": f"Bearer {token}"})
+        response = self._http.getresponse()
+        assert response.status == 200, response.read()
+        self._thread = threading.Thread(target=self._read, args=(response,), daemon=True)
+        self._thread.start()
+        assert self._opened.wait(wait), "the stream never started"
+
+    def _read(self, response: http.client.HTTPResponse) -> None:
+        kind = ""
+        try:
+            for raw in response:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("retry:"):
+                    self._opened.set()
+                elif line.startswith("event: "):
+                    kind = line.removeprefix("event: ")
+                elif line.startswith("data: "):
+                    self.events.put((kind, json.loads(line.removeprefix("data: "))))
+        except (OSError, ValueError):
+            pass  # closed at the test's end
+
+    def next(self, kind: str, unit: str, period: str, within: float) -> dict:
+        """The next event of `kind` naming `unit` and `period` within `within` seconds (others skipped)."""
+        import queue
+
+        deadline = time.monotonic() + within
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                got, data = self.events.get(timeout=left)
+            except queue.Empty:
+                break
+            if got == kind and unit in data.get("units", []) and period in data.get("periods", []):
+                return data
+        raise AssertionError(f"no {kind} event for {unit} {period} within {within} s")
+
+    def close(self) -> None:
+        if self._http.sock is not None:
+            self._http.sock.shutdown(socket.SHUT_RDWR)
+        self._thread.join(5)
+        self._http.close()
+
+
+class Redis:
+    """A redis-server of the test's own on a free loopback port, nothing kept on disk."""
+
+    def __init__(self, folder: Path) -> None:
+        self.port = free_port()
+        self.folder = folder
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        with (self.folder / "redis.log").open("ab") as out:
+            self.process = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                                             "--save", "", "--appendonly", "no", "--dir", str(self.folder)],
+                                            stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 1).close()
+                return
+            except OSError:
+                assert time.monotonic() < deadline and self.process.poll() is None, "redis-server did not start"
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
@@ -24,6 +23,7 @@ from govkpi.events.models import ChangeEvent
 from govkpi.events.types import ApprovalChanged
 from govkpi.indicators.models import DataElement
 from govkpi.orgunits.models import OrgUnit
+from govkpi.shared_cache import cache
 
 REPORTING_KINDS = ("ministry", "province", "commune")
 EARLY_LOOKBACK = 12  # periods of one type looked at for an early official status

@@ -17,7 +17,6 @@ import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -27,6 +26,7 @@ from govkpi.indicators.models import Indicator, ReportedFigure
 from govkpi.orgunits.models import OrgUnit
 from govkpi.reads.official import Calendar
 from govkpi.reads.visibility import Viewer
+from govkpi.shared_cache import cache
 
 T = TypeVar("T")
 CACHE_SECONDS = 3600  # a key never goes stale (it changes with what it holds); this only lets old ones go

@@ -20,13 +20,13 @@ import hashlib
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.core.cache import cache
 from django.db import router
 from django.db.models import Max
 
 from govkpi.events.models import ChangeEvent
 from govkpi.reads.publication import fingerprint
 from govkpi.reads.visibility import Viewer
+from govkpi.shared_cache import cache
 
 T = TypeVar("T")
 # A reader's panels: their key moves with every change in the scope; the time only lets unused ones go, and

@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.core.cache import cache
-
 from govkpi.core.task_status import AgencyFigures
 from govkpi.events.models import ChangeEvent
 from govkpi.orgunits.models import OrgUnit
+from govkpi.shared_cache import cache
 from govkpi.tasks.figures import figures_by_unit
 from govkpi.tasks.models import Task
 

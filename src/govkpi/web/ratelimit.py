@@ -18,6 +18,7 @@ from django.utils.deprecation import MiddlewareMixin
 from ninja.throttling import BaseThrottle
 
 from govkpi.core.clientaddr import client_address
+from govkpi.shared_cache import CACHE_DOWN, warn_cache_down
 
 PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 MESSAGE_VI = "Quá nhiều yêu cầu. Vui lòng thử lại sau {seconds} giây."
@@ -40,15 +41,25 @@ def take(scope: str, ident: str, rate: str) -> int | None:
     now = time.time()
     window = int(now // seconds)
     key = f"govkpi:rate:{scope}:{ident}:{window}"
-    cache.add(key, 0, seconds + 1)
     try:
-        used = cache.incr(key)
-    except ValueError:  # the window's counter expired between add and incr: this is its first request
-        cache.add(key, 1, seconds + 1)
-        used = 1
+        used = _count(key, seconds)
+    except CACHE_DOWN as error:
+        # The shared cache (Redis) is down: a limit is a protection, not the data's; refusing every request
+        # (it answered 500 to every write and read) would turn a cache outage into a service outage.
+        warn_cache_down(error)
+        return None
     if used <= count:
         return None
     return max(1, math.ceil((window + 1) * seconds - now))
+
+
+def _count(key: str, seconds: int) -> int:
+    cache.add(key, 0, seconds + 1)
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window's counter expired between add and incr: this is its first request
+        cache.add(key, 1, seconds + 1)
+        return 1
 
 
 def client_ident(request: HttpRequest, user: object = None) -> str:
