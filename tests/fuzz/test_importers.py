@@ -260,3 +260,23 @@ def test_a_catalog_document_of_any_shape_is_applied_or_refused_whole(elements, d
     if not report.ok:
         assert all(problem.where and problem.message_vi and problem.message_en for problem in report.problems)
         assert catalog_state() == before
+
+
+DXF2 = 'xmlns="http://dhis2.org/schema/dxf/2.0"'
+XML_SPOILERS = ["<", ">", "&", "&#0;", "&#xD800;", '"', "<!DOCTYPE x>", "<a>" * 50, "\x00", "]]>", "<?xml?>"]
+
+
+@settings(FUZZ, max_examples=30)
+@given(data=st.data())
+def test_a_dxf2_body_cut_or_spoiled_is_imported_or_refused_whole(client, elements, month, token, data):
+    rows = "".join(f'<dataValue dataElement="{data.draw(GOOD["dataElement"])}" orgUnit="{data.draw(GOOD["orgUnit"])}" '
+                   f'value="{data.draw(GOOD["value"])}"/>' for _ in range(data.draw(st.integers(0, 3))))
+    text = f'<?xml version="1.0" encoding="UTF-8"?><dataValueSet {DXF2} period="{month}">{rows}</dataValueSet>'
+    at = data.draw(st.integers(0, len(text)))
+    how = data.draw(st.sampled_from(["as is", "cut", "insert"]))
+    text = text[:at] if how == "cut" else text[:at] + data.draw(st.sampled_from(XML_SPOILERS)) + text[at:] \
+        if how == "insert" else text
+    before = state()
+    response = client.post("/api/v1/dataValueSets", text.encode(), content_type="application/xml",
+                           HTTP_AUTHORIZATION=f"ApiToken {token}")
+    assert_answered(response, before, atomic=True)

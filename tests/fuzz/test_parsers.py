@@ -40,6 +40,19 @@ def test_a_period_is_read_or_refused_with_a_period_error_and_its_id_reads_back(t
     assert parse_period(period.id) == period
 
 
+@settings(FUZZ, max_examples=200)
+@given(st.one_of(PERIOD_TEXT, st.from_regex(r"(tháng |quý |năm )?[0-9IVXiv]{1,4}\s*[/.-]\s*[0-9]{1,5}", fullmatch=True)))
+def test_a_period_as_people_type_it_in_a_sheet_becomes_an_identifier_or_is_passed_on(text: str) -> None:
+    from govkpi.datavalues.files import period_id  # the sheet face's reading, before the period reader
+
+    identifier = period_id(text)
+    assert isinstance(identifier, str)
+    try:
+        parse_period(identifier)
+    except PeriodError:
+        pass
+
+
 # --- deadlines --------------------------------------------------------------------------------------------------
 
 DEADLINE_WORDS = ["tháng", "quý", "năm", "nay", "ngày", "trước", "từ", "đến", "hết", "hằng", "giai đoạn", "đầu",
