@@ -118,6 +118,7 @@ class Server:
     name: str
     args: tuple[str, ...]
     port: int = 0
+    as_user: tuple[str, ...] = ()  # e.g. ("runuser", "-u", "nobody", "--"): the process runs as another user
     process: subprocess.Popen | None = None
     logfile: Path = field(init=False)
 
@@ -129,7 +130,7 @@ class Server:
             self.port = free_port()
         port = ("--port", str(self.port)) if self.args[0] == "serve" else ()
         with self.logfile.open("ab") as out:
-            self.process = subprocess.Popen([*GOVKPI, *self.args, *port], env=self.site.env, cwd=self.site.folder,
+            self.process = subprocess.Popen([*self.as_user, *GOVKPI, *self.args, *port], env=self.site.env, cwd=self.site.folder,
                                             stdout=out, stderr=subprocess.STDOUT)
         self.site.started.append(self)
         if wait and self.args[0] == "serve":

@@ -65,7 +65,8 @@ def test_a_postgresql_restart_under_writers_and_readers_loses_nothing_acknowledg
     failed = [(kind, status, answer, what) for kind, _at, status, answer, what in seen if status != 200]
     unreachable = [f for f in failed if f[1] is None]
     assert not unreachable, f"connection errors: {unreachable[:3]}"
-    def retryable(kind: str, status: int, answer, what) -> bool:  # noqa: ANN001
+
+    def retryable(kind: str, status: int, answer, what: str) -> bool:
         api = kind == "write" or str(what).startswith("/api")  # a page may answer its outage in HTML
         json_ = answer.headers.get("content-type", "").startswith("application/json")
         return status in RETRYABLE and (json_ or not api) and (status != 503 or "retry-after" in answer.headers)
