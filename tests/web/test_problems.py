@@ -65,3 +65,13 @@ def test_pages_answer_a_503_page_when_the_database_is_busy_and_django_s_500_othe
     assert "thử lại" in busy.content.decode()
     assert bug.status_code == 500 and bug["Content-Type"].startswith("text/html")
     assert any(r.exc_info and r.exc_info[0].__name__ == "OperationalError" for r in caplog.records)
+
+
+def test_a_plain_text_refusal_under_the_api_becomes_a_problem_in_its_own_words(settings):
+    settings.STREAM_RATE = "1/m"
+    client = anonymous()
+    client.get("/api/v1/events?once=1", REMOTE_ADDR="10.7.7.7")
+    refused = client.get("/api/v1/events?once=1", REMOTE_ADDR="10.7.7.7")
+    assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
+    assert refused.json()["message"].startswith("Quá nhiều yêu cầu") and "Too many" in refused.json()["message_en"]
+    assert 1 <= int(refused["Retry-After"]) <= 60  # the limiter's own wait, not the problem's default

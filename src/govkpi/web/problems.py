@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 
 from django.db import IntegrityError, OperationalError
@@ -59,6 +59,7 @@ BY_STATUS = {
     405: Problem(405, "method_not_allowed", "Địa chỉ này không nhận phương thức này.",
                  "This address does not accept this method."),
     413: Problem(413, "too_large", "Nội dung gửi quá lớn.", "The request body is too large."),
+    429: Problem(429, "rate_limited", "Quá nhiều yêu cầu.", "Too many requests.", True),
     500: SERVER_ERROR,
     503: DATABASE_BUSY,
 }
@@ -138,8 +139,20 @@ class ProblemMiddleware:
         if (response.status_code < 400 or not is_api(request.path) or response.streaming
                 or "json" in response.get("Content-Type", "")):
             return response
-        replaced = render(request, problem_for_status(response.status_code))
+        replaced = render(request, _in_its_words(response, problem_for_status(response.status_code)))
         for header in KEPT_HEADERS:
             if header in response:
                 replaced[header] = response[header]
         return replaced
+
+
+def _in_its_words(response: HttpResponse, problem: Problem) -> Problem:
+    """A plain-text error (the rate limiter's 429, a refusal) already says what went wrong, Vietnamese first,
+    then English, on two lines or around " / ": the problem keeps its words."""
+    if not response.get("Content-Type", "").startswith("text/plain"):
+        return problem
+    text = response.content.decode("utf-8", "replace").strip()
+    if not text or len(text) > 2000:
+        return problem
+    vi, _, en = text.replace("\n", " / ", 1).partition(" / ")
+    return replace(problem, message_vi=vi.strip(), message_en=(en or vi).strip())
