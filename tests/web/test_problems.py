@@ -75,3 +75,13 @@ def test_a_plain_text_refusal_under_the_api_becomes_a_problem_in_its_own_words(s
     assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
     assert refused.json()["message"].startswith("Quá nhiều yêu cầu") and "Too many" in refused.json()["message_en"]
     assert 1 <= int(refused["Retry-After"]) <= 60  # the limiter's own wait, not the problem's default
+
+
+def test_a_404_raised_inside_an_api_route_is_the_same_problem(rf):
+    from django.http import Http404
+
+    from govkpi.api.main import api
+
+    response = api.on_exception(rf.get("/api/v1/orgunits/NOPE"), Http404("no such unit"))
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json") and b'"code": "not_found"' in response.content

@@ -2,7 +2,7 @@
 
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.parser import Parser
@@ -16,6 +16,7 @@ from govkpi.api.catalog import router as catalog_router
 from govkpi.api.orgunits import router as orgunits_router
 from govkpi.api.tasks import router as tasks_router
 from govkpi.core.strict_json import PayloadError, read_json
+from govkpi.web.problems import problem_for_status, render
 from govkpi.web.ratelimit import MESSAGE_EN, MESSAGE_VI, api_throttles
 
 
@@ -79,3 +80,9 @@ def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
     seconds = max(1, int(exc.wait or 1))
     message = MESSAGE_VI.format(seconds=seconds) + " / " + MESSAGE_EN.format(seconds=seconds)
     return api.create_response(request, {"code": "rate_limited", "message": message}, status=429)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    # The one problem for a missing thing (web.problems), not ninja's English-only {"detail": "Not Found"}.
+    return render(request, problem_for_status(404))

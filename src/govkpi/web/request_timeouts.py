@@ -61,10 +61,13 @@ class RequestTimeoutsMiddleware:
     def _reset() -> None:
         if connection.connection is None:
             return  # closed during the request: the session and its settings went with it
+        if connection.in_atomic_block and connection.needs_rollback:
+            return  # inside a transaction that is rolled back (a test's): the rollback undoes the SET too
         try:
             with connection.cursor() as cursor:
                 cursor.execute("RESET lock_timeout; RESET statement_timeout")
         except DatabaseError:
             # A connection that cannot be reset must not go back to the pool with the request's timeouts.
             log.warning("could not reset the request's database timeouts; closing the connection", exc_info=True)
-            connection.close()
+            if not connection.in_atomic_block:
+                connection.close()
