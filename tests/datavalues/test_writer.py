@@ -210,6 +210,51 @@ def test_an_outlier_is_accepted_flagged_and_asks_for_a_comment(elements, today):
     assert explained.warnings == []
 
 
+@pytest.mark.parametrize("items", [1, 60], ids=["light", "set-based"])
+def test_an_unchanged_value_sent_again_keeps_its_follow_up_flag(elements, month, items):
+    """A file sent again after a crash carries `followup=false` (as DHIS2's export writes it) for a value flagged
+    for follow-up since (by an outlier check — skipped above 20,000 values, so not flagged again — or by hand):
+    the value and comment are unchanged, so is the flag, and no history row is written (8,829 were)."""
+    write_values([item(0, "DVC_TONG", "01", month, 5000, follow_up=True)], actor=None, channel="api")
+    others = ["79", "48", "31", "92", "75", "66", "56", "38", "40", "44", "46", "52", "04", "08", "11", "12", "14",
+              "15", "19", "20", "22", "24", "25", "33", "37", "42", "51", "68", "80", "82", "86", "91", "96"]
+    again = [item(0, "DVC_TONG", "01", month, "5000", follow_up=False)]
+    again += [item(i, element, code, month, 7, follow_up=False) for i, (element, code) in enumerate(
+        [(e, c) for e in ("DVC_TONG", "DVC_TOANTRINH") for c in others][:items - 1], 1)]
+    result = write_values(again, actor=None, channel="dhis2")
+    assert result.conflicts == [] and result.unchanged == 1
+    assert stored("DVC_TONG", "01", month).follow_up is True
+    assert not DataValueHistory.objects.filter(unit__code="01").exists()
+    changed = write_values([item(0, "DVC_TONG", "01", month, "5001", follow_up=False)], actor=None, channel="api")
+    assert changed.updated == 1 and stored("DVC_TONG", "01", month).follow_up is False  # a new value takes it
+
+
+@pytest.mark.parametrize("items", [2, 60], ids=["light", "set-based"])
+def test_a_locked_cell_takes_its_own_values_again_unchanged_and_refuses_a_change(elements, month, make_user, unit,
+                                                                                  items):
+    """A sync sending an approved month again converges: values equal to the stored ones change nothing and are
+    counted unchanged (they were refused `approved_locked`: a full pull reported 1,094 of 1,558 rejected)."""
+    clerk, approver = make_user(Role.DATA_ENTRY, "01"), make_user(Role.APPROVER, "CP")
+    write_values([item(0, "DVC_TONG", "01", month, 400, comment="đã rà soát"), item(1, "DVC_TOANTRINH", "01", month, 120)],
+                 actor=clerk, channel="api")
+    approval.submit(unit("01"), month, clerk)
+    approval.approve(unit("01"), month, approver)
+    others = [c for c in ("79", "48", "31", "92", "75", "66", "56", "38", "40", "44", "46", "52", "04", "08", "11",
+                          "12", "14", "15", "19", "20", "22", "24", "25", "33", "37", "42", "51", "68", "80", "82")]
+    padding = [item(i, e, c, month, 1) for i, (e, c) in
+               enumerate([(e, c) for e in ("DVC_TONG", "DVC_TOANTRINH") for c in others][:max(items - 2, 0)], 2)]
+    same = write_values([item(0, "DVC_TONG", "01", month, "400"), item(1, "DVC_TOANTRINH", "01", month, "120"),
+                         *padding], actor=None, channel="dhis2")
+    assert same.conflicts == [] and same.unchanged == 2
+    changed = write_values([item(0, "DVC_TONG", "01", month, "401"), item(1, "DVC_TOANTRINH", "01", month, "120",
+                                                                             comment="sửa ghi chú"), *padding],
+                           actor=None, channel="dhis2", atomic=False)
+    assert [(c.index, c.code) for c in changed.conflicts] == [(0, "approved_locked"), (1, "approved_locked")]
+    gone = write_values([item(0, "DVC_TONG", "01", month, None, deleted=True)], actor=clerk, channel="api")
+    assert [c.code for c in gone.conflicts] == ["approved_locked"]
+    assert stored("DVC_TONG", "01", month).value == "400" and approval.verify(unit("01"), month).intact
+
+
 def test_approval_locks_and_unlocking_needs_a_reason(elements, month, make_user, unit):
     clerk, hanoi_approver = make_user(Role.DATA_ENTRY, "01"), make_user(Role.APPROVER, "01")
     national = make_user(Role.APPROVER, "CP")

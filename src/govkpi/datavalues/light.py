@@ -32,20 +32,27 @@ if TYPE_CHECKING:  # the writer imports this module when it writes; its objects 
 LIGHT_BATCH = 50  # batches of at most this many items take this path; larger ones go through `bulk`
 
 
-def _hold_cells(checked: list[_Checked], context: _Context, conflicts: list[Conflict]) -> list[_Checked]:
-    """Hold the batch's cells (`cells`), then refuse the items whose cell is submitted or approved (last: a locked
-    value is reported only if nothing else is wrong); return the others."""
+def _refuse_locked(checked: list[_Checked], context: _Context, stored: _Stored, delete_all: bool,
+                   conflicts: list[Conflict]) -> list[_Checked]:
+    """bulk.refuse_locked: the items that would change a submitted or approved cell; return the others."""
     from govkpi.datavalues.writer import locked_conflict
 
-    cells.hold((c.unit.id, c.period.id) for c in checked)
     kept = []
     for c in checked:
         state = context.lock_of(c.unit, c.period)
-        if state is None:
+        if state is None or _changes_nothing(c, delete_all, stored):
             kept.append(c)
         else:
             conflicts.append(locked_conflict(c.item.index, c.item.row, c.element.code, c.unit.code, c.period.id, state))
     return kept
+
+
+def _changes_nothing(c: _Checked, delete_all: bool, stored: _Stored) -> bool:
+    """The value is the stored one in value and comment (its flag then stays), or a deletion of no value."""
+    old = stored.by_key.get(_key(c))
+    if delete_all or c.item.deleted:
+        return old is None
+    return old is not None and old[5] == c.value and old[7] == (c.item.comment if c.item.comment is not None else old[7])
 
 
 class _Stored:
@@ -92,8 +99,9 @@ def check_and_write(items: Sequence, context: _Context, strategy: Strategy, resu
     for item in items:
         outcome = _check_item(context, item, strategy, result.warnings)
         (result.conflicts.append if isinstance(outcome, Conflict) else checked.append)(outcome)
-    checked = _hold_cells(checked, context, result.conflicts)
+    cells.hold((c.unit.id, c.period.id) for c in checked)
     stored = _Stored(checked)  # read before any write, after any other writer of these cells
+    checked = _refuse_locked(checked, context, stored, strategy is Strategy.DELETE, result.conflicts)
     kept = _refuse_duplicates(checked, result.conflicts)
     kept = _refuse_by_strategy(kept, strategy, stored, result.conflicts,
                                result.ignored_indexes if context.ignore_by_strategy else None)
@@ -225,11 +233,14 @@ def _flag_outliers(checked: list[_Checked], stored: _Stored, warnings: list[Conf
 
 
 def _planned(c: _Checked, delete_all: bool, stored: _Stored, flagged: bool) -> _Planned:
-    """bulk.make_plan for one value: a comment or flag not given keeps the stored one; an outlier is flagged."""
+    """bulk.make_plan for one value: a comment or flag not given keeps the stored one; an outlier is flagged; an
+    unchanged value and comment keep their flag."""
     old = stored.by_key.get(_key(c))
     old_value, old_comment, old_follow_up = (old[5], old[7], old[8]) if old else (None, None, None)
     comment = c.item.comment if c.item.comment is not None else (old_comment if old_comment is not None else "")
-    if c.item.follow_up is None and not flagged:
+    if old is not None and old_value == c.value and old_comment == comment:
+        follow_up = bool(old_follow_up)
+    elif c.item.follow_up is None and not flagged:
         follow_up = bool(old_follow_up)
     else:
         follow_up = flagged or bool(c.item.follow_up)

@@ -578,7 +578,7 @@ def _check_and_write(items: Iterable[Item], context: _Context, strategy: Strateg
     count = _check_and_stage(items, context, strategy, staging, result)
     result.total = count + refused_by_reader
     cells.hold_staged(bulk.STAGING)  # from here on, what is read about these cells stays so until the commit
-    bulk.refuse_locked(context, result.conflicts)  # last: a locked value is reported only if nothing else is wrong
+    bulk.refuse_locked(context, strategy is Strategy.DELETE, result.conflicts)  # last: reported only if nothing else is
     history = None
     if count <= OUTLIER_CHECK_LIMIT:
         history = staging.outlier_history()  # read before any write
