@@ -18,9 +18,10 @@ from typing import Any
 
 MAX_DEPTH = 32  # a dataValueSet is 3 deep; anything far deeper is not data for us
 MAX_NUMBER_CHARACTERS = 64  # a value of 10**15 needs 16; 64 leaves room for decimals and exponents
-# \u0000 or a surrogate escape, not itself escaped: an even number of backslashes (none included) before it
-_SUSPECT_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u(0000|[dD][89abAB][0-9a-fA-F]{2}|[dD][c-fC-F][0-9a-fA-F]{2})")
-_LOW_SURROGATE = re.compile(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+# \u0000 or a surrogate escape that is really an escape (an even number of backslashes, none included, before
+# it); a high-low pair is matched whole, so that only a lone half is left to refuse.
+_SUSPECT_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u(?:(?P<pair>[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+                             r"|(?P<bad>0000|[dD][89a-fA-F][0-9a-fA-F]{2}))")
 
 
 class PayloadError(ValueError):
@@ -81,16 +82,10 @@ def _refuse_escapes(text: str) -> None:
     if "\\u" not in text:
         return  # most bodies: nothing to look for
     for match in _SUSPECT_ESCAPE.finditer(text):
-        hexa = match[2].lower()
-        start = match.start(2) - 2
-        if hexa[1] in "89ab" and hexa != "0000":  # a high surrogate: fine when a low one follows at once
-            if _LOW_SURROGATE.match(text, match.end()):
-                continue
-        elif hexa != "0000":  # a low surrogate: fine right after a high one
-            before = text[max(0, start - 6):start]
-            if re.fullmatch(r"\\u[dD][89abAB][0-9a-fA-F]{2}", before):
-                continue
-        line, column = _where(text, start)
+        if match["pair"]:
+            continue
+        hexa = match["bad"].lower()
+        line, column = _where(text, match.start("bad") - 2)
         if hexa == "0000":
             raise PayloadError("nul_character", f"Ký tự NUL (\\u0000) ở dòng {line}, cột {column}: không được phép.",
                                f"A NUL character (\\u0000) at line {line}, column {column} is not allowed.")
