@@ -9,6 +9,8 @@ FAILURES = {
     "locked": OperationalError("database is locked"),
     "lock_timeout": OperationalError("canceling statement due to lock timeout"),
     "readonly": OperationalError("attempt to write a readonly database"),
+    "disk_full": OperationalError("database or disk is full"),
+    "pg_disk_full": OperationalError('could not extend file "base/16384/16500": No space left on device'),
     "duplicate": IntegrityError("UNIQUE constraint failed: datavalues_datavalue.key"),
     "bug": ZeroDivisionError("division by zero"),
 }

@@ -34,7 +34,8 @@ def test_pages_keep_their_html_404():
 
 @pytest.mark.parametrize(("kind", "status", "code"), [
     ("locked", 503, "database_unavailable"), ("lock_timeout", 503, "database_unavailable"),
-    ("readonly", 503, "database_read_only"), ("duplicate", 409, "conflict")])
+    ("readonly", 503, "database_read_only"), ("disk_full", 503, "database_disk_full"),
+    ("pg_disk_full", 503, "database_disk_full"), ("duplicate", 409, "conflict")])
 def test_database_failures_are_retryable_problems_on_the_api(settings, kind, status, code):
     settings.ROOT_URLCONF = "tests.web.problem_urls"
     response = anonymous().post(f"/api/v1/fail/{kind}")

@@ -45,6 +45,10 @@ READ_ONLY = Problem(
     503, "database_read_only",
     "Cơ sở dữ liệu đang ở chế độ chỉ đọc; chưa có gì được lưu. Xem số liệu vẫn được, ghi thì chưa.",
     "The database is read-only; nothing was stored. Figures can be read, not written.", True)
+DISK_FULL = Problem(
+    503, "database_disk_full",
+    "Ổ đĩa của cơ sở dữ liệu đã đầy; chưa có gì được lưu. Xem số liệu vẫn được, ghi thì chưa.",
+    "The database's disk is full; nothing was stored. Figures can be read, not written.", True)
 CONFLICT = Problem(
     409, "conflict",
     "Một thay đổi khác cùng lúc đã xung đột với yêu cầu này; chưa có gì được lưu, xin gửi lại.",
@@ -68,9 +72,13 @@ BY_STATUS = {
 def problem_for(exception: BaseException | None) -> Problem:
     """Return the problem an unhandled exception is answered with."""
     if isinstance(exception, OperationalError):
-        # SQLite's words for a read-only file, PostgreSQL's for a hot standby
+        # SQLite's words for a read-only file and a full disk, PostgreSQL's for a hot standby and a full disk
         text = str(exception)
-        return READ_ONLY if "readonly database" in text or "read-only transaction" in text else DATABASE_BUSY
+        if "readonly database" in text or "read-only transaction" in text:
+            return READ_ONLY
+        if "database or disk is full" in text or "No space left on device" in text:
+            return DISK_FULL
+        return DATABASE_BUSY
     if isinstance(exception, IntegrityError):
         return CONFLICT
     return SERVER_ERROR
