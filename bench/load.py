@@ -57,8 +57,8 @@ class Figures:
         with self._lock:
             self.statuses[kind][status] += 1
             self.latencies[kind].append(latency)
-            if (status is None or status >= 500) and len(self.errors) < 20:
-                self.errors.append(f"{kind} {status}: {detail[:300]}")
+            if (status is None or status >= 300) and len(self.errors) < 20:
+                self.errors.append(f"{kind} {status}: {_why(detail)[:400]}")
 
     @property
     def total(self) -> int:
@@ -90,6 +90,15 @@ class Figures:
             lines.append(f"{kind:<12}{len(values):>7}{cuts[49] * 1000:>9.0f}{cuts[94] * 1000:>9.0f}"
                          f"{cuts[98] * 1000:>9.0f}{values[-1] * 1000:>9.0f}  {statuses}")
         return "\n".join(lines + [f"  {error}" for error in self.errors])
+
+
+def _why(text: str) -> str:
+    """The part of an answer that says why: an import's conflicts, else its start."""
+    try:
+        answer = json.loads(text.partition(": ")[2])
+        return json.dumps(answer["response"]["conflicts"], ensure_ascii=False)
+    except (ValueError, KeyError, TypeError):
+        return text
 
 
 class Client:
@@ -126,14 +135,12 @@ class Client:
             self.http = None
 
     def _values(self, count: int) -> list[dict]:
-        values = []
-        for _ in range(count):
-            month, unit = self.random.choice(MONTHS), self.random.choice(PROVINCES)
-            whole = self.random.random() < 0.5
-            values.append({"dataElement": "DVC_TONG" if whole else "DVC_TOANTRINH", "period": month,
-                           "orgUnit": unit, "value": str(self.random.randrange(10_000, 11_000) if whole
-                                                         else self.random.randrange(0, 1000))})
-        return values
+        """`count` values on distinct keys (a key twice in one batch is refused whole: duplicate_in_batch)."""
+        keys = self.random.sample([(e, m, u) for e in ("DVC_TONG", "DVC_TOANTRINH") for m in MONTHS
+                                   for u in PROVINCES], count)
+        return [{"dataElement": element, "period": month, "orgUnit": unit,
+                 "value": str(self.random.randrange(10_000, 11_000) if element == "DVC_TONG"
+                              else self.random.randrange(0, 1000))} for element, month, unit in keys]
 
     def step(self) -> None:
         pick = self.random.random()

@@ -11,8 +11,8 @@ import pytest
 from tests.faults.site import MONTHS, key, month_values
 
 pytestmark = pytest.mark.slow
-BATCHES = [month_values(MONTHS[i:i + 6]) for i in range(0, 48, 6)]  # 8 batches of 240 values
-KILL_AFTER = 3  # acknowledged batches before the kill, the fourth in flight
+BATCHES = [month_values(MONTHS[i:i + 6]) for i in range(0, 36, 6)]  # 6 batches of 240 values
+KILL_AFTER = 2  # acknowledged batches before the kill, the third in flight
 
 
 def _send_all(server, token: str, acknowledged: list[int], stop: threading.Event) -> None:

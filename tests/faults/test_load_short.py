@@ -11,7 +11,7 @@ import pytest
 from tests.faults.site import REPO
 
 pytestmark = pytest.mark.slow
-CLIENTS, REQUESTS = 10, 20  # 200 requests: ~10 s on the 2-core machine (bench/load.py runs the long form)
+CLIENTS, REQUESTS = 10, 12  # 120 requests: ~8 s on the 2-core machine (bench/load.py runs the long form)
 
 
 def _load():
