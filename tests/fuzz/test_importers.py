@@ -235,7 +235,10 @@ def test_an_appendix_of_any_cells_is_imported_or_refused_whole(rows, header, cut
 
 CATALOG_VALUE = st.one_of(st.none(), st.booleans(), st.integers(-10, 10**20), st.floats(), st.text(max_size=10),
                           st.dates(), st.lists(st.text(max_size=4), max_size=2),
-                          st.dictionaries(st.text(max_size=3), st.integers(), max_size=1))
+                          st.dictionaries(st.text(max_size=3), st.integers(), max_size=1),
+                          # found on PostgreSQL: NUL, a lone surrogate (YAML's "\0", "\ud800") or text longer than
+                          # its column raised DataError / UnicodeEncodeError; 10**400 and inf an OverflowError
+                          st.sampled_from(["a\x00b", "a\ud800", "x" * 600, 10**400, float("inf"), 11]))
 CATALOG_ENTRY = st.fixed_dictionaries({"code": st.one_of(st.sampled_from(["FZ_A", "FZ_B", "DVC_TONG"]),
                                                          CATALOG_VALUE)},
                                       optional={name: CATALOG_VALUE for name in [

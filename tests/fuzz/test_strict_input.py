@@ -138,7 +138,11 @@ def test_govkpi_import_says_why_and_exits_non_zero_without_a_traceback(tmp_path,
                                             (b"- 1\n- 2\n", "Must be a mapping"),
                                             (b"indicators: 5\n", "indicators: [bad_type]"),
                                             (b"indicators:\n- code: X\n  formula: [1]\n", "indicators[0].formula"),
-                                            (b"data_elements:\n- code: X\n  minimum: {a: 1}\n", "minimum")])
+                                            (b"data_elements:\n- code: X\n  minimum: {a: 1}\n", "minimum"),
+                                            (b'data_elements:\n- code: X\n  name_vi: "a\\0b"\n', "NUL"),
+                                            (b'data_elements:\n- code: X\n  name_vi: "a\\ud800"\n', "UTF-16"),
+                                            (b"data_elements:\n- code: " + b"X" * 65 + b"\n", "at most 64"),
+                                            (b"indicators:\n- code: X\n  decimals: .inf\n", "decimals")])
 def test_govkpi_catalog_import_says_why_and_exits_non_zero_without_a_traceback(tmp_path, capsys, text, said):
     path = tmp_path / "catalog.yaml"
     path.write_bytes(text)

@@ -135,7 +135,7 @@ def validate_catalog(document: dict[str, Any]) -> list[CatalogProblem]:
     """Return every problem in a catalog document (an empty list when it can be loaded)."""
     shape = shape_problems(document)  # the checks below read each field as what it means
     if shape:
-        return [CatalogProblem(where, "bad_type", vi, en) for where, vi, en in shape]
+        return [CatalogProblem(where, code, vi, en) for where, code, vi, en in shape]
     c = _Checker(document)
     # References may point at what the document declares or at what the catalog already holds.
     sources = c.unique_codes("sources") | set(Directive.objects.values_list("code", flat=True))

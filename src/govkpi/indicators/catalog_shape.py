@@ -10,11 +10,16 @@ the fields the applier reads are constrained; other keys are left to it (it igno
 from __future__ import annotations
 
 import datetime
+import functools
+import math
 from typing import Any
 
 TEXT, NUMBER, FLAG, DATE, CODES, ANY = "text", "number", "flag", "date", "codes", "any"
 FORMULA = "formula"  # parsed as it is: text only
-_WORDS = {TEXT: ("văn bản", "text"), FORMULA: ("văn bản (công thức)", "text (a formula)"), NUMBER: ("số", "a number"), FLAG: ("true/false", "true/false"),
+DECIMALS = "decimals"  # a small whole number (PositiveSmallIntegerField)
+MAX_DECIMALS = 10
+_WORDS = {TEXT: ("văn bản", "text"), FORMULA: ("văn bản (công thức)", "text (a formula)"),
+          DECIMALS: (f"số nguyên từ 0 đến {MAX_DECIMALS}", f"a whole number from 0 to {MAX_DECIMALS}"), NUMBER: ("số", "a number"), FLAG: ("true/false", "true/false"),
           DATE: ("ngày (YYYY-MM-DD)", "a date (YYYY-MM-DD)"), CODES: ("danh sách mã", "a list of codes"),
           "entries": ("danh sách mục", "a list of entries"), "entry": ("một mục (khóa: giá trị)", "an entry (key: value)")}
 
@@ -33,7 +38,7 @@ SECTIONS: dict[str, dict[str, Any]] = {
                       "category_combo": TEXT, "source": TEXT, "legal_basis": TEXT},
     "indicators": {"code": TEXT, "name_vi": TEXT, "name_en": TEXT, "definition_vi": TEXT, "definition_en": TEXT,
                    "unit": TEXT, "data_source": TEXT, "notes": TEXT, "owner": TEXT, "formula": FORMULA,
-                   "frequency": TEXT, "direction": TEXT, "value_type": TEXT, "decimals": NUMBER, "published": FLAG,
+                   "frequency": TEXT, "direction": TEXT, "value_type": TEXT, "decimals": DECIMALS, "published": FLAG,
                    "unit_kinds": CODES, "themes": CODES, "baseline_value": NUMBER, "baseline_period": TEXT,
                    "band_low": NUMBER, "band_high": NUMBER, "missing_values": TEXT, "legal_basis": TEXT,
                    "source": TEXT, "targets": [_TARGET], "figures": [_FIGURE]},
@@ -51,8 +56,15 @@ def _fits(kind: str, value: Any) -> bool:
         return isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool))
     if kind == FORMULA:
         return isinstance(value, str)
-    if kind == NUMBER:
-        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == NUMBER:  # stored as a float: finite, and an int float() can hold
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return False
+        try:
+            return math.isfinite(float(value))
+        except OverflowError:
+            return False
+    if kind == DECIMALS:
+        return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_DECIMALS
     if kind == FLAG:
         return isinstance(value, bool)
     if kind == DATE:
@@ -61,11 +73,47 @@ def _fits(kind: str, value: Any) -> bool:
                                            for code in value)  # CODES
 
 
-def _problem(where: str, words: tuple[str, str]) -> tuple[str, str, str]:
-    return where, f"Phải là {words[0]}.", f"Must be {words[1]}."
+Problem = tuple[str, str, str, str]  # where, code, Vietnamese, English
 
 
-def _entries(where: str, value: Any, fields: dict[str, Any]) -> list[tuple[str, str, str]]:
+def _problem(where: str, words: tuple[str, str]) -> Problem:
+    return where, "bad_type", f"Phải là {words[0]}.", f"Must be {words[1]}."
+
+
+# Where a section's text fields are stored, to refuse what the column cannot hold before the database does.
+_MODEL_NAMES = {"unit": "unit_of_measure", "id": "code", "file": "source_file"}
+
+
+@functools.cache
+def _lengths() -> dict[str, dict[str, int]]:
+    from govkpi.indicators.models import Category, CategoryCombo, DataElement, Indicator, Theme
+    from govkpi.tasks.models import Directive
+
+    models = {"sources": Directive, "data_elements": DataElement, "indicators": Indicator, "categories": Category,
+              "category_combos": CategoryCombo, "themes": Theme}
+    lengths: dict[str, dict[str, int]] = {}
+    for section, model in models.items():
+        columns = {f.name: f.max_length for f in model._meta.fields if getattr(f, "max_length", None)}
+        lengths[section] = {name: columns[_MODEL_NAMES.get(name, name)] for name in SECTIONS[section]
+                            if _MODEL_NAMES.get(name, name) in columns}
+    return lengths
+
+
+def _text_problem(where: str, text: str, limit: int | None) -> Problem | None:
+    """NUL and lone surrogates (YAML's "\\0" and "\\ud800" escapes make them) cannot be stored; nor can text
+    longer than its column."""
+    if "\x00" in text:
+        return where, "bad_text", "Có ký tự NUL: không được phép.", "Holds a NUL character, which is not allowed."
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return where, "bad_text", "Có nửa cặp UTF-16 (ký tự không hợp lệ).", "Holds half a UTF-16 pair (no character)."
+    if limit is not None and len(text) > limit:
+        return where, "too_long", f"Dài {len(text)} ký tự; tối đa {limit}.", f"{len(text)} characters; at most {limit}."
+    return None
+
+
+def _entries(where: str, value: Any, fields: dict[str, Any], lengths: dict[str, int]) -> list[Problem]:
     if value is None:
         return []
     if not isinstance(value, list):
@@ -79,18 +127,21 @@ def _entries(where: str, value: Any, fields: dict[str, Any]) -> list[tuple[str, 
         for name, kind in fields.items():
             found = entry.get(name)
             if isinstance(kind, list):
-                problems += _entries(f"{here}.{name}", found, kind[0])
+                problems += _entries(f"{here}.{name}", found, kind[0], {})
             elif not _fits(kind, found):
                 problems.append(_problem(f"{here}.{name}", _WORDS[kind]))
+            elif isinstance(found, str) and (problem := _text_problem(f"{here}.{name}", found, lengths.get(name))):
+                problems.append(problem)
     return problems
 
 
-def shape_problems(document: Any) -> list[tuple[str, str, str]]:
-    """(where, Vietnamese, English) for every field of the wrong kind; empty when the document can be read."""
+def shape_problems(document: Any) -> list[Problem]:
+    """(where, code, Vietnamese, English) for every field of the wrong kind, text that cannot be stored or is too
+    long for its column; empty when the document can be read."""
     if not isinstance(document, dict):
         return [_problem("(tệp / file)", ("một bảng khóa: giá trị (sources, data_elements, indicators…)",
                                           "a mapping of key: value (sources, data_elements, indicators…)"))]
     problems = []
     for section, fields in SECTIONS.items():
-        problems += _entries(section, document.get(section), fields)
+        problems += _entries(section, document.get(section), fields, _lengths()[section])
     return problems
