@@ -149,3 +149,18 @@ def test_govkpi_catalog_import_says_why_and_exits_non_zero_without_a_traceback(t
     assert main(["catalog", "import", str(path)]) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err and said in err
+
+
+@pytest.mark.parametrize(("name", "content", "said"), [
+    ("bieu.csv", "Mã chỉ tiêu,Mã đơn vị,Kỳ báo cáo,Giá trị,Ghi chú\nDVC_TONG,01,{month},1566,ok\nDVC_TONG,79,{month},15",
+     "Row 3 has 4 cells, the header 5"),
+    ("bieu.json", '{{"dataValues": [], "dataValues": []}}', "appears twice"),
+    ("bieu.json", '{{"dataValues": [{{"comment": "\\ud800"}}]}}', "half a UTF-16 pair")])
+def test_the_upload_page_says_why_a_file_is_refused(client, elements, month, make_user, name, content, said):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(make_user(Role.DATA_ENTRY, "01"))
+    page = client.post("/data/upload/", {"file": SimpleUploadedFile(name, content.format(month=month).encode()),
+                                         "mode": "all"})
+    assert page.status_code == 200 and said in page.content.decode()
+    assert not DataValue.objects.exists()
