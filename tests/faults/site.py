@@ -254,8 +254,16 @@ class Site:
         return Server(self, name, ("evaluate", "--follow"))
 
     def end(self) -> None:
-        for server in self.started:
-            server.stop()
+        """Ask every process to end at once, then wait for each (a stuck one is killed)."""
+        running = [s.process for s in self.started if s.process is not None and s.process.poll() is None]
+        for process in running:
+            process.terminate()
+        for process in running:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 # --- PostgreSQL: a cluster of the session's own ---------------------------------------------------------------
