@@ -18,10 +18,10 @@ from typing import Any
 
 MAX_DEPTH = 32  # a dataValueSet is 3 deep; anything far deeper is not data for us
 MAX_NUMBER_CHARACTERS = 64  # a value of 10**15 needs 16; 64 leaves room for decimals and exponents
-# \u0000 or a surrogate escape that is really an escape (an even number of backslashes, none included, before
-# it); a high-low pair is matched whole, so that only a lone half is left to refuse.
-_SUSPECT_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u(?:(?P<pair>[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2})"
-                             r"|(?P<bad>0000|[dD][89a-fA-F][0-9a-fA-F]{2}))")
+# \u0000 and the surrogate escapes; whether each is really an escape (not "\\u…", an escaped backslash and text)
+# is decided by the backslashes before it. A literal prefix keeps the scan of a 20 MB body to milliseconds.
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+_LOW_HALF = re.compile(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 
 
 class PayloadError(ValueError):
@@ -81,11 +81,22 @@ def _refuse_escapes(text: str) -> None:
     """Refuse \\u0000 and surrogates not in a high-low pair (a pair is one character: json joins it)."""
     if "\\u" not in text:
         return  # most bodies: nothing to look for
+    pair_low = -1  # where the low half of the last pair starts
     for match in _SUSPECT_ESCAPE.finditer(text):
-        if match["pair"]:
-            continue
-        hexa = match["bad"].lower()
-        line, column = _where(text, match.start("bad") - 2)
+        start = match.start()
+        before = start
+        while before and text[before - 1] == "\\":
+            before -= 1
+        if (start - before) % 2:
+            continue  # "\\u…": an escaped backslash, then plain text
+        hexa = text[start + 2:start + 6].lower()
+        if hexa != "0000":
+            if hexa[1] in "89ab" and _LOW_HALF.match(text, start + 6):
+                pair_low = start + 6
+                continue
+            if start == pair_low:
+                continue
+        line, column = _where(text, start)
         if hexa == "0000":
             raise PayloadError("nul_character", f"Ký tự NUL (\\u0000) ở dòng {line}, cột {column}: không được phép.",
                                f"A NUL character (\\u0000) at line {line}, column {column} is not allowed.")
