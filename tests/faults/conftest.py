@@ -12,8 +12,6 @@ import pytest
 
 from tests.faults.site import Cluster, Site, postgres_bin
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="session")
 def sqlite_seed(tmp_path_factory) -> dict:

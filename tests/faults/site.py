@@ -198,10 +198,12 @@ class Site:
         self.database_url = database_url
         self.env = {**os.environ, **SERVER_ENV, "DATABASE_URL": database_url, "GOVKPI_MEDIA_ROOT": str(folder),
                     "DJANGO_SETTINGS_MODULE": "govkpi.settings", **(extra_env or {})}
-        self.env.pop("REDIS_URL", None)
-        self.env.update({k: v for k, v in (extra_env or {}).items()})
+        self.env.pop("REDIS_URL", None)  # only a test that starts a Redis of its own sets it
+        self.env.update(extra_env or {})
         self.started: list[Server] = []
-        self.session = ""
+        self.session = ""  # a signed-in reader's session cookie, and the writer's and reader's tokens
+        self.writer = self.reader = ""
+        self.cluster: Cluster | None = None  # the PostgreSQL cluster the database is in, if any
 
     def run(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
         done = subprocess.run([*GOVKPI, *args], env=self.env, cwd=self.folder, capture_output=True, text=True,
