@@ -482,6 +482,7 @@ def cmd_methodology(args: argparse.Namespace) -> int:
     import datetime
     import json
 
+    from govkpi.core.strict_json import read_json
     from govkpi.evaluation.models import Methodology
     from govkpi.evaluation.scores import ensure_methodology, publish_methodology
 
@@ -495,7 +496,7 @@ def cmd_methodology(args: argparse.Namespace) -> int:
         print("govkpi methodology publish FILE.json --from YYYY-MM-DD", file=sys.stderr)
         return 2
     try:
-        definition = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        definition = read_json(Path(args.file).read_bytes())  # a repeated key is refused, not dropped
         version = publish_methodology(definition, datetime.date.fromisoformat(args.from_date), notes=args.notes,
                                       by=args.by)
     except (OSError, ValueError) as error:  # a bad file or definition: nothing is written

@@ -97,10 +97,11 @@ UNITS = ["01", "79", "00004"]
 PERIODS = ["202505", "202506", "202507"]
 
 
-# Derandomised since 2026-12-02: a random run in CI found a sequence after which verify() reported 126 scores
+# Derandomised since 2026-12-02: a random run in CI once found a sequence after which verify() reported scores
 # "stored but has no data" (shrunk to a DELETE of a missing DVC_TOANTRINH/01/202505 after earlier examples'
-# writes; the database is not reset between examples). Recorded for the reliability issue; until it is fixed,
-# the fixed examples keep CI from failing at random while still checking every change they make.
+# writes; the database is not reset between examples). 200 random examples on 2026-12-04, after the cells'
+# locks and the locked-cell changes of the writer, found nothing; it is not known to be fixed. The fixed
+# examples keep CI from failing at random while still checking every change they make.
 @settings(max_examples=25, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.sampled_from(["DVC_TOANTRINH", "DVC_TONG"]), st.sampled_from(UNITS),

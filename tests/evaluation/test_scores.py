@@ -124,6 +124,10 @@ def test_the_command_line_lists_and_publishes_methodology_versions(two_provinces
     bad.write_text('{"components": {"luck": 1}}')
     assert main(["methodology", "publish", str(bad), "--from", "2025-08-01"]) == 1
     assert Methodology.objects.count() == 1  # nothing written
+    repeated = tmp_path / "repeated.json"  # the second "indicators" would silently have won
+    repeated.write_text('{"components": {"indicators": 0.6, "tasks": 0.2, "quality": 0.2, "indicators": 0.1}}')
+    assert main(["methodology", "publish", str(repeated), "--from", "2025-08-01"]) == 1
+    assert "indicators" in capsys.readouterr().err and Methodology.objects.count() == 1
     good = tmp_path / "v2.json"
     good.write_text('{"components": {"indicators": 0.6, "tasks": 0.2, "quality": 0.2}}')
     assert main(["methodology", "publish", str(good), "--from", "2025-08-01", "--notes", "Kết luận mới"]) == 0
