@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from django.core.cache import cache as _cache
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 
 log = logging.getLogger(__name__)
 try:
@@ -42,7 +43,7 @@ class SharedCache:
             warn_cache_down(error)
             return default
 
-    def set(self, key: str, value: Any, timeout: float | None = None) -> None:
+    def set(self, key: str, value: Any, timeout: float | None = DEFAULT_TIMEOUT) -> None:
         try:
             _cache.set(key, value, timeout)
         except CACHE_DOWN as error:
