@@ -204,6 +204,7 @@ class Site:
         self.session = ""  # a signed-in reader's session cookie, and the writer's and reader's tokens
         self.writer = self.reader = ""
         self.cluster: Cluster | None = None  # the PostgreSQL cluster the database is in, if any
+        self._watcher = None  # writing()'s connection on PostgreSQL
 
     def run(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
         done = subprocess.run([*GOVKPI, *args], env=self.env, cwd=self.folder, capture_output=True, text=True,
@@ -245,9 +246,11 @@ class Site:
                 db.close()
         import psycopg
 
-        with psycopg.connect(self.database_url, autocommit=True, connect_timeout=5) as db:
-            return db.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_xid IS NOT NULL "
-                              "AND pid <> pg_backend_pid() AND datname = current_database()").fetchone()[0] > 0
+        if self._watcher is None or self._watcher.closed:  # one connection for every look: a look is quick
+            self._watcher = psycopg.connect(self.database_url, autocommit=True, connect_timeout=5)
+        return self._watcher.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND backend_type = 'client backend' "
+            "AND pid <> pg_backend_pid() AND datname = current_database()").fetchone()[0] > 0
 
     def server(self, name: str = "server", *args: str) -> Server:
         return Server(self, name, ("serve", *args))
@@ -266,6 +269,8 @@ class Site:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        if self._watcher is not None:
+            self._watcher.close()
 
 
 # --- PostgreSQL: a cluster of the session's own ---------------------------------------------------------------
