@@ -3,6 +3,7 @@ distinct error, its failure and recovery recorded for the health endpoint."""
 
 import logging
 import threading
+import time
 
 import pytest
 
@@ -60,3 +61,41 @@ def test_a_failing_pass_is_not_retried_in_a_tight_loop_and_its_failure_is_record
     assert row.failures == 0 and "No space left on device" in row.last_error
     assert row.recovered_at >= row.last_error_at
     assert status.failures()["results"].failures == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_engine_that_cannot_start_keeps_trying_instead_of_ending(monkeypatch, caplog):
+    from django.db import OperationalError, connection
+
+    monkeypatch.setattr(runner, "BACKOFF_FIRST", 0.05)
+    refused, stop = [], threading.Event()
+
+    def full_disk(execute, sql, params, many, context):  # noqa: ANN001, ANN202 - the database's own failure
+        if "evaluation_cursor" in sql and len(refused) < 3:  # the start's cursors, not the failure's record
+            refused.append(sql)
+            raise OperationalError("database or disk is full")
+        return execute(sql, params, many, context)
+
+    def engine() -> None:
+        with connection.execute_wrapper(full_disk):
+            runner.follow(stop, fallback=60)
+        connection.close()
+
+    with caplog.at_level(logging.INFO, logger="govkpi.evaluation.runner"):
+        thread = threading.Thread(target=engine)
+        thread.start()
+        try:
+            deadline = time.monotonic() + 10
+            while not any("started after 3 failures" in r.getMessage() for r in caplog.records):
+                assert thread.is_alive(), "the engine ended instead of retrying its start"
+                assert time.monotonic() < deadline, [r.getMessage() for r in caplog.records]
+                time.sleep(0.05)
+        finally:
+            stop.set()
+            BELL.ring()
+            thread.join(timeout=10)
+    assert not thread.is_alive() and len(refused) == 3
+    # one traceback for the start's one error (the test database in memory may add a "table is locked" of its own
+    # once the loops run side by side: a different error, with its own traceback)
+    assert sum(bool(r.exc_info) and "could not start" in r.getMessage() for r in caplog.records) == 1
+    assert EngineStatus.objects.get(name="results").failures == 0

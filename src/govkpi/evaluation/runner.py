@@ -80,20 +80,40 @@ def follow(stop: threading.Event, fallback: float = FALLBACK) -> None:
     """Apply pending events until `stop` is set: a pass as soon as a change event commits (events.wakeup),
     else every `fallback` seconds (the clock turns periods official, a wake-up may be lost). Results and
     scores follow in two threads, so a long rescoring never holds a result back; events that arrive during a
-    pass are taken together by the next one. A failed pass is retried with exponential backoff (Backoff), its
-traceback logged once per distinct error, and recorded for the health endpoint (evaluation.status)."""
+        pass are taken together by the next one. A failed pass (or start) is retried with exponential backoff
+    (Backoff), its traceback logged once per distinct error, and recorded for the health endpoint
+    (evaluation.status)."""
     leadership = Leadership()
     if not leadership.acquire(stop):
         return
     listen()
-    ensure_cursors()
-    build_ahead()  # files missing since the last engine stopped
+    if not _started(stop):
+        leadership.release()
+        return
     scores = threading.Thread(target=_loop, args=(stop, fallback, _scores, None, "scores"), name="govkpi-scores",
                               daemon=True)
     scores.start()
     _loop(stop, fallback, _results, leadership, "results")
     scores.join(timeout=fallback + 1)
     leadership.release()
+
+
+def _started(stop: threading.Event) -> bool:
+    """Make the engine's cursors, retrying with backoff (a full disk or a database that is not there yet must not
+    end the engine: it is not restarted when it runs on its own); False when `stop` came first."""
+    backoff = Backoff()
+    while not stop.is_set():
+        try:
+            close_old_connections()
+            ensure_cursors()
+            build_ahead()  # files missing since the last engine stopped
+            if backoff.failures:
+                log.info("evaluation: started after %s failures", backoff.failures)
+                status.record_recovery("results")
+            return True
+        except Exception as error:
+            stop.wait(_failed(backoff, error, "results", "could not start"))
+    return False
 
 
 def _results() -> int:
@@ -129,14 +149,8 @@ def _loop(stop: threading.Event, fallback: float, step: Callable[[], int], leade
             close_old_connections()
             more = step() >= PASS_EVENTS
         except Exception as error:
-            delay = backoff.failed(error)
-            if backoff.new_error:
-                log.exception("evaluation (%s): could not apply the pending events; next try in %.1f s", name, delay)
-            else:
-                log.warning("evaluation (%s): failed again (%s in a row, %s); next try in %.1f s", name,
-                            backoff.failures, status.describe(error), delay)
-            status.record_failure(name, error, backoff.failures)
-            stop.wait(delay)  # a wake-up does not cut it short: the pass would fail the same way
+            # A wake-up does not cut the wait short: the pass would fail the same way.
+            stop.wait(_failed(backoff, error, name, "could not apply the pending events"))
             continue
         if backoff.failures:
             log.info("evaluation (%s): recovered after %s failures", name, backoff.failures)
@@ -146,6 +160,19 @@ def _loop(stop: threading.Event, fallback: float, step: Callable[[], int], leade
             continue  # more are waiting
         seen = BELL.wait(seen, fallback)
     close_old_connections()
+
+
+def _failed(backoff: Backoff, error: Exception, name: str, what: str) -> float:
+    """Count, log and record a failure of loop `name`; return the seconds to wait before trying again. The
+    traceback only for an error unlike the one before: a full disk fails every pass the same way."""
+    delay = backoff.failed(error)
+    if backoff.new_error:
+        log.exception("evaluation (%s): %s; next try in %.1f s", name, what, delay)
+    else:
+        log.warning("evaluation (%s): failed again (%s in a row, %s); next try in %.1f s", name,
+                    backoff.failures, status.describe(error), delay)
+    status.record_failure(name, error, backoff.failures)
+    return delay
 
 
 class Backoff:
