@@ -175,3 +175,17 @@ def test_verify_needs_an_account_and_a_page_of_at_most_100(client, submitted, mo
     too_many = client.get("/api/v1/approvals", {"verify": "true", "limit": "101"}, **auth)
     assert too_many.status_code == 422 and "100" in json.dumps(too_many.json(), ensure_ascii=False)
     assert client.get("/api/v1/approvals", {"verify": "true", "limit": "100"}, **auth).status_code == 200
+
+
+def test_a_period_written_another_way_locks_the_same_cell(elements, month, make_user, unit, client):
+    """DHIS2 and people write a month as 2026-11 too: the approval row, its digest and the lock are the writer's
+    cell 202611, whatever the spelling (a submit of "2026-11" stored a row no write ever checked)."""
+    clerk, approver = make_user(Role.DATA_ENTRY, "01"), make_user(Role.APPROVER, "CP")
+    write_values([Item(0, "DVC_TONG", month, "01", 400)], actor=clerk, channel="web")
+    spelt = f"{month[:4]}-{month[4:]}"
+    approval.submit(unit("01"), spelt, clerk)
+    approval.approve(unit("01"), spelt, approver)
+    row = approval.DataApproval.objects.get(unit__code="01")
+    assert (row.period, row.state, row.approved_values) == (month, "approved", 1)
+    refused = write_values([Item(0, "DVC_TONG", month, "01", 999)], actor=clerk, channel="api")
+    assert [c.code for c in refused.conflicts] == ["approved_locked"] and value_of("DVC_TONG", "01", month) == "400"

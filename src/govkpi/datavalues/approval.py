@@ -180,7 +180,7 @@ def act(action: str, unit: OrgUnit, period: str, actor: Any, reason: str = "") -
 @transaction.atomic
 def submit(unit: OrgUnit, period: str, actor: Any) -> DataApproval:
     """The unit's data entry staff send the period up for approval."""
-    parse_period(period)
+    period = parse_period(period).id  # the writer's identifier: "2026-11" is 202611's cell, row and digest
     if not can(actor, Action.ENTER, unit):
         raise PermissionDenied(f"Không có quyền gửi số liệu của {unit.code}. / Not allowed to submit {unit.code}'s data.")
     cells.hold([(unit.id, period)])  # no write of this cell is in flight while its state changes
@@ -197,6 +197,7 @@ def submit(unit: OrgUnit, period: str, actor: Any) -> DataApproval:
 
 
 def _decide(unit: OrgUnit, period: str, actor: Any) -> DataApproval:
+    """The approval row of a submitted unit-period, held; `period` already the canonical identifier."""
     if not can(actor, Action.APPROVE, approver_unit(unit)):
         raise PermissionDenied(f"Chỉ cấp trên của {unit.code} được phê duyệt. / Only {unit.code}'s parent unit approves.")
     cells.hold([(unit.id, period)])  # no write of this cell is in flight while its state changes
@@ -209,6 +210,7 @@ def _decide(unit: OrgUnit, period: str, actor: Any) -> DataApproval:
 @transaction.atomic
 def approve(unit: OrgUnit, period: str, actor: Any) -> DataApproval:
     """The parent unit approves: the unit's values for the period are locked."""
+    period = parse_period(period).id
     approval = _decide(unit, period, actor)
     if approval.state != ApprovalState.SUBMITTED:
         raise ApprovalError("not_submitted", "Chỉ phê duyệt được số liệu đã gửi.", "Only submitted data can be approved.")
@@ -236,6 +238,7 @@ def _separate_duties(unit: OrgUnit, period: str, actor: Any) -> None:
 @transaction.atomic
 def return_to_unit(unit: OrgUnit, period: str, actor: Any, reason: str) -> DataApproval:
     """The parent unit sends submitted data back, saying why."""
+    period = parse_period(period).id
     approval = _decide(unit, period, actor)
     if approval.state != ApprovalState.SUBMITTED or not reason.strip():
         raise ApprovalError("reason_required", "Trả lại số liệu đã gửi cần nêu lý do.",
@@ -249,6 +252,7 @@ def return_to_unit(unit: OrgUnit, period: str, actor: Any, reason: str) -> DataA
 @transaction.atomic
 def unlock(unit: OrgUnit, period: str, actor: Any, reason: str) -> DataApproval:
     """The parent unit unlocks approved data, with a reason that stays in the trail."""
+    period = parse_period(period).id
     approval = _decide(unit, period, actor)
     if approval.state != ApprovalState.APPROVED:
         raise ApprovalError("not_approved", "Số liệu chưa được phê duyệt.", "The data is not approved.")

@@ -71,10 +71,11 @@ def refuse_duplicates(context: _Context, conflicts: list[Conflict]) -> None:
     from govkpi.datavalues.writer import Conflict
 
     rows = _rows(f"SELECT s.element_id, s.unit_id, s.period, s.coc, s.aoc, s.idx, s.row_number FROM {STAGING} s "
-                 f"JOIN (SELECT element_id, unit_id, period, coc, aoc FROM {STAGING} "
+                 f"JOIN (SELECT element_id, unit_id, period, coc, aoc FROM {STAGING} WHERE NOT refused "
                  f"GROUP BY element_id, unit_id, period, coc, aoc HAVING COUNT(*) > 1) k "
                  f"ON k.element_id = s.element_id AND k.unit_id = s.unit_id AND k.period = s.period "
-                 f"AND k.coc = s.coc AND k.aoc = s.aoc ORDER BY s.unit_id, s.period, s.element_id, s.coc, s.aoc, s.idx")
+                 f"AND k.coc = s.coc AND k.aoc = s.aoc WHERE NOT s.refused "
+                 f"ORDER BY s.unit_id, s.period, s.element_id, s.coc, s.aoc, s.idx")
     groups: dict[tuple, list[tuple[int, int | None]]] = defaultdict(list)
     for element_id, unit_id, period, coc, aoc, index, row in rows:
         groups[(element_id, unit_id, period, coc, aoc)].append((index, row))

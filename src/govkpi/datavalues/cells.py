@@ -10,10 +10,12 @@ unique-key error. So every write of values, and every approval step, holds its c
 them to its commit, and reads what it decides on only once it holds them.
 
 Locks are PostgreSQL advisory transaction locks, taken in the order of their keys (no two writers wait for each
-other) in two levels, so that a national import does not need one lock per cell (the server's lock table holds a
-few thousand): a writer of at most `CELL_LIMIT` cells holds each period it writes SHARED and each cell EXCLUSIVE;
-a larger batch holds its periods EXCLUSIVE (every other writer of those periods waits for it, or gets the
-request's lock timeout). SQLite needs none of this: its write transactions begin IMMEDIATE, one at a time.
+other) in two levels, so that a batch never needs many: the server's lock table is shared by every connection
+(`max_locks_per_transaction` × `max_connections`, 6,400 entries by default) and advisory locks all go there, so a
+few batches of hundreds of cells each would make every transaction of the cluster fail "out of shared memory". A
+writer of at most `CELL_LIMIT` cells holds each period it writes SHARED and each cell EXCLUSIVE; a larger batch
+holds its periods EXCLUSIVE (every other writer of those periods waits for it, or gets the request's lock
+timeout). SQLite needs none of this: its write transactions begin IMMEDIATE, one at a time.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from django.db import connection
 
 PERIODS = 0x67766B70  # the lock namespaces ("gvkp", "gvkc"): the first key of the two-key advisory locks
 CELLS = 0x67766B63
-CELL_LIMIT = 500  # more cells than this in one batch: its periods are locked whole
+CELL_LIMIT = 64  # more cells than this in one batch: its periods are locked whole (a form or an API call: 1)
 
 
 def _hold(namespace: int, keys: list[str], shared: bool) -> None:

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from govkpi.core.outliers import is_outlier
 from govkpi.datavalues import bulk, cells
-from govkpi.datavalues.models import DataValue, DataValueHistory, HistoryKind, ImportBatch
+from govkpi.datavalues.models import ApprovalState, DataApproval, DataValue, DataValueHistory, HistoryKind, ImportBatch
 from govkpi.datavalues.rules import parsed_rules
 
 if TYPE_CHECKING:  # the writer imports this module when it writes; its objects are passed in
@@ -32,14 +32,17 @@ if TYPE_CHECKING:  # the writer imports this module when it writes; its objects 
 LIGHT_BATCH = 50  # batches of at most this many items take this path; larger ones go through `bulk`
 
 
-def _refuse_locked(checked: list[_Checked], context: _Context, stored: _Stored, delete_all: bool,
+def _refuse_locked(checked: list[_Checked], stored: _Stored, delete_all: bool,
                    conflicts: list[Conflict]) -> list[_Checked]:
     """bulk.refuse_locked: the items that would change a submitted or approved cell; return the others."""
     from govkpi.datavalues.writer import locked_conflict
 
+    locked = dict(((unit_id, period), state) for unit_id, period, state in DataApproval.objects.filter(
+        unit_id__in={c.unit.id for c in checked}, period__in={c.period.id for c in checked},
+        state__in=(ApprovalState.SUBMITTED, ApprovalState.APPROVED)).values_list("unit_id", "period", "state"))
     kept = []
     for c in checked:
-        state = context.lock_of(c.unit, c.period)
+        state = locked.get((c.unit.id, c.period.id))
         if state is None or _changes_nothing(c, delete_all, stored):
             kept.append(c)
         else:
@@ -101,7 +104,7 @@ def check_and_write(items: Sequence, context: _Context, strategy: Strategy, resu
         (result.conflicts.append if isinstance(outcome, Conflict) else checked.append)(outcome)
     cells.hold((c.unit.id, c.period.id) for c in checked)
     stored = _Stored(checked)  # read before any write, after any other writer of these cells
-    checked = _refuse_locked(checked, context, stored, strategy is Strategy.DELETE, result.conflicts)
+    checked = _refuse_locked(checked, stored, strategy is Strategy.DELETE, result.conflicts)
     kept = _refuse_duplicates(checked, result.conflicts)
     kept = _refuse_by_strategy(kept, strategy, stored, result.conflicts,
                                result.ignored_indexes if context.ignore_by_strategy else None)

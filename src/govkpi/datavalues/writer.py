@@ -1,6 +1,6 @@
 """The one way values are written, whatever the channel (web form, JSON API, DHIS2 API, Excel, CSV, CLI).
 
-`write_values` checks every item (metadata, period, unit, scope, reporting window, lock, type and range,
+`write_values` checks every item (metadata, period, unit, scope, reporting window, type and range, the lock,
 duplicates in the batch, validation rules, outliers), then writes in one transaction: new values, changed
 values with their previous state in the history, deletions, one import batch row, one audit entry and one
 change event. Writing a value that is already there changes nothing and is counted as unchanged.
@@ -10,9 +10,12 @@ Atomic (the default): one refused item refuses the whole batch and nothing is wr
 
 How a batch of any size goes through in bounded memory (a million values in a few hundred MB):
 1. *Check and stage.* The items are read as a stream, `STAGE_CHUNK` at a time: each is checked on its own
-   (everything that needs only the item and the metadata, locks included), and what passed is copied, as
+   (everything that needs only the item and the metadata), and what passed is copied, as
    resolved ids and canonical values, into a temporary table (`_Staging`). Nothing of the item stays in memory.
-2. *Decide and write in the database* (`bulk`): duplicates, strategies, validation rules and the plan (new,
+2. *Hold the cells* (`cells`: on PostgreSQL one writer per unit-period at a time, approval steps included), so that
+   what is read from here on stays true until the commit.
+3. *Decide and write in the database* (`bulk`): the lock (submitted or approved data, for a value that would
+   change it), duplicates, strategies, validation rules and the plan (new,
    changed, removed, unchanged against the stored value of each key) are a few set-based statements over the
    staging table, and the values go in with `INSERT … SELECT`: only refused values come back to Python.
    Outliers look across periods; they are checked only for small batches, from a history read before any write.
@@ -235,7 +238,6 @@ class _Context:
         self.allowed: dict[int, bool] = {}
         self.names: dict[tuple[str, datetime.date], Any] = {}
         self.windows = list(ReportingWindow.objects.select_related("unit"))
-        self.locked: dict[str, dict[int, str]] = {}  # by period: unit id -> state, for submitted or approved data
         self._combos: CatalogCombos | None = None
         self._attributes: bool | None = None  # whether any theme has an attribute combo
 
@@ -299,17 +301,6 @@ class _Context:
                 spans[alt.code].append(alt)
             for code in chunk:
                 self.code_spans[code] = spans.get(code, [])
-
-    def lock_of(self, unit: OrgUnit, period: Period) -> str | None:
-        """The approval state that makes the unit's data for the period read-only (submitted: until returned;
-        approved: until unlocked), or None. Read once per period, and only once the cells are held (`cells`),
-        so that a step committed while the items were being checked is seen."""
-        locked = self.locked.get(period.id)
-        if locked is None:
-            rows = DataApproval.objects.filter(period=period.id).values_list("unit_id", "state")
-            locked = self.locked[period.id] = {unit_id: state for unit_id, state in rows
-                                               if state in (ApprovalState.SUBMITTED, ApprovalState.APPROVED)}
-        return locked.get(unit.id)
 
     def period(self, text: str) -> Period | PeriodError:
         if text not in self.periods:
@@ -578,7 +569,7 @@ def _check_and_write(items: Iterable[Item], context: _Context, strategy: Strateg
     count = _check_and_stage(items, context, strategy, staging, result)
     result.total = count + refused_by_reader
     cells.hold_staged(bulk.STAGING)  # from here on, what is read about these cells stays so until the commit
-    bulk.refuse_locked(context, strategy is Strategy.DELETE, result.conflicts)  # last: reported only if nothing else is
+    bulk.refuse_locked(context, strategy is Strategy.DELETE, result.conflicts)  # only what passed every item check
     history = None
     if count <= OUTLIER_CHECK_LIMIT:
         history = staging.outlier_history()  # read before any write
