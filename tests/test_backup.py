@@ -291,3 +291,39 @@ def snapshot_facts(copy: Target) -> tuple[int, int, int, tuple[int, int]]:
                              "e.id = h.data_element_id WHERE e.code = 'BK_LIVE'").fetchone()[0]
         audit = tuple(db.execute("SELECT COUNT(*), MAX(seq) FROM audit_auditentry").fetchone())
     return value, writes, updates, audit
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_file_growing_while_it_is_backed_up_never_gives_a_backup_no_restore_takes(tmp_path):
+    """An evidence upload still being written when a backup copies it: the archive is read back before it is
+    put in place, and made again if a file changed; it is either whole or refused, never written and damaged."""
+    import threading
+
+    growing = tmp_path / "growing.pdf"
+    growing.write_bytes(PDF * 200_000)  # ~10 MB: its digest and its copy are two passes of some milliseconds
+    stop = threading.Event()
+
+    def append() -> None:
+        with growing.open("ab") as out:
+            while not stop.is_set():
+                out.write(b"x" * 4096)
+                out.flush()
+
+    writer = threading.Thread(target=append)
+    writer.start()
+    target = tmp_path / "growing.backup"
+    try:
+        write_archive(target, {"format": "govkpi-backup", "format_version": 1}, [("media/evidence/growing.pdf", growing)])
+        written = True
+    except BackupRefused as refused:
+        written = False
+        assert refused.code == "changing" and "changed while being backed up" in refused.message_en
+    finally:
+        stop.set()
+        writer.join()
+    if written:
+        Archive.open(target)  # whole: what it lists is what it holds
+    assert written == target.exists() and not list(tmp_path.glob(".*partial"))
+    still = tmp_path / "still.backup"  # the same file once it stops changing
+    write_archive(still, {"format": "govkpi-backup", "format_version": 1}, [("media/evidence/growing.pdf", growing)])
+    assert Archive.open(still).names("media/") == ["media/evidence/growing.pdf"]

@@ -8,6 +8,7 @@ SQLite database is stored gzip-compressed as a member of its own.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -45,15 +46,54 @@ def sha256_of(stream: IO[bytes]) -> str:
     return digest.hexdigest()
 
 
+ATTEMPTS = 3  # a file that changes while it is copied (an upload being written) is read again this often
+
+
 def write_archive(path: Path, manifest: dict[str, Any], members: list[tuple[str, Path]]) -> None:
     """Write the archive to `path` (never over an existing file): the manifest, with each member's size and
-    digest added, then the members. Written beside it under a temporary name, synced, then linked into place."""
+    digest added, then the members. Written beside it under a temporary name, synced, read back whole as a
+    restore reads it, and only then linked into place: a file that changed between its digest and its copy (an
+    evidence upload still being written) would otherwise make a backup reported written that no restore takes.
+    Such a backup is made again, up to ATTEMPTS times."""
+    partial = path.with_name(f".{path.name}.partial")
+    problem: BackupRefused | None = None
+    for _attempt in range(ATTEMPTS):
+        try:
+            _write_once(partial, manifest, members)
+            Archive.open(partial)
+        except BackupRefused as refused:
+            problem = refused
+            partial.unlink(missing_ok=True)
+            continue
+        try:
+            _put_in_place(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
+        return
+    assert problem is not None
+    raise BackupRefused("changing", f"Tệp thay đổi trong khi sao lưu ({ATTEMPTS} lần); thử lại sau: {problem.message_vi}",
+                        f"Files changed while being backed up ({ATTEMPTS} times); try again later: {problem.message_en}")
+
+
+def _put_in_place(partial: Path, path: Path) -> None:
+    """Move the finished file to its name, failing rather than replacing when a file of that name appeared
+    meanwhile: a hard link where the file system has them, else an exclusive create then a rename over it (FAT
+    and exFAT disks, some network shares)."""
+    try:
+        os.link(partial, path)
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK):
+            raise
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        os.replace(partial, path)
+
+
+def _write_once(partial: Path, manifest: dict[str, Any], members: list[tuple[str, Path]]) -> None:
     listed = {}
     for name, source in members:
         with source.open("rb") as stream:
             listed[name] = {"size": source.stat().st_size, "sha256": sha256_of(stream)}
     body = json.dumps({**manifest, "members": listed}, ensure_ascii=False, indent=1, sort_keys=True).encode()
-    partial = path.with_name(f".{path.name}.partial")
     try:
         with partial.open("xb") as raw, tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
             info = tarfile.TarInfo(MANIFEST)
@@ -68,9 +108,9 @@ def write_archive(path: Path, manifest: dict[str, Any], members: list[tuple[str,
             tar.close()
             raw.flush()
             os.fsync(raw.fileno())
-        os.link(partial, path)  # fails, rather than replaces, when FILE appeared meanwhile
-    finally:
+    except BaseException:
         partial.unlink(missing_ok=True)
+        raise
 
 
 def _safe_name(name: str) -> bool:

@@ -13,6 +13,7 @@ import os
 import secrets
 import shutil
 import sqlite3
+import sys
 import tempfile
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -230,14 +231,25 @@ def restore_backup(path: Path) -> Restored:
     media_root.mkdir(parents=True, exist_ok=True)
     staging = media_root / f".restore-{secrets.token_hex(6)}"  # beside its place: moved in by a rename
     work_dir = path.parent if os.access(path.parent, os.W_OK) else None
+    loaded = False
     try:
         staging.mkdir()
         list(archive.extract_prefix("media/", staging))
         with tempfile.TemporaryDirectory(dir=work_dir, prefix=".govkpi-restore-") as work:
             _load(archive, vendor, Path(work))
+        loaded = True
         restored.media_files = _move_into(staging, media_root)
+    except BaseException:
+        if loaded:  # the database is restored: the files not yet moved are kept, and said where
+            print(f"Cơ sở dữ liệu đã khôi phục nhưng tệp minh chứng chưa chuyển hết; còn ở «{staging}»: chuyển vào "
+                  f"«{media_root}» bằng tay. / The database is restored but not every evidence file was moved; the "
+                  f"rest is in «{staging}»: move it into «{media_root}» by hand.", file=sys.stderr)
+        raise
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if not loaded:
+            shutil.rmtree(staging, ignore_errors=True)
+        elif staging.exists() and not any(staging.iterdir()):
+            staging.rmdir()
     if missing_migrations:
         from django.core.management import call_command
 
