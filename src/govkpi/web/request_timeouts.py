@@ -6,10 +6,11 @@ with `lock_timeout` it gives up after GOVKPI_LOCK_TIMEOUT_MS and is answered a r
 connections that never pass through here, so they keep PostgreSQL's defaults (no timeout): their work is
 long by nature and nobody is waiting on a socket for it.
 
-Set on the request's connection when the request starts and reset when it ends, rather than as connection
-OPTIONS: one server process also runs the engine and the import jobs from the same pool, and a pooled
+Set on the request's connection just before its first statement and reset when it ends, rather than as
+connection OPTIONS: one server process also runs the engine and the import jobs from the same pool, and a pooled
 connection keeps its session settings when it goes back to the pool. One round trip each way (`set_config`
-sets both at once); session-level, not `SET LOCAL`, because a request runs several transactions or none.
+sets both at once); session-level, not `SET LOCAL`, because a request runs several transactions or none. A
+request that reads nothing from the database (the OpenAPI document, a redirect) takes no connection for it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,30 @@ log = logging.getLogger(__name__)
 EXEMPT_PREFIXES = ("/api/v1/events", "/static/")
 
 
+class _BeforeFirstStatement:
+    """An execute wrapper (Django's `connection.execute_wrapper`) that sets the timeouts on the request's
+    connection before its first statement, on the database cursor itself (not through the wrappers again)."""
+
+    def __init__(self, lock: str, statement: str) -> None:
+        self.lock, self.statement, self.applied = lock, statement, False
+
+    def __call__(self, execute, sql, params, many, context):  # noqa: ANN001, ANN204 - Django's wrapper protocol
+        if not self.applied:
+            self.applied = True  # before the statement: a failure is not tried again on every query
+            try:
+                with context["connection"].wrap_database_errors:  # psycopg's errors as Django's, as elsewhere
+                    context["cursor"].cursor.execute("SELECT set_config('lock_timeout', %s, false), "
+                                                     "set_config('statement_timeout', %s, false)",
+                                                     [self.lock, self.statement])
+            except DatabaseError:
+                # The database does not answer: the statement itself finds out and is answered 503; the
+                # health endpoint must still say so rather than fail here.
+                log.warning("could not set the request's database timeouts", exc_info=True)
+                self.applied = False
+                raise
+        return execute(sql, params, many, context)
+
+
 class RequestTimeoutsMiddleware:
     """Sets lock_timeout and statement_timeout on the request's PostgreSQL connection, and resets them."""
 
@@ -37,25 +62,13 @@ class RequestTimeoutsMiddleware:
         if (connection.vendor != "postgresql" or not (lock_ms or statement_ms)
                 or request.path.startswith(EXEMPT_PREFIXES)):
             return self.get_response(request)
-        applied = self._apply(f"{lock_ms}ms", f"{statement_ms}ms")
-        try:
-            return self.get_response(request)
-        finally:
-            if applied:
-                self._reset()
-
-    @staticmethod
-    def _apply(lock: str, statement: str) -> bool:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('lock_timeout', %s, false), "
-                               "set_config('statement_timeout', %s, false)", [lock, statement])
-            return True
-        except DatabaseError:
-            # The database does not answer: the request finds out itself if it needs it (and is answered 503);
-            # the health endpoint must still say so rather than fail here.
-            log.warning("could not set the request's database timeouts", exc_info=True)
-            return False
+        first = _BeforeFirstStatement(f"{lock_ms}ms", f"{statement_ms}ms")
+        with connection.execute_wrapper(first):
+            try:
+                return self.get_response(request)
+            finally:
+                if first.applied:
+                    self._reset()
 
     @staticmethod
     def _reset() -> None:
