@@ -238,6 +238,21 @@ def test_long_rows_are_read_and_a_short_row_is_refused_naming_it():
     assert refused.value.message_vi.startswith("Dòng 3 có 2 ô") and "«value»" in refused.value.message_en
 
 
+def test_rows_may_leave_optional_trailing_cells_out_but_a_file_cut_mid_row_is_refused():
+    """A hand-made file leaves the optional comment out of some rows, and may name a column nobody reads: whole
+    rows all the same. The last row of a text that stops without a line break, shorter than its header, was cut."""
+    complete = read(csv_bytes("dataelement,value,orgunit,period,Người nhập\nKPI01,1566,Huế,202511,An\nKPI02,3\n"
+                              "KPI03,4,,,\nKPI04,5,Huế"+"\n"))
+    assert [(r.values["dataelement"], r.values["value"], r.values["orgunit"]) for r in complete.rows] == [
+        ("KPI01", "1566", "Huế"), ("KPI02", "3", ""), ("KPI03", "4", ""), ("KPI04", "5", "Huế")]
+    with pytest.raises(TabularError) as cut:  # "…,15" of "…,1566,Huế,202511,An": the text stops mid-row
+        read(csv_bytes("dataelement,value,orgunit,period,Người nhập\nKPI01,1566,Huế,202511,An\nKPI02,15"))
+    assert cut.value.code == "short_row" and cut.value.message_en.startswith("Row 3 has 2 cells")
+    with pytest.raises(TabularError) as no_value:  # a required cell missing is refused wherever it is
+        read(csv_bytes("dataelement,orgunit,value\nKPI01,Huế\nKPI02,Huế,3\n"))
+    assert no_value.value.code == "short_row" and no_value.value.message_en.startswith("Row 2")
+
+
 def test_a_last_line_without_a_newline_is_read():
     table = read(csv_bytes("dataelement,orgunit,value\nKPI01,Huế,1566"))
     assert table.rows[0].values["value"] == "1566"

@@ -96,6 +96,16 @@ def test_csv_rows_blank_or_without_every_column_read_as_before_and_a_short_row_r
         list(dhis2.items_from_csv([*lines, "202503,C,79\n"]))
     assert refused.value.code == "short_row" and "Row 6" in refused.value.message_en
     assert "«value»" in refused.value.message_en
+    # Cells after `value` may be left out (DHIS2's own files stop after value or comment) ...
+    short = list(dhis2.items_from_csv(["dataelement,period,orgunit,categoryoptioncombo,attributeoptioncombo,value,"
+                                       "storedby,lastupdated,comment,followup,deleted\n", "A,202501,01,,,5\n",
+                                       "B,202501,01,,,6,,,ghi chú\n"]))
+    assert [(i.data_element, i.value, i.comment) for i in short] == [("A", "5", None), ("B", "6", "ghi chú")]
+    # ... but not from the last row of a body that stops without a line break: it was cut ("15" of "1566").
+    with pytest.raises(dhis2.PayloadError) as cut:
+        list(dhis2.items_from_csv(["dataelement,period,orgunit,categoryoptioncombo,attributeoptioncombo,value,"
+                                   "storedby,lastupdated,comment\n", "A,202501,01,,,1566,,,ok\n", "B,202501,01,,,15"]))
+    assert cut.value.code == "short_row" and "Row 3" in cut.value.message_en
     full = list(dhis2.items_from_csv(["A,202501,01,default,default,7,,,'=x, true ,1\n"]))
     assert [(i.data_element, i.value, i.comment, i.follow_up, i.deleted) for i in full] == [
         ("A", "7", "=x", True, True)]

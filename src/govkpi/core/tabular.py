@@ -293,18 +293,31 @@ def _read_csv(blob: bytes, lookup: dict[str, str], columns: dict[str, list[str]]
         notes.append((f"Các cột phân cách bằng {shown}.", f"Cells are separated by {shown}."))
     notes += _header_notes(header)
     rows = []
+    # Where a row may end short: after the header's last required column (hand-made files leave optional
+    # trailing cells out), but not the file's last row when the text stops without a line break (cut off).
+    required_width = max((index for index, key in header.keys.items() if key in required), default=-1) + 1
+    cut = not text.endswith(("\n", "\r"))
+    last: tuple[int, list[str]] | None = None
     for number, cells in _csv_records(text, delimiter):
         if number > header.number and any(cells):
-            if len(cells) < header.width:
-                raise short_row(number, len(cells), header)
-            rows.append(_make_row(number, cells, header))
+            if last is not None:
+                rows.append(_whole_row(*last, header, required_width))
+            last = (number, cells)
+    if last is not None:
+        rows.append(_whole_row(*last, header, header.width if cut else required_width))
     return Table(list(header.keys.values()), rows, notes)
 
 
+def _whole_row(number: int, cells: list[str], header: _Header, least: int) -> Row:
+    if len(cells) < least:
+        raise short_row(number, len(cells), header)
+    return _make_row(number, cells, header)
+
+
 def short_row(number: int, cells: int, header: _Header) -> TabularError:
-    """A CSV line with fewer cells than its header: cut off (a transfer or a copy that stopped mid-row), so the
-    value it ends with may be only the first digits of what was written. Excel and LibreOffice write every cell
-    of the header's width, empty ones too, so a complete file never has such a line."""
+    """A CSV line that stops before a required cell, or a last line shorter than its header where the file ends
+    without a line break: cut off (a transfer or a copy that stopped mid-row), so the value it ends with may be
+    only the first digits of what was written."""
     missing = header.cells[cells] or f"#{cells + 1}"
     return TabularError(
         "short_row",

@@ -11,8 +11,8 @@ written name. Out: the same shapes. Answers: DHIS2's ImportSummary, with counts 
 from __future__ import annotations
 
 import codecs
-import datetime
 import csv
+import datetime
 from collections.abc import Iterable, Iterator
 from operator import itemgetter
 from typing import Any
@@ -179,26 +179,31 @@ def decoded_lines(chunks: Iterable[bytes], max_bytes: int) -> Iterator[str]:
 
 def items_from_csv(lines: Iterable[str]) -> Iterator[Item]:
     """The items of a DHIS2 CSV, one per non-empty row; `row` is the line number (the header is line 1)."""
-    reader = csv.reader(lines, strict=True)  # strict: a body cut inside a quoted cell is an error, not a cell
+    ended = _LastLine()
+    reader = csv.reader(ended.follow(lines), strict=True)  # strict: a body cut inside a quoted cell is an error
     positions = {name: i for i, name in enumerate(CSV_COLUMNS)}
     fields = _FIELDS
     read = itemgetter(*(positions[name] for name in fields))
-    width, whole = _HEADERLESS_WIDTH, len(CSV_COLUMNS)  # whole: a row this wide is read by position at once
+    # A row may end after its last required cell (DHIS2's own files stop after `value` or `comment`), but not
+    # the body's last row shorter than the header when the body stops without a line break (cut off).
+    width = required = _HEADERLESS_WIDTH
+    whole = len(CSV_COLUMNS)  # a row this wide is read by position at once
     header_names: list[str] | None = None
     index = 0
-    for number, cells in _records(reader):
+    for number, cells, last in _with_last(_records(reader)):
         if not "".join(cells).strip():  # only blank cells: the same as every cell being blank
             continue
         if number == 1 and "dataelement" in [c.strip().lower() for c in cells]:
             names = [c.strip().lower() for c in cells]
             positions = {name: names.index(name) for name in CSV_COLUMNS if name in names}
             width = len(names) - next(i for i, name in enumerate(reversed(names)) if name)  # up to its last name
+            required = max((positions[n] for n in _REQUIRED if n in positions), default=-1) + 1
             whole = max(positions.values(), default=-1) + 1
             header_names = names
             # A header naming every column is read by position at once; otherwise cell by cell.
             read = itemgetter(*(positions[name] for name in fields)) if all(n in positions for n in fields) else None
             continue
-        if len(cells) < width:
+        if len(cells) < (width if last and not ended.with_break else required):
             raise short_row(number, len(cells), width, header_names)
         if read is not None and len(cells) >= whole:
             element, period, unit, value, comment, followup, deleted = read(cells)
@@ -219,6 +224,29 @@ def items_from_csv(lines: Iterable[str]) -> Iterator[Item]:
 
 
 _FIELDS = ("dataelement", "period", "orgunit", "value", "comment", "followup", "deleted")
+_REQUIRED = ("dataelement", "period", "orgunit", "value")
+
+
+class _LastLine:
+    """Whether the last line read ended with a line break (a body cut mid-row does not)."""
+
+    def __init__(self) -> None:
+        self.with_break = True
+
+    def follow(self, lines: Iterable[str]) -> Iterator[str]:
+        for line in lines:
+            self.with_break = line.endswith(("\n", "\r"))
+            yield line
+
+
+def _with_last(records: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str], bool]]:
+    """Each record with whether it is the last one (read one ahead)."""
+    previous = next(records, None)
+    for record in records:
+        yield (*previous, False)
+        previous = record
+    if previous is not None:
+        yield (*previous, True)
 # Without a header, a row names at least the value (DHIS2's own files stop there or after `comment`).
 _HEADERLESS_WIDTH = CSV_COLUMNS.index("value") + 1
 
