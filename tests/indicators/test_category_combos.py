@@ -117,3 +117,20 @@ def test_changing_an_elements_combo_is_refused_while_values_are_stored_under_the
     assert "option_combo_in_use" in {p.code for p in apply_catalog(fewer).problems}
     DataValue.objects.all().delete()
     assert apply_catalog(plain).ok
+
+
+def test_options_and_codes_that_cannot_be_stored_are_problems_with_their_place(small_catalog):
+    """An option's names and the codes of a list are text the database stores: a NUL, half a UTF-16 pair or a
+    name longer than its column is refused with where it is (it was a DataError on PostgreSQL), nothing written."""
+    document = disaggregated(small_catalog)
+    document["categories"][0]["options"] = [{"code": "NU", "name_vi": "N\x00ữ"}, {"code": "NAM", "name_vi": "x" * 300},
+                                            "KHAC", {"code": ["not", "text"], "name_vi": "Khác"}]
+    document["category_combos"][0]["categories"] = ["GIOI_TINH", "NHOM\x00TUOI"]
+    before = CategoryCombo.objects.count()
+    codes = {(p.where, p.code) for p in apply_catalog(document).problems}
+    assert ("categories[0].options[0].name_vi", "bad_text") in codes
+    assert ("categories[0].options[1].name_vi", "too_long") in codes
+    assert ("categories[0].options[3].code", "bad_type") in codes
+    assert ("category_combos[0].categories[1]", "bad_text") in codes
+    assert not any(where.startswith("categories[0].options[2]") for where, _code in codes)  # a plain code is fine
+    assert CategoryCombo.objects.count() == before

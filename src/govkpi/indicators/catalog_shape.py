@@ -29,6 +29,9 @@ _TARGET = {"value": NUMBER, "deadline": ANY, "set_on": ANY, "quote": TEXT, "scop
 _FIGURE = {"value": NUMBER, "note": TEXT, "period": TEXT, "quote": TEXT, "scope": TEXT, "source": TEXT,
            "unit": TEXT}
 _OPTION_COMBO = {"code": TEXT, "options": CODES}
+# A category's options: each a code, or an entry with its names (CategoryOption's columns).
+_OPTION = {"code": TEXT, "name_vi": TEXT, "name_en": TEXT}
+_OPTION_LENGTHS = {"code": 64, "name_vi": 255, "name_en": 255}
 SECTIONS: dict[str, dict[str, Any]] = {
     "sources": {"id": TEXT, "code": TEXT, "date": ANY, "date_inferred": FLAG, "file": TEXT, "meeting": TEXT,
                 "title": TEXT, "kind": TEXT, "number": TEXT, "issuing_body": TEXT, "url": TEXT},
@@ -42,7 +45,7 @@ SECTIONS: dict[str, dict[str, Any]] = {
                    "unit_kinds": CODES, "themes": CODES, "baseline_value": NUMBER, "baseline_period": TEXT,
                    "band_low": NUMBER, "band_high": NUMBER, "missing_values": TEXT, "legal_basis": TEXT,
                    "source": TEXT, "targets": [_TARGET], "figures": [_FIGURE]},
-    "categories": {"code": TEXT, "name_vi": TEXT, "name_en": TEXT, "options": ANY},
+    "categories": {"code": TEXT, "name_vi": TEXT, "name_en": TEXT, "options": "options"},
     "category_combos": {"code": TEXT, "name_vi": TEXT, "name_en": TEXT, "kind": TEXT, "categories": CODES,
                         "option_combos": [_OPTION_COMBO]},
     "themes": {"code": TEXT, "attribute_combo": TEXT},
@@ -128,10 +131,33 @@ def _entries(where: str, value: Any, fields: dict[str, Any], lengths: dict[str, 
             found = entry.get(name)
             if isinstance(kind, list):
                 problems += _entries(f"{here}.{name}", found, kind[0], {})
+            elif kind == "options":
+                problems += _options(f"{here}.{name}", found)
             elif not _fits(kind, found):
                 problems.append(_problem(f"{here}.{name}", _WORDS[kind]))
             elif isinstance(found, str) and (problem := _text_problem(f"{here}.{name}", found, lengths.get(name))):
                 problems.append(problem)
+            elif kind == CODES and found:  # each code stored as text somewhere: no NUL, no half pair, 64 at most
+                problems += [problem for j, code in enumerate(found) if isinstance(code, str)
+                             and (problem := _text_problem(f"{here}.{name}[{j}]", code, 64))]
+    return problems
+
+
+def _options(where: str, value: Any) -> list[Problem]:
+    """A category's options: a list of codes or of entries {code, name_vi, name_en}."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return [_problem(where, _WORDS["entries"])]
+    problems: list[Problem] = []
+    for j, option in enumerate(value):
+        if isinstance(option, dict):
+            problems += [(f"{where}[{j}]" + p[0][len(f"{where}[0]"):], *p[1:])
+                         for p in _entries(where, [option], _OPTION, _OPTION_LENGTHS)]
+        elif not _fits(TEXT, option):
+            problems.append(_problem(f"{where}[{j}]", _WORDS[TEXT]))
+        elif isinstance(option, str) and (problem := _text_problem(f"{where}[{j}]", option, 64)):
+            problems.append(problem)
     return problems
 
 
