@@ -12,6 +12,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -303,11 +304,14 @@ def test_a_file_growing_while_it_is_backed_up_never_gives_a_backup_no_restore_ta
     growing.write_bytes(PDF * 200_000)  # ~10 MB: its digest and its copy are two passes of some milliseconds
     stop = threading.Event()
 
-    def append() -> None:
+    def append() -> None:  # an upload arriving: 4 KB at a time, at most 40 MB more
         with growing.open("ab") as out:
-            while not stop.is_set():
+            for _ in range(10_000):
+                if stop.is_set():
+                    return
                 out.write(b"x" * 4096)
                 out.flush()
+                time.sleep(0.0002)
 
     writer = threading.Thread(target=append)
     writer.start()

@@ -39,10 +39,17 @@ def damaged(path: Path, why: str) -> BackupRefused:
                          f"«{path}» is not a govkpi backup or is damaged ({why}); nothing was restored.")
 
 
-def sha256_of(stream: IO[bytes]) -> str:
+def sha256_of(stream: IO[bytes], size: int | None = None) -> str:
+    """The digest of the stream to its end, or of its first `size` bytes (a file still growing is read only as
+    far as it was when its size was taken, never chased)."""
     digest = hashlib.sha256()
-    while chunk := stream.read(CHUNK):
+    left = size
+    while (chunk := stream.read(CHUNK if left is None else min(CHUNK, left))):
         digest.update(chunk)
+        if left is not None:
+            left -= len(chunk)
+            if not left:
+                break
     return digest.hexdigest()
 
 
@@ -92,7 +99,8 @@ def _write_once(partial: Path, manifest: dict[str, Any], members: list[tuple[str
     listed = {}
     for name, source in members:
         with source.open("rb") as stream:
-            listed[name] = {"size": source.stat().st_size, "sha256": sha256_of(stream)}
+            size = os.fstat(stream.fileno()).st_size
+            listed[name] = {"size": size, "sha256": sha256_of(stream, size)}
     body = json.dumps({**manifest, "members": listed}, ensure_ascii=False, indent=1, sort_keys=True).encode()
     try:
         with partial.open("xb") as raw, tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
