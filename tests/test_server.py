@@ -318,11 +318,15 @@ def test_serve_with_two_workers_runs_the_engine_once_beside_them(tokens, process
     assert not Path(f"/proc/{engines[0]}").exists(), "the engine outlived its server"
 
 
+SERVER_APP = "govkpi-crowd-server"  # the server's connections say so (libpq's PGAPPNAME): the test process's
+# own pooled connections, left idle by earlier tests' threads, are not the server's
+
+
 def _server_connections(database: str, test_process: int) -> int:
-    """Connections to the test database other than this thread's and the test process's main one."""
+    """Connections of the server under test to the test database (named by PGAPPNAME in its environment)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid() "
-                       "AND pid <> %s", [database, test_process])
+                       "AND pid <> %s AND application_name = %s", [database, test_process, SERVER_APP])
         return cursor.fetchone()[0]
 
 
@@ -332,7 +336,8 @@ def test_a_crowd_of_writers_waits_in_line_instead_of_exhausting_the_database(tok
     more connections than its pool (before: a thread and a connection per request, HTTP 500 "too many
     clients" once PostgreSQL ran out, and HTTP 500 on the unique key when two wrote a new value at once)."""
     writer, _reader = tokens
-    processes.env.update(GOVKPI_REQUEST_THREADS="4", GOVKPI_DB_POOL_MAX="6", GOVKPI_DB_POOL_MIN="1")
+    processes.env.update(GOVKPI_REQUEST_THREADS="4", GOVKPI_DB_POOL_MAX="6", GOVKPI_DB_POOL_MIN="1",
+                         PGAPPNAME=SERVER_APP)
     port = processes.serve("worker", "--no-evaluation")
     _wait_until_answering(port)
     with connection.cursor() as cursor:

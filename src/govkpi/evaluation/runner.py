@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, connections
 
 from govkpi.evaluation import status
 from govkpi.evaluation.engine import ensure_cursors, results_pass, scores_pass
@@ -90,12 +90,23 @@ def follow(stop: threading.Event, fallback: float = FALLBACK) -> None:
     if not _started(stop):
         leadership.release()
         return
-    scores = threading.Thread(target=_loop, args=(stop, fallback, _scores, None, "scores"), name="govkpi-scores",
-                              daemon=True)
+    scores = threading.Thread(target=_closing_connections(_loop),
+                              args=(stop, fallback, _scores, None, "scores"), name="govkpi-scores", daemon=True)
     scores.start()
     _loop(stop, fallback, _results, leadership, "results")
     scores.join(timeout=fallback + 1)
     leadership.release()
+
+
+def _closing_connections(target: Callable[..., None]) -> Callable[..., None]:
+    """`target` for a thread of its own that gives its database connections back when it ends (Django's are
+    per thread: left open, each ended engine's scores thread kept one)."""
+    def run(*args: object) -> None:
+        try:
+            target(*args)
+        finally:
+            connections.close_all()
+    return run
 
 
 def _started(stop: threading.Event) -> bool:
