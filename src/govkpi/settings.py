@@ -173,6 +173,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "csp",
+    "django_tasks",  # background jobs (the backport of Django 6's tasks); run by `govkpi worker`
+    "django_tasks_db",  # their queue is a table in govkpi's own database: no broker to run or lose
     "ninja",  # its packaged Swagger UI files, served from here: /api/v1/docs needs no CDN and no inline script
     "govkpi.orgunits",
     "govkpi.accounts",
@@ -183,6 +185,9 @@ INSTALLED_APPS = [
     "govkpi.datavalues",
     "govkpi.connectors",
     "govkpi.evaluation",
+    "govkpi.notify",
+    "govkpi.discussion",
+    "govkpi.brief",
     "govkpi.web",
     "govkpi.portal",
 ]
@@ -388,6 +393,36 @@ X_FRAME_OPTIONS = "DENY"
 # X-Health-Token: TOKEN (unset: no token is accepted).
 HEALTH_MAX_LAG = float(os.environ.get("GOVKPI_HEALTH_MAX_LAG", "300"))
 HEALTH_TOKEN = os.environ.get("GOVKPI_HEALTH_TOKEN", "")
+
+# Background jobs (govkpi.jobs): a queue in the database (django-tasks' database backend), run by `govkpi worker`.
+# The worker's clock asks every WORKER_TICK seconds for what is due (reminders, deliveries, digests, scheduled
+# briefs); every job is idempotent, so a job run twice, or again after a crash, changes nothing the second time.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+WORKER_TICK = float(os.environ.get("GOVKPI_WORKER_TICK", "60"))
+
+# Notifications (govkpi.notify): the in-app inbox always; e-mail by SMTP (EMAIL_HOST set) or, with no host, the
+# console (development); signed webhooks to the endpoints a system administrator registers.
+EMAIL_HOST = os.environ.get("GOVKPI_EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("GOVKPI_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("GOVKPI_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("GOVKPI_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("GOVKPI_EMAIL_TLS", "0") == "1"
+EMAIL_BACKEND = os.environ.get("GOVKPI_EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("GOVKPI_EMAIL_FROM", "govkpi <no-reply@govkpi.localhost>")
+# The address links in e-mails and webhooks point to (no trailing slash).
+SITE_URL = os.environ.get("GOVKPI_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Reminders and escalations (govkpi.reminders): days before a task's deadline to remind its lead unit; days
+# overdue after which the assigning authority is told; days before a reporting window closes to remind the
+# units that have not reported.
+REMIND_TASK_DAYS = tuple(int(d) for d in os.environ.get("GOVKPI_REMIND_TASK_DAYS", "7,3,1").split(",") if d.strip())
+ESCALATE_AFTER_DAYS = int(os.environ.get("GOVKPI_ESCALATE_AFTER_DAYS", "7"))
+REMIND_WINDOW_DAYS = tuple(int(d) for d in os.environ.get("GOVKPI_REMIND_WINDOW_DAYS", "3,1").split(",") if d.strip())
+# Webhook deliveries: attempts before one is given up, and the first retry's delay (doubling each time).
+WEBHOOK_ATTEMPTS = int(os.environ.get("GOVKPI_WEBHOOK_ATTEMPTS", "6"))
+WEBHOOK_RETRY_SECONDS = float(os.environ.get("GOVKPI_WEBHOOK_RETRY_SECONDS", "30"))
+WEBHOOK_TIMEOUT = float(os.environ.get("GOVKPI_WEBHOOK_TIMEOUT", "10"))
 
 NINJA_PAGINATION_PER_PAGE = 100
 NINJA_PAGINATION_MAX_LIMIT = 1000

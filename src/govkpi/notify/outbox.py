@@ -1,0 +1,52 @@
+"""The one way to notify people: `notify(...)` writes one Notification per recipient, keyed by the event.
+
+Producers (reminders, the approval follower, comments, briefs) call it inside their own transaction; a second
+call with the same key for the same person writes nothing, so a job that runs twice sends nothing twice. What
+each channel (inbox, e-mail, webhook) then does with the rows is notify.delivery's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
+from govkpi.notify.kinds import Kind
+from govkpi.notify.models import Notification
+from govkpi.orgunits.models import OrgUnit
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a notification says, in both languages, and where it leads."""
+
+    kind: Kind
+    key: str
+    title_vi: str
+    title_en: str
+    body_vi: str = ""
+    body_en: str = ""
+    link: str = ""
+    unit: OrgUnit | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def notify(message: Message, recipients: Iterable[AbstractBaseUser]) -> list[Notification]:
+    """Write the message for each recipient who has not had this key yet; the new rows are returned."""
+    people = {user.pk: user for user in recipients if user.is_active}
+    if not people:
+        return []
+    had = set(Notification.objects.filter(key=message.key, recipient_id__in=people)
+              .values_list("recipient_id", flat=True))
+    now = timezone.now()
+    rows = [Notification(key=message.key, recipient=user, kind=message.kind, unit=message.unit,
+                         title_vi=message.title_vi[:300], title_en=message.title_en[:300],
+                         body_vi=message.body_vi, body_en=message.body_en, link=message.link,
+                         data=message.data, created_at=now)
+            for pk, user in sorted(people.items()) if pk not in had]
+    # ignore_conflicts: two producers racing on one key leave one row (the unique constraint decides).
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return rows
