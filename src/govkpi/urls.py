@@ -39,5 +39,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("public/", include("govkpi.portal.urls")),
+    path("inbox/", include("govkpi.notify.urls")),  # a person's notifications and their choices
+    path("briefs/", include("govkpi.brief.urls")),  # the meeting brief, on demand and as scheduled
+    path("discussion/", include("govkpi.discussion.urls")),  # comment threads on submissions and tasks
     path("", include("govkpi.web.urls")),
 ]
