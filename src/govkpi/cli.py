@@ -541,6 +541,22 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0 if all(verdict.ok for verdict in verdicts) else 3
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run the background jobs (reminders, deliveries, digests, scheduled briefs, recurring tasks) until stopped;
+    --once: queue what is due, run the queue empty and exit (for cron, or a look at what a tick does)."""
+    if args.tick is not None:
+        os.environ["GOVKPI_WORKER_TICK"] = str(args.tick)
+    _setup_django()
+    import logging
+
+    from govkpi.jobs.worker import run
+
+    logging.getLogger("govkpi.jobs").setLevel(logging.INFO)
+    logging.getLogger("django_tasks_db").setLevel(logging.INFO)
+    run(once=args.once)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the application with uvicorn; the evaluation engine runs once beside the workers (govkpi.server)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "govkpi.settings")
@@ -672,6 +688,13 @@ def build_parser() -> argparse.ArgumentParser:
     restore = sub.add_parser("restore", help="restore a backup FILE into an empty database, then check it")
     restore.add_argument("file")
     restore.set_defaults(func=cmd_restore)
+
+    worker = sub.add_parser("worker", help="run the background jobs: reminders, notifications, scheduled briefs "
+                            "(--once: what is due now, then exit)")
+    worker.add_argument("--once", action="store_true", help="queue what is due, run the queue empty, exit")
+    worker.add_argument("--tick", type=float, default=None, help="seconds between the clock's ticks "
+                        "(default GOVKPI_WORKER_TICK, 60)")
+    worker.set_defaults(func=cmd_worker)
 
     serve = sub.add_parser("serve", help="serve over HTTP (uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")

@@ -185,7 +185,9 @@ INSTALLED_APPS = [
     "govkpi.datavalues",
     "govkpi.connectors",
     "govkpi.evaluation",
+    "govkpi.jobs",
     "govkpi.notify",
+    "govkpi.reminders",
     "govkpi.discussion",
     "govkpi.brief",
     "govkpi.web",
@@ -399,6 +401,9 @@ HEALTH_TOKEN = os.environ.get("GOVKPI_HEALTH_TOKEN", "")
 # briefs); every job is idempotent, so a job run twice, or again after a crash, changes nothing the second time.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 WORKER_TICK = float(os.environ.get("GOVKPI_WORKER_TICK", "60"))
+# A job claimed by a worker whose heartbeat has been silent this long (default: 3 ticks, at least 30 s) goes
+# back to the queue; a worker on this machine whose process is gone is seen at once.
+WORKER_STALL_AFTER = float(os.environ.get("GOVKPI_WORKER_STALL_AFTER", "0")) or max(3 * WORKER_TICK, 30.0)
 
 # Notifications (govkpi.notify): the in-app inbox always; e-mail by SMTP (EMAIL_HOST set) or, with no host, the
 # console (development); signed webhooks to the endpoints a system administrator registers.

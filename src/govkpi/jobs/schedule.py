@@ -1,0 +1,34 @@
+"""What the worker's clock runs, and how often. Each entry names a plain function taking `now`, idempotent:
+running it twice, or again after a crash part-way, changes nothing the second time (its notifications are keyed
+by the event, its stored briefs by their schedule and period)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    function: str  # dotted path of `function(now: datetime.datetime) -> object` (a JSON-able summary)
+    every_seconds: float | None = None  # None: every tick of the worker's clock (settings.WORKER_TICK)
+
+    @property
+    def every(self) -> datetime.timedelta:
+        return datetime.timedelta(seconds=self.every_seconds if self.every_seconds is not None
+                                  else settings.WORKER_TICK)
+
+    def run(self, now: datetime.datetime) -> object:
+        return import_string(self.function)(now)
+
+
+HOUR = 3600.0
+PERIODIC: tuple[Periodic, ...] = (
+    Periodic("recurring-tasks", "govkpi.jobs.periodic.roll_recurring_tasks", HOUR),
+    Periodic("prune-queue", "govkpi.jobs.periodic.prune_queue", 24 * HOUR),
+)
+BY_NAME = {job.name: job for job in PERIODIC}
