@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from govkpi.discussion import views
 
 app_name = "discussion"
-urlpatterns: list = []
+urlpatterns = [
+    path("submission/<str:code>/<str:period>/", views.post_to_submission, name="submission"),
+    path("task/<path:code>/", views.post_to_task, name="task"),
+]

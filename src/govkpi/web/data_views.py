@@ -25,6 +25,7 @@ from govkpi.datavalues.models import Channel
 from govkpi.datavalues.writer import Item, Strategy, write_values
 from govkpi.indicators.models import DataElement
 from govkpi.orgunits.models import OrgUnit
+from govkpi.reads.approvals import last_decision
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ALLOWED_UPLOADS = (".xlsx", ".xlsm", ".csv", ".txt", ".json")
@@ -63,6 +64,7 @@ def entry_form(request: HttpRequest, code: str, period: str) -> HttpResponse:
         "may_approve": can(request.user, Action.APPROVE, approval.approver_unit(unit)) and unit.parent_id,
         "state": approval.state_of(unit, period), "completeness": completeness(unit, period),
         "previous": parsed.previous().id, "next": parsed.next().id,
+        "decision": last_decision(unit, period), "flash": request.session.pop("govkpi_flash", ""),
     }
     return render(request, "web/data_entry.html", context)
 
@@ -118,6 +120,8 @@ def approval_action(request: HttpRequest, code: str, period: str) -> HttpRespons
         approval.act(action, unit, period, request.user, reason)
     except approval.ApprovalError as error:
         request.session["govkpi_flash"] = f"{error.message_vi} / {error.message_en}"
+    if request.POST.get("next") == "approvals":  # decided from the approver's inbox: back to it
+        return redirect("web:approvals")
     return redirect("web:data_entry", code=unit.code, period=period)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from govkpi.web import dashboard_views, data_views, indicator_views, task_views, views
+from govkpi.web import approval_views, dashboard_views, data_views, indicator_views, my_work_views, task_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -18,6 +18,8 @@ urlpatterns = [
     path("tasks/", task_views.task_board, name="tasks"),
     path("data/upload/", data_views.upload, name="data_upload"),
     path("data/upload/errors/<str:key>.xlsx", data_views.upload_errors, name="data_upload_errors"),
+    path("data/approvals/", approval_views.approvals_inbox, name="approvals"),
+    path("my/", my_work_views.my_work, name="my_work"),
     path("data/<str:code>/", data_views.entry_start, name="data_start"),
     path("data/<str:code>/<str:period>/", data_views.entry_form, name="data_entry"),
     path("data/<str:code>/<str:period>/template.xlsx", data_views.template_download, name="data_template"),
