@@ -330,6 +330,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "govkpi.live.context.latest_event",
                 "govkpi.replica.note",  # replica_note: the footer's line when figures came from the replica
+                "govkpi.notify.context.inbox_unread",  # inbox_unread: the header's unread count
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
