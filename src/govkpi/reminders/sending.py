@@ -1,0 +1,38 @@
+"""What every rule shares: which keys were sent already (one query for many), and dates as people read them."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from urllib.parse import quote
+
+from govkpi.notify.models import Notification
+
+
+def already_sent(keys: Iterable[str]) -> set[str]:
+    """The keys some notification was written for already. A rule writes a message's rows in one transaction,
+    so a key present is a message sent whole: a rerun skips it without asking who its recipients are."""
+    wanted = sorted(set(keys))
+    sent: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        sent.update(Notification.objects.filter(key__in=wanted[start:start + 500])
+                    .values_list("key", flat=True).distinct())
+    return sent
+
+
+def vn_date(day: datetime.date) -> str:
+    """31/12/2026: the date as Vietnamese readers write it."""
+    return f"{day:%d/%m/%Y}"
+
+
+def task_link(code: str) -> str:
+    """The task's page (a part's code holds "/", an occurrence's "@": both stay as they are in the path)."""
+    return f"/tasks/{quote(code, safe='/@')}/"
+
+
+def data_link(unit_code: str, period: str) -> str:
+    """The data entry form of a unit and period."""
+    return f"/data/{quote(unit_code, safe='')}/{quote(period, safe='')}/"
+
+
+APPROVALS_LINK = "/data/approvals/"  # the approver's inbox of submissions waiting
