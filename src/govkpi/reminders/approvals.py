@@ -19,11 +19,11 @@ from govkpi.datavalues.approval import approver_unit
 from govkpi.events.models import ChangeEvent
 from govkpi.events.types import ApprovalChanged, UnreadableEvent, parse
 from govkpi.notify.kinds import Kind
-from govkpi.notify.outbox import Message, notify
+from govkpi.notify.outbox import Message
 from govkpi.notify.recipients import members_with, nearest_with
 from govkpi.orgunits.models import OrgUnit
 from govkpi.reminders import cursors
-from govkpi.reminders.sending import APPROVALS_LINK, data_link
+from govkpi.reminders.sending import APPROVALS_LINK, data_link, send
 
 CURSOR = "events"
 CHUNK = 500  # approval events read per pass
@@ -65,10 +65,10 @@ def _notify_approval(event: ChangeEvent, change: ApprovalChanged) -> int:
         unit = units.get(code)
         for period in event.periods if unit else []:
             if change.action == "return":
-                written += len(notify(returned_message(unit, period, event), members_with(unit, Action.ENTER)))
+                written += send(returned_message(unit, period, event), members_with(unit, Action.ENTER))
             elif change.action == "submit":
                 _at, people = nearest_with(approver_unit(unit), Action.APPROVE)
-                written += len(notify(submitted_message(unit, period, event), people))
+                written += send(submitted_message(unit, period, event), people)
     return written
 
 

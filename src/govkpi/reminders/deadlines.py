@@ -18,9 +18,9 @@ from django.utils import timezone
 from govkpi.accounts.roles import Action
 from govkpi.core.task_status import State, TaskFacts, deadline_on, state_on
 from govkpi.notify.kinds import Kind
-from govkpi.notify.outbox import Message, notify
+from govkpi.notify.outbox import Message
 from govkpi.reminders.people import Nearest
-from govkpi.reminders.sending import already_sent, task_link, vn_date
+from govkpi.reminders.sending import already_sent, send, task_link, vn_date
 from govkpi.tasks.actions import assigner_unit
 from govkpi.tasks.figures import facts_for
 from govkpi.tasks.models import Stage, Task
@@ -119,5 +119,5 @@ def task_reminders(now: datetime.datetime) -> int:
             _at, people = assigners(assigner_unit(item.task))
         else:
             _at, people = lead_managers(item.task.lead_unit)
-        written += len(notify(message(item), people))
+        written += send(message(item), people)
     return written

@@ -19,10 +19,11 @@ from govkpi.core.evaluation import Status
 from govkpi.core.periods import parse_period
 from govkpi.evaluation.models import Result
 from govkpi.notify.kinds import Kind
-from govkpi.notify.outbox import Message, notify
+from govkpi.notify.outbox import Message
 from govkpi.reads.official import Calendar
 from govkpi.reminders import cursors
 from govkpi.reminders.people import READERS_TOLD_OF_RESULTS, members_at
+from govkpi.reminders.sending import send
 
 CURSOR = "results"
 CHUNK = 2000  # result rows read per pass; a full recompute is caught up over several passes
@@ -79,7 +80,7 @@ def _pass(calendar: Calendar) -> tuple[int, int]:
                     .select_related("indicator", "unit")[:CHUNK])
         found = turned(rows)
         people = members_at({row.unit_id for row in found}, READERS_TOLD_OF_RESULTS)
-        written = sum(len(notify(message(row, calendar.is_official(row.period)), people.get(row.unit_id, [])))
+        written = sum(send(message(row, calendar.is_official(row.period)), people.get(row.unit_id, []))
                       for row in found)
         if rows:
             cursors.move(cursor, rows[-1].id)

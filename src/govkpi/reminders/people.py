@@ -56,3 +56,17 @@ class Nearest:
                 found, people = None, []
             self._known[unit.pk] = (found, people)
         return self._known[unit.pk]
+
+
+def nearest_many(units: Iterable[OrgUnit], action: str) -> dict[int, list[AbstractBaseUser]]:
+    """nearest_with for many units in two queries: by unit id, the people allowed `action` at the nearest unit
+    at or above it that has some ([] when none has)."""
+    units = list(units)
+    chains = {u.pk: [u.code, *reversed(u.ancestor_codes())] for u in units}
+    ids = dict(OrgUnit.objects.filter(code__in={c for chain in chains.values() for c in chain})
+               .values_list("code", "id"))
+    people = members_allowed(ids.values(), action)
+    found: dict[int, list[AbstractBaseUser]] = {}
+    for unit_pk, chain in chains.items():
+        found[unit_pk] = next((people[ids[c]] for c in chain if c in ids and people.get(ids[c])), [])
+    return found

@@ -24,11 +24,11 @@ from govkpi.datavalues.approval import approver_unit
 from govkpi.datavalues.models import ApprovalState, DataApproval, DataValue, ReportingWindow
 from govkpi.indicators.models import DataElement
 from govkpi.notify.kinds import Kind
-from govkpi.notify.outbox import Message, notify
+from govkpi.notify.outbox import Message
 from govkpi.orgunits.models import OrgUnit
 from govkpi.reads.official import REPORTING_KINDS
-from govkpi.reminders.people import Nearest, members_allowed
-from govkpi.reminders.sending import APPROVALS_LINK, already_sent, data_link, vn_date
+from govkpi.reminders.people import members_allowed, nearest_many
+from govkpi.reminders.sending import APPROVALS_LINK, already_sent, data_link, send, vn_date
 
 SUMMARY_NAMES = 30  # units named in an approver's summary; the rest are counted
 
@@ -149,7 +149,7 @@ def window_reminders(now: datetime.datetime) -> int:
         fresh = [(item, m) for item, m in messages if m.key not in sent]
         entering = members_allowed([item.unit.pk for item, _m in fresh], Action.ENTER)
         for item, m in fresh:
-            written += len(notify(m, entering.get(item.unit.pk, [])))
+            written += send(m, entering.get(item.unit.pk, []))
         written += _summaries(closing, behind, left)
     return written
 
@@ -164,9 +164,9 @@ def _summaries(closing: Closing, behind: list[Behind], left: int) -> int:
         approvers[above.pk] = above
     planned = {pk: summary_message(closing, approvers[pk], items, left) for pk, items in by_approver.items()}
     sent = already_sent(m.key for m in planned.values())
-    nearest = Nearest(Action.APPROVE)
+    fresh = {pk: m for pk, m in planned.items() if m.key not in sent}
+    people = nearest_many([approvers[pk] for pk in fresh], Action.APPROVE)
     written = 0
-    for pk, m in sorted(planned.items(), key=lambda pair: approvers[pair[0]].path):
-        if m.key not in sent:
-            written += len(notify(m, nearest(approvers[pk])[1]))
+    for pk, m in sorted(fresh.items(), key=lambda pair: approvers[pair[0]].path):
+        written += send(m, people[pk])
     return written
