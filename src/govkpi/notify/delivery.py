@@ -28,8 +28,10 @@ BATCH = 100  # rows claimed per query
 
 
 def lease() -> datetime.timedelta:
-    """How long a claimed row is not due again: longer than any attempt can take."""
-    return datetime.timedelta(seconds=max(60.0, 3 * settings.WEBHOOK_TIMEOUT))
+    """How long a claimed row is not due again: longer than an attempt should take (5 minutes, or three
+    timeouts). An SMTP server with no EMAIL_TIMEOUT could hold a send longer: then a copy may leave."""
+    timeouts = [settings.WEBHOOK_TIMEOUT, getattr(settings, "EMAIL_TIMEOUT", None) or 0]
+    return datetime.timedelta(seconds=max(300.0, *(3 * t for t in timeouts)))
 
 
 def backoff(attempts: int) -> datetime.timedelta:

@@ -58,7 +58,8 @@ def post(request: urllib.request.Request) -> tuple[int | None, str]:
         with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT) as answer:
             status = answer.status
     except urllib.error.HTTPError as error:
-        detail = error.read(300).decode("utf-8", "replace")
+        with error:
+            detail = error.read(300).decode("utf-8", "replace")
         return error.code, f"HTTP {error.code}: {detail}".strip()
     except (OSError, ValueError) as error:  # refused, timed out, no route, a bad address
         return None, f"{type(error).__name__}: {error}"
