@@ -105,3 +105,15 @@ def test_a_link_out_of_the_site_is_not_rendered(client, person, send):
     html = client.get("/inbox/").content.decode()
     assert "evil.example" not in html and "javascript:" not in html
     assert "Nhiệm vụ A sắp đến hạn" in html
+
+
+def test_the_inbox_and_the_header_in_english(client, person, send):
+    me = person()
+    send("A", [me])
+    client.force_login(me)
+    client.cookies["django_language"] = "en"
+    html = client.get("/inbox/").content.decode()
+    assert "Notifications inbox" in html and "1 unread notification" in html and "Mark read" in html
+    assert re.search(r'class="inbox-link"[^>]*>Inbox <span class="badge" aria-label="1 unread">1</span>', html)
+    html = client.get("/inbox/preferences/").content.decode()
+    assert "Choose how you are notified" in html and "Daily digest" in html and "Task due soon" in html
