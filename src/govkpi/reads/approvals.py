@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from govkpi.accounts.permissions import can, units_where
 from govkpi.accounts.roles import Action
@@ -61,10 +62,10 @@ class Waiting:
 
     @property
     def flags(self) -> list[str]:
-        """The review flags in words (Vietnamese): values flagged for follow-up, outliers, broken rules."""
-        found = [f"Cần xem lại: {c.name}" for c in self.changes if c.follow_up]
-        found += [f"Khác xa các kỳ trước: {c.name}" for c in self.changes if c.outlier]
-        return found + [f"Vi phạm quy tắc: {text}" for text in self.rule_breaks]
+        """The review flags in words (the active language): values flagged for follow-up, outliers, broken rules."""
+        found = [gettext("Cần xem lại: %(name)s") % {"name": c.name} for c in self.changes if c.follow_up]
+        found += [gettext("Khác xa các kỳ trước: %(name)s") % {"name": c.name} for c in self.changes if c.outlier]
+        return found + [gettext("Vi phạm quy tắc: %(rule)s") % {"rule": text} for text in self.rule_breaks]
 
 
 @dataclass
