@@ -15,10 +15,13 @@ from django.views.decorators.http import require_safe
 
 from govkpi.evaluation import scores
 from govkpi.portal import opendata, opendata_files, published
+from govkpi.portal import tables as portal_tables
 from govkpi.reads.visibility import Viewer
+from govkpi.web import table_export
 
 GROUPS = {"ministries": scores.MINISTRIES, "provinces": scores.PROVINCES}
 DOWNLOAD_BLOCK = 256 * 1024
+INDEX_RANKING_ROWS = 5  # the top of each ranking on the portal's first page
 
 
 def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
@@ -33,7 +36,11 @@ def index(request: HttpRequest) -> HttpResponse:
     summaries = sorted(published.indicator_summaries(public), key=lambda s: s.national is None)  # results first
     rankings = [published.ranking(g, public=public) for g in GROUPS.values()]
     demo = any(s.national and s.national.demo for s in summaries) or any(r.demo for r in rankings)
-    return _render(request, "portal/index.html", {"summaries": summaries, "rankings": rankings, "demo": demo})
+    tables = {"indicators": lambda: portal_tables.indicators_table(summaries),
+              **{f"rankings-{r.group}": (lambda r=r: portal_tables.ranking_table(r, r.rows[:INDEX_RANKING_ROWS], True))
+                 for r in rankings}}
+    return table_export.answer(request, tables) or _render(
+        request, "portal/index.html", {"summaries": summaries, "rankings": rankings, "demo": demo})
 
 
 @require_safe
@@ -44,7 +51,9 @@ def rankings(request: HttpRequest) -> HttpResponse:
     tables = [published.ranking(g, period, public) for g in GROUPS.values()]
     periods = sorted(set(published.score_periods(scores.MINISTRIES, public))
                      | set(published.score_periods(scores.PROVINCES, public)), reverse=True)
-    return _render(request, "portal/rankings.html", {
+    exported = table_export.answer(request, {f"rankings-{r.group}": (lambda r=r: portal_tables.ranking_table(r, r.rows))
+                                             for r in tables})
+    return exported or _render(request, "portal/rankings.html", {
         "rankings": tables, "periods": periods, "period": period or (tables[1].period or tables[0].period or ""),
         "demo": any(r.demo for r in tables)})
 
@@ -56,9 +65,10 @@ def methodology(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def databases(request: HttpRequest) -> HttpResponse:
-    rows = published.databases()
-    return _render(request, "portal/databases.html", {
-        "rows": rows, "today": timezone.localdate(), "demo": any(r.database.demo for r in rows)})
+    rows, today = published.databases(), timezone.localdate()
+    exported = table_export.answer(request, {"databases": lambda: portal_tables.databases_table(rows, today)})
+    return exported or _render(request, "portal/databases.html", {
+        "rows": rows, "today": today, "demo": any(r.database.demo for r in rows)})
 
 
 @require_safe

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+
 from govkpi.indicators.models import Indicator
 from govkpi.orgunits.models import OrgUnit
 from govkpi.orgunits.reference import GOVERNMENT_CODE
@@ -16,6 +17,7 @@ from govkpi.reads.changes import recent_changes
 from govkpi.reads.labels import COMPONENT_LABELS, STATUS_LABELS
 from govkpi.reads.tasks import overdue_by_agency
 from govkpi.reads.visibility import Viewer
+from govkpi.web import page_tables, table_export
 
 PANELS = {
     "headline": "web/panels/_headline.html",
@@ -86,14 +88,32 @@ def home(request: HttpRequest) -> HttpResponse:
     }
     context["demo"] = bool(context["headline"]["demo"] or context["ministries"]["ranking"].demo
                            or context["provinces"]["ranking"].demo or (provinces and provinces["demo"]))
-    return render(request, "web/dashboard.html", context)
+    return table_export.answer(request, _home_tables(context)) or render(request, "web/dashboard.html", context)
+
+
+def _home_tables(context: dict[str, Any]) -> dict[str, Any]:
+    """The downloads of the dashboard's tables, each made from the context the page renders."""
+    tables = {
+        "headline": lambda: page_tables.headline_table(context["headline"]),
+        "overdue": lambda: page_tables.overdue_table(context["overdue"]),
+        "rankings-ministries": lambda: page_tables.ranking_table(context["ministries"], compact=True),
+        "rankings-provinces": lambda: page_tables.ranking_table(context["provinces"], compact=True),
+    }
+    if context.get("province_values"):
+        tables["map"] = lambda: page_tables.province_values_table(context["province_values"])
+    return tables
 
 
 def panel(request: HttpRequest, name: str) -> HttpResponse:
-    """One dashboard panel alone (the same partial the page includes)."""
+    """One dashboard panel alone (the same partial the page includes), or the download of its table."""
     if name not in PANELS:
         raise Http404(name)
-    return render(request, PANELS[name], _panel_context(name, request))
+    context = _panel_context(name, request)
+    tables = {"headline": lambda: page_tables.headline_table(context["headline"]),
+              "overdue": lambda: page_tables.overdue_table(context["overdue"]),
+              f"rankings-{context.get('group')}": lambda: page_tables.ranking_table(context, context["compact"])}
+    tables = {key: make for key, make in tables.items() if key.split("-")[0] == name}
+    return table_export.answer(request, tables) or render(request, PANELS[name], context)
 
 
 def _visible_indicator(viewer: Viewer, request: HttpRequest) -> Indicator:
@@ -133,7 +153,8 @@ def rankings(request: HttpRequest) -> HttpResponse:
         context = _ranking_context(Viewer(request.user), group, province, key, request.GET.get("period", ""))
     context["provinces_list"] = OrgUnit.objects.current().filter(kind="province").order_by("name")
     context["groups"] = ranking_reads.GROUPS
-    return render(request, "web/rankings.html", context)
+    tables = {f"rankings-{group}": lambda: page_tables.ranking_table(context)} if context["ranking"] else {}
+    return table_export.answer(request, tables) or render(request, "web/rankings.html", context)
 
 
 def methodology(request: HttpRequest) -> HttpResponse:

@@ -11,6 +11,7 @@ from govkpi.orgunits.reference import GOVERNMENT_CODE
 from govkpi.reads import results, units
 from govkpi.reads.labels import STATUS_LABELS
 from govkpi.reads.visibility import Viewer
+from govkpi.web import page_tables, table_export
 
 
 def indicator_page(request: HttpRequest, code: str) -> HttpResponse:
@@ -29,4 +30,9 @@ def indicator_page(request: HttpRequest, code: str) -> HttpResponse:
                "provinces": provinces, "status_labels": STATUS_LABELS, "calendar": viewer.calendar,
                "demo": provinces["demo"] or any(r.demo for r in series),
                **units.indicator_page(indicator)}
-    return render(request, "web/indicator.html", context)
+    tables = {
+        "targets": lambda: page_tables.targets_table(context["targets"], context["superseded"], indicator),
+        "data": lambda: page_tables.series_table(context["series"], indicator, unit, viewer.calendar),
+        "map": lambda: page_tables.province_values_table(provinces),
+    }
+    return table_export.answer(request, tables) or render(request, "web/indicator.html", context)

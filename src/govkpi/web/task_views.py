@@ -9,24 +9,24 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from govkpi.accounts.permissions import can
 from govkpi.accounts.roles import Action
-
 from govkpi.core.six_clear import LABELS_VI
 from govkpi.core.task_status import State, state_on
 from govkpi.indicators.models import Theme
-from govkpi.tasks.figures import facts_for
-from govkpi.tasks import actions
-from govkpi.reads.tasks import task_figures
-from govkpi.web.data_views import XLSX
-from govkpi.tasks.models import DeadlineChange, Directive, Evidence, Task
 from govkpi.reads.task_rows import clarity, rows
+from govkpi.reads.tasks import task_figures
 from govkpi.reads.visibility import Viewer
+from govkpi.tasks import actions
+from govkpi.tasks.figures import facts_for
+from govkpi.tasks.models import DeadlineChange, Directive, Evidence, Task
+from govkpi.web import page_tables, table_export
+from govkpi.web.data_views import XLSX
 
 STATE_LABELS = {
     State.NOT_STARTED.value: "Chưa triển khai", State.IN_PROGRESS.value: "Đang thực hiện",
@@ -47,9 +47,9 @@ DUE_WINDOW_MAX_DAYS = 3660  # ten years ahead: every deadline the register holds
 TASKS_PER_PAGE = 200  # the 1,500 reference task rows in one page weighed 550 KB
 
 
-def task_board(request: HttpRequest) -> HttpResponse:
-    """Tasks with filters (agency, status, directive, theme, due window) and counts per agency."""
-    day = _as_of(request)
+def _board_tasks(request: HttpRequest, day: datetime.date) -> list[Task]:
+    """The tasks the board's filters (agency, status, directive, theme, due window, 6 rõ) select, by deadline:
+    what the page lists, a page at a time, and what its download holds, whole."""
     qs = Task.objects.select_related("lead_unit", "assigned_unit", "directive", "parent").filter(
         children__isnull=True)
     g = request.GET
@@ -63,20 +63,44 @@ def task_board(request: HttpRequest) -> HttpResponse:
     if g.get("due") and g["due"].isascii() and g["due"].isdigit():
         days = min(int(g["due"]), DUE_WINDOW_MAX_DAYS)
         qs = qs.filter(deadline__gte=day, deadline__lte=day + datetime.timedelta(days=days))
-    # Filter on the cheap facts first, then build full rows for the page shown only.
+    # Filter on the cheap facts first, then build full rows for the tasks shown only.
     tasks = list(qs.order_by("deadline", "code"))
     if g.get("status"):
         facts = facts_for(tasks)
         tasks = [t for t in tasks if state_on(facts[t.pk], day).value == g["status"]]
     if g.get("unclear") == "1":
         tasks = [t for t in tasks if clarity(t)]
-    page = Paginator(tasks, TASKS_PER_PAGE).get_page(g.get("page"))
-    prefetch_related_objects(page.object_list, "coordinating_units")
-    items = rows(page.object_list, day)
+    return tasks
+
+
+def _board_rows(tasks: list[Task], day: datetime.date) -> list[dict]:
+    prefetch_related_objects(tasks, "coordinating_units")
+    items = rows(tasks, day)
     for item in items:
         item["status_label"] = STATE_LABELS[item["status"]]
         item["missing_labels"] = [LABELS_VI[p] for p in item["six_clear_missing"]]
+    return items
+
+
+def _filters_text(query: QueryDict) -> str:
+    return ", ".join(f"{key}={value}" for key, value in query.items()
+                     if value and key not in ("page", "export", "format"))
+
+
+def task_board(request: HttpRequest) -> HttpResponse:
+    """Tasks with filters (agency, status, directive, theme, due window) and counts per agency; ?export=tasks
+    downloads the whole filtered list, ?export=agencies the counts."""
+    day = _as_of(request)
+    g = request.GET
+    tasks = _board_tasks(request, day)
     figures = task_figures(day)  # cached until the next task change
+    exported = table_export.answer(request, {
+        "tasks": lambda: page_tables.task_list_table(_board_rows(tasks, day), day, _filters_text(g)),
+        "agencies": lambda: page_tables.agency_figures_table(figures, day)})
+    if exported:
+        return exported
+    page = Paginator(tasks, TASKS_PER_PAGE).get_page(g.get("page"))
+    items = _board_rows(list(page.object_list), day)
     others = g.copy()
     others.pop("page", None)
     context = {

@@ -13,6 +13,7 @@ from govkpi.orgunits.reference import GOVERNMENT_CODE
 from govkpi.reads import explain, results
 from govkpi.reads import units as unit_reads
 from govkpi.reads.visibility import Viewer
+from govkpi.web import page_tables, table_export
 
 UNIT_PANELS = {
     "indicators": "web/panels/_unit_indicators.html",
@@ -48,7 +49,9 @@ def units(request: HttpRequest) -> HttpResponse:
         "dissolved_ministries": OrgUnit.objects.filter(kind=Kind.MINISTRY, valid_to__lt=today).count(),
         "historical_provinces": OrgUnit.objects.filter(kind=Kind.PROVINCE, valid_to__lt=today).count(),
     }
-    return render(request, "web/units.html", context)
+    tables = {"provinces": lambda: page_tables.provinces_table(context["provinces"]),
+              "ministries": lambda: page_tables.ministries_table(context["ministries"])}
+    return table_export.answer(request, tables) or render(request, "web/units.html", context)
 
 
 def _unit(code: str) -> OrgUnit:
@@ -70,6 +73,19 @@ def _panel_context(name: str, viewer: Viewer, unit: OrgUnit) -> dict:
     if unit.kind != Kind.PROVINCE:
         raise Http404(name)
     return {"unit": unit, "communes": unit_reads.commune_table(viewer, unit)}
+
+
+def _unit_tables(context: dict) -> dict:
+    """The downloads of a unit's tables (of the panels in the context), made from what the page renders."""
+    unit = context["unit"]
+    tables = {}
+    if "results" in context:
+        tables["unit-indicators"] = lambda: page_tables.unit_results_table(context["results"], unit)
+    if "parts" in context:
+        tables["unit-score"] = lambda: page_tables.score_parts_table(context["score"], context["parts"], unit)
+    if "communes" in context:
+        tables["communes"] = lambda: page_tables.communes_table(context["communes"], unit)
+    return tables
 
 
 def unit_page(request: HttpRequest, code: str) -> HttpResponse:
@@ -95,7 +111,7 @@ def unit_page(request: HttpRequest, code: str) -> HttpResponse:
     context["demo"] = bool(context["results"]["demo"] or context["tasks"]["demo"]
                            or (context["score"] and context["score"].demo)
                            or (context.get("communes") and context["communes"]["demo"]))
-    return render(request, "web/unit.html", context)
+    return table_export.answer(request, _unit_tables(context)) or render(request, "web/unit.html", context)
 
 
 def unit_panel(request: HttpRequest, code: str, name: str) -> HttpResponse:
@@ -103,7 +119,8 @@ def unit_panel(request: HttpRequest, code: str, name: str) -> HttpResponse:
     if name not in UNIT_PANELS:
         raise Http404(name)
     unit = _unit(code)
-    return render(request, UNIT_PANELS[name], _panel_context(name, Viewer(request.user), unit))
+    context = _panel_context(name, Viewer(request.user), unit)
+    return table_export.answer(request, _unit_tables(context)) or render(request, UNIT_PANELS[name], context)
 
 
 def score_explain(request: HttpRequest, code: str) -> HttpResponse:
