@@ -506,6 +506,41 @@ def cmd_methodology(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the meeting brief of a scope and period to a file (as a user's view with --as, else a national reader's)."""
+    _setup_django()
+    import datetime
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from govkpi.brief.assemble import BriefRefused
+    from govkpi.brief.produce import build
+
+    user = None
+    if args.as_user:
+        user = get_user_model().objects.filter(username=args.as_user, is_active=True).first()
+        if user is None:
+            print(f"Không có tài khoản «{args.as_user}» / no such account", file=sys.stderr)
+            return 2
+    try:
+        as_of = datetime.datetime.fromisoformat(args.as_of) if args.as_of else timezone.now().replace(microsecond=0)
+    except ValueError:
+        print(f"--as-of «{args.as_of}»: YYYY-MM-DDTHH:MM[:SS][+07:00]", file=sys.stderr)
+        return 2
+    if timezone.is_naive(as_of):
+        as_of = timezone.make_aware(as_of)  # a moment without a zone is Viet Nam's time
+    try:
+        brief, content = build(args.scope, args.period, args.format, args.lang, as_of, user)
+    except BriefRefused as refused:
+        print(f"{refused.message_vi} / {refused.message_en}", file=sys.stderr)
+        return 2
+    Path(args.output).write_bytes(content)
+    print(f"{args.output}: {len(content):,} B · {brief.period} · as of {as_of.isoformat()}"
+          f"{' · có số liệu minh họa / demo figures' if brief.demo else ''}")
+    return 0
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     """Write the database, the uploaded files and a manifest to one new file (govkpi.backup)."""
     _setup_django()
@@ -680,6 +715,19 @@ def build_parser() -> argparse.ArgumentParser:
     methodology.add_argument("--notes", default="")
     methodology.add_argument("--by", default="")
     methodology.set_defaults(func=cmd_methodology)
+
+    report = sub.add_parser("report", help="the meeting brief of a scope and period: --scope national|UNIT_CODE "
+                                           "--period 2026-10 --format xlsx|docx|pdf --output FILE")
+    report.add_argument("--scope", default="national", help="national, or a ministry's or a province's code")
+    report.add_argument("--period", required=True, help="a month (2026-10) or a quarter (2026-Q3)")
+    report.add_argument("--format", required=True, choices=["xlsx", "docx", "pdf"])
+    report.add_argument("--output", required=True, metavar="FILE")
+    report.add_argument("--as-of", help="the moment of the data, YYYY-MM-DDTHH:MM:SS (Viet Nam time unless a zone "
+                                        "is given; default now): the same moment gives the same brief")
+    report.add_argument("--lang", default="vi", choices=["vi", "en"])
+    report.add_argument("--as", dest="as_user", metavar="USERNAME",
+                        help="as this user sees the data (default: a reader of the whole country)")
+    report.set_defaults(func=cmd_report)
 
     backup = sub.add_parser("backup", help="write the database, uploaded files and a manifest to a new FILE")
     backup.add_argument("file")

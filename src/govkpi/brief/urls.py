@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from govkpi.brief import views
 
 app_name = "brief"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.briefs, name="briefs"),
+    path("<int:pk>/", views.download, name="download"),
+]

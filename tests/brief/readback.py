@@ -1,0 +1,35 @@
+"""Reading a brief's file back as a reader would: the spreadsheet's cells, the document's text, the PDF's text."""
+
+from __future__ import annotations
+
+import io
+
+import docx
+import openpyxl
+import pypdf
+
+
+def workbook(content: bytes) -> dict[str, list[tuple]]:
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    return {sheet.title: [tuple(row) for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets}
+
+
+def document_text(content: bytes) -> list[str]:
+    """Every paragraph, and every table cell (row by row), in order of the document's body."""
+    document = docx.Document(io.BytesIO(content))
+    lines = []
+    for block in document.element.body.iterchildren():
+        tag = block.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            lines.append("".join(t.text or "" for t in block.iter() if t.tag.endswith("}t")))
+        elif tag == "tbl":
+            for row in block.iter():
+                if row.tag.endswith("}tr"):
+                    cells = ["".join(t.text or "" for t in cell.iter() if t.tag.endswith("}t"))
+                             for cell in row if cell.tag.endswith("}tc")]
+                    lines.append(" | ".join(cells))
+    return lines
+
+
+def pdf_text(content: bytes) -> list[str]:
+    return [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(content)).pages]
