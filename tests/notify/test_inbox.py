@@ -20,7 +20,7 @@ HOUR = datetime.timedelta(hours=1)
 def titles(html: str) -> list[str]:
     """Each notification's title, after "Chưa đọc" when it is marked unread."""
     return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", t)).strip()
-            for t in re.findall(r'<li class="notification[^"]*"[^>]*>(.*?)</strong>', html, re.S)]
+            for t in re.findall(r'<li class="notification[^"]*"[^>]*>(.*?)</strong>', html, re.DOTALL)]
 
 
 def csrf(client: Client, page: str = "/inbox/") -> str:

@@ -10,7 +10,16 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from govkpi.notify.kinds import Kind
-from govkpi.notify.models import WAITING, Delivery, Digest, State, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from govkpi.notify.models import (
+    WAITING,
+    Channel,
+    Delivery,
+    Digest,
+    State,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 
 def _formfield(field: models.Field, **kwargs: object) -> forms.Field | None:
@@ -40,10 +49,10 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):  # noqa: ANN001, ANN201 - written by notify only
+    def has_add_permission(self, request, obj=None):
         return False
 
-    def has_change_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+    def has_change_permission(self, request, obj=None):
         return False
 
 
@@ -53,12 +62,14 @@ class AttemptInline(admin.TabularInline):
     can_delete = False
     readonly_fields = ("number", "at", "status_code", "error")
 
-    def has_add_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+    def has_add_permission(self, request, obj=None):
         return False
 
 
 @admin.action(description="Gửi lại từ đầu (đặt lại số lần thử)")
 def send_again(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    if queryset.model is Delivery:  # a digest's line is sent with its digest: send the digest again instead
+        queryset = queryset.filter(channel=Channel.EMAIL)
     queryset.exclude(state__in=WAITING).update(state=State.PENDING, attempts=0, next_attempt_at=timezone.now())
 
 

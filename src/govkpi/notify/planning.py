@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from govkpi.notify.kinds import Frequency
 from govkpi.notify.models import Channel, Delivery, Notification, WebhookDelivery, WebhookEndpoint
 from govkpi.notify.preferences import frequencies_of
+
+if TYPE_CHECKING:
+    from govkpi.notify.outbox import Message
 
 # The event's id in a webhook's body: the same for every endpoint and every retry (receivers may dedupe on it).
 EVENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "govkpi:notify")
@@ -33,7 +37,7 @@ def plan(rows: list[Notification], now: datetime.datetime) -> None:
     Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
 
 
-def plan_webhooks(message: "Message", now: datetime.datetime) -> None:  # noqa: F821 - outbox.Message
+def plan_webhooks(message: Message, now: datetime.datetime) -> None:
     """One webhook delivery of the event for each endpoint that wants its kind and may see its unit."""
     endpoints = [e for e in WebhookEndpoint.objects.filter(active=True).select_related("unit")
                  if e.wants(message.kind, message.unit)]
@@ -46,7 +50,7 @@ def plan_webhooks(message: "Message", now: datetime.datetime) -> None:  # noqa: 
         ignore_conflicts=True)
 
 
-def payload(message: "Message", now: datetime.datetime) -> dict:  # noqa: F821
+def payload(message: Message, now: datetime.datetime) -> dict:
     """The webhook body of an event (without sent_at, added at each attempt)."""
     unit = message.unit
     return {
