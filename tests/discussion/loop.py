@@ -28,7 +28,7 @@ def make_elements() -> dict[str, DataElement]:
     return made
 
 
-def write(user, unit_code: str, period: str, follow_up: bool | None = None, **values: str) -> None:  # noqa: ANN001
+def write(user, unit_code: str, period: str, follow_up: bool | None = None, **values: str) -> None:
     """Write values through the one writer, as the form does (windows unchecked, so that a test may write a
     history); fails the test if anything is refused."""
     items = [Item(i, code, period, unit_code, value, follow_up=follow_up) for i, (code, value) in enumerate(values.items())]

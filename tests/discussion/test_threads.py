@@ -28,7 +28,7 @@ def people(make_user, time_machine):
             "other_province": make_user(Role.APPROVER, "79", "hcm.approver")}
 
 
-def notified(user) -> list[Notification]:  # noqa: ANN001
+def notified(user) -> list[Notification]:
     return list(Notification.objects.filter(recipient=user, kind=Kind.COMMENT))
 
 
@@ -70,7 +70,7 @@ def test_an_empty_or_too_long_comment_is_refused(people):
 
 
 @pytest.fixture
-def task(db):  # noqa: ANN001
+def task(db):
     # Assigned by the Government (no directive) to Hà Nội.
     return create_task(code="T-BINH-LUAN", title="Số hóa hồ sơ hộ tịch", assigned_on=datetime.date(2026, 6, 1),
                        lead=OrgUnit.objects.get(code="01"), deadline_text="31/12/2026")
