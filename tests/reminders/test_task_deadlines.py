@@ -71,7 +71,7 @@ def test_the_texts_say_the_days_left_and_the_deadline(task, at):
     assert due.title_en == "Task T1 is due in 7 days (31/08/2025)"
     assert "Xây dựng kiến trúc dữ liệu quốc gia" in due.body_vi and due.unit.code == "BCA"
     assert due.data == {"task": "T1", "deadline": "2025-08-31", "rule": "due", "days": 7, "lead_unit": "BCA",
-                        "threshold": 7}
+                        "demo": False, "threshold": 7}
     at(days(9), reminders.scan)
     escalated = Notification.objects.get(key="task-escalated:T1:2025-08-31")
     assert escalated.title_vi.startswith("Nhiệm vụ T1 quá hạn 9 ngày") and escalated.recipient.username == "cp_tm"
@@ -170,3 +170,13 @@ def test_a_recurring_task_reminds_each_occurrence_by_its_own_deadline(make_user,
     at(D(2025, 9, 27), reminders.scan)
     assert ("task_due", "task-due:GB@202509:2025-09-30:3", "bca_tm", "/tasks/GB@202509/") in sent()
     assert not Notification.objects.filter(key__contains=":GB:").exists()
+
+
+def test_alerts_missed_for_longer_than_the_catch_up_are_not_sent(task, at):
+    at(days(31), reminders.scan)  # overdue for a month and a day when the reminders first look
+    assert [kind for kind, _key, _u, _l in sent()] == ["task_escalated"]  # 24 days past its escalation day
+    at(days(38), reminders.scan)
+    assert len(sent()) == 1
+    Notification.objects.all().delete()
+    at(days(40), reminders.scan)  # past both: nothing
+    assert sent() == []

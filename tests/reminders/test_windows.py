@@ -112,6 +112,7 @@ def test_thousands_of_communes_cost_the_same_few_queries(settings, make_user, at
     commune = OrgUnit.objects.filter(kind="commune", parent__code="01").order_by("code").first()
     make_user(Role.DATA_ENTRY, commune.code, "xa_clerk")
     make_user(Role.APPROVER, "01", "hn_approver")
+    make_user(Role.APPROVER, "CP", "cp_approver")  # approves provinces' data, not 33 provinces' communes
     communes = OrgUnit.objects.valid_on(D(2025, 9, 30)).filter(kind="commune").count()
     assert communes > 3000
     # 37 today: a few per period, and lookups of 500 units at a time (7 for 3,321 communes), not one per unit.
@@ -126,3 +127,4 @@ def test_thousands_of_communes_cost_the_same_few_queries(settings, make_user, at
     with django_assert_max_num_queries(45):
         at(D(2025, 10, 7), window_reminders)  # the rerun: nothing new, as few queries
     assert Notification.objects.count() == 2
+    assert not Notification.objects.filter(recipient__username="cp_approver").exists()

@@ -26,6 +26,9 @@ from govkpi.tasks.figures import facts_for
 from govkpi.tasks.models import Stage, Task
 
 OPEN = (State.NOT_STARTED, State.IN_PROGRESS, State.OVERDUE)
+# An overdue alert or an escalation missed for longer than this (the worker stopped for a month, or the
+# reminders installed on a database of tasks overdue since last year) is no longer sent: it would not be news.
+CATCH_UP_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -56,15 +59,18 @@ def answerable_tasks(today: datetime.date, horizon: datetime.date) -> list[Task]
 
 def plan(task: Task, facts: TaskFacts, today: datetime.date, days: list[int]) -> Iterator[Planned]:
     """The reminders one task calls for today: at most one "due" (the nearest reminder day not yet passed, so a
-    scan that missed the 3-day mark sends it on the second day), or overdue and, late enough, escalated."""
+    scan that missed the 3-day mark sends it on the second day), or overdue and, late enough, escalated (each
+    within CATCH_UP_DAYS of the day it fell due)."""
     state, due = state_on(facts, today), deadline_on(facts, today)
     if due is None or state not in OPEN:
         return
     left = (due - today).days
     if state is State.OVERDUE:
-        yield Planned("overdue", task, due, -left)
-        if -left >= settings.ESCALATE_AFTER_DAYS:
-            yield Planned("escalated", task, due, -left)
+        late, escalate = -left, settings.ESCALATE_AFTER_DAYS
+        if late <= CATCH_UP_DAYS:
+            yield Planned("overdue", task, due, late)
+        if escalate <= late <= escalate + CATCH_UP_DAYS:
+            yield Planned("escalated", task, due, late)
         return
     threshold = min((d for d in days if d >= left), default=None)
     if threshold is not None:
@@ -76,8 +82,10 @@ def message(item: Planned) -> Message:
     when_vi, when_en = vn_date(item.deadline), f"{item.deadline:%d/%m/%Y}"
     body_vi = f"{task.title}\nCơ quan chủ trì: {lead.name}. Thời hạn: {task.deadline_text or when_vi} ({when_vi})."
     body_en = f"{task.title}\nLead unit: {lead.name_en or lead.name}. Deadline: {when_en}."
+    if task.demo_status:  # its stage was made up for a demonstration: said so, as on every page
+        body_vi, body_en = body_vi + "\n(Tình trạng minh họa.)", body_en + "\n(Demonstration status.)"
     data = {"task": task.code, "deadline": item.deadline.isoformat(), "rule": item.rule, "days": item.days,
-            "lead_unit": lead.code}
+            "lead_unit": lead.code, "demo": task.demo_status}
     if item.rule == "due":
         data["threshold"] = item.threshold
         if item.days:

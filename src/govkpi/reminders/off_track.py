@@ -10,6 +10,7 @@ of a period, the unit's latest current result of an earlier period. A figure of 
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 
 from django.db import transaction
 from django.db.models import Max
@@ -29,17 +30,30 @@ CURSOR = "results"
 CHUNK = 2000  # result rows read per pass; a full recompute is caught up over several passes
 
 
-def _before(row: Result) -> Result | None:
-    """What stood before the row: the cell's previous version, else the unit's latest earlier period."""
-    earlier = Result.objects.filter(indicator_id=row.indicator_id, unit_id=row.unit_id)
-    return (earlier.filter(period=row.period, id__lt=row.id).order_by("-id").first()
-            or earlier.filter(period_end__lt=row.period_end, valid_to__isnull=True).order_by("-period_end").first())
-
-
 def turned(rows: list[Result]) -> list[Result]:
-    """The rows that turned off track (still current, off track, and the one before was not)."""
-    return [row for row in rows if row.valid_to is None and row.status == Status.OFF_TRACK
-            and getattr(_before(row), "status", None) != Status.OFF_TRACK]
+    """The rows that turned off track (still current, off track, and the one before was not). What stood
+    before is read for all the rows at once: the results of their (indicator, unit) pairs, 500 units a query."""
+    candidates = [row for row in rows if row.valid_to is None and row.status == Status.OFF_TRACK]
+    if not candidates:
+        return []
+    indicators, units = sorted({r.indicator_id for r in candidates}), sorted({r.unit_id for r in candidates})
+    history: dict[tuple[int, int], list[tuple[int, str, datetime.date, str, bool]]] = defaultdict(list)
+    for start in range(0, len(units), 500):
+        for id_, indicator, unit, period, end, status, closed in (
+                Result.objects.filter(indicator_id__in=indicators, unit_id__in=units[start:start + 500])
+                .values_list("id", "indicator_id", "unit_id", "period", "period_end", "status", "valid_to")):
+            history[(indicator, unit)].append((id_, period, end, status, closed is not None))
+    return [row for row in candidates if _status_before(row, history[(row.indicator_id, row.unit_id)])
+            != Status.OFF_TRACK]
+
+
+def _status_before(row: Result, history: list[tuple[int, str, datetime.date, str, bool]]) -> str | None:
+    """The status of the cell's previous version, else of the unit's latest current result of an earlier period."""
+    same = [(id_, status) for id_, period, _end, status, _closed in history if period == row.period and id_ < row.id]
+    if same:
+        return max(same)[1]
+    earlier = [(end, status) for _id, _p, end, status, closed in history if end < row.period_end and not closed]
+    return max(earlier)[1] if earlier else None
 
 
 def message(row: Result, official: bool) -> Message:

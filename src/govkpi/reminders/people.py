@@ -58,11 +58,12 @@ class Nearest:
         return self._known[unit.pk]
 
 
-def nearest_many(units: Iterable[OrgUnit], action: str) -> dict[int, list[AbstractBaseUser]]:
+def nearest_many(units: Iterable[OrgUnit], action: str, *, below_root: bool = False) -> dict[int, list[AbstractBaseUser]]:
     """nearest_with for many units in two queries: by unit id, the people allowed `action` at the nearest unit
-    at or above it that has some ([] when none has)."""
+    at or above it that has some ([] when none has); with `below_root`, as in Nearest, the root's people only
+    for the root itself."""
     units = list(units)
-    chains = {u.pk: [u.code, *reversed(u.ancestor_codes())] for u in units}
+    chains = {u.pk: [u.code, *reversed(u.ancestor_codes()[1 if below_root else 0:])] for u in units}
     ids = dict(OrgUnit.objects.filter(code__in={c for chain in chains.values() for c in chain})
                .values_list("code", "id"))
     people = members_allowed(ids.values(), action)

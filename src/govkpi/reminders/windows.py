@@ -19,7 +19,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from govkpi.accounts.roles import Action
-from govkpi.core.periods import Period, PeriodType, period_of
+from govkpi.core.periods import MIN_YEAR, Period, PeriodType, period_of
 from govkpi.datavalues.approval import approver_unit
 from govkpi.datavalues.models import ApprovalState, DataApproval, DataValue, ReportingWindow
 from govkpi.indicators.models import DataElement
@@ -62,6 +62,8 @@ def closing_periods(today: datetime.date) -> list[Closing]:
     for left in range(max(days) + 1):
         last_day = today + datetime.timedelta(days=left)
         end = last_day - datetime.timedelta(days=settings.REPORTING_CLOSES_AFTER_DAYS)
+        if end.year < MIN_YEAR:  # windows kept open for centuries (GOVKPI_REPORTING_CLOSES_AFTER_DAYS): none closes
+            continue
         for frequency in sorted(frequencies):
             period = period_of(frequency, end)
             if period.end == end:
@@ -155,7 +157,9 @@ def window_reminders(now: datetime.datetime) -> int:
 
 
 def _summaries(closing: Closing, behind: list[Behind], left: int) -> int:
-    """One message per approving unit (a commune's province; the Government for ministries and provinces)."""
+    """One message per approving unit (a commune's province; the Government for ministries and provinces), to
+    its approvers, or the nearest above it below the Government: a national administrator, who may approve
+    anything, is not sent every province's list of communes."""
     by_approver: dict[int, list[Behind]] = defaultdict(list)
     approvers: dict[int, OrgUnit] = {}
     for item in behind:
@@ -165,7 +169,7 @@ def _summaries(closing: Closing, behind: list[Behind], left: int) -> int:
     planned = {pk: summary_message(closing, approvers[pk], items, left) for pk, items in by_approver.items()}
     sent = already_sent(m.key for m in planned.values())
     fresh = {pk: m for pk, m in planned.items() if m.key not in sent}
-    people = nearest_many([approvers[pk] for pk in fresh], Action.APPROVE)
+    people = nearest_many([approvers[pk] for pk in fresh], Action.APPROVE, below_root=True)
     written = 0
     for pk, m in sorted(fresh.items(), key=lambda pair: approvers[pair[0]].path):
         written += send(m, people[pk])
