@@ -199,3 +199,26 @@ def test_a_scope_narrowed_after_the_event_stops_the_delivery(receiver, person, s
     endpoint.save()
     deliver_due(T0)
     assert server.received == [] and WebhookDelivery.objects.get().state == State.SKIPPED
+
+
+def test_the_receiver_example_in_the_docs_verifies_a_real_request(receiver, person, send):
+    import re
+    from pathlib import Path
+
+    import time_machine
+
+    docs = Path(__file__).parents[2] / "docs" / "notifications.md"
+    example = re.search(r"### Verifying a webhook.*?```python\n(.*?)```", docs.read_text(encoding="utf-8"), re.DOTALL)[1]
+    namespace: dict = {}
+    exec(example.replace("b\"the endpoint's secret, as shown in govkpi's admin\"", repr(SECRET.encode())), namespace)
+    server = receiver([200])
+    WebhookEndpoint.objects.create(name="a", url=server.url, secret=SECRET)
+    send("E", [person()])
+    deliver_due(T0)
+    headers, body = server.received[0]
+    with time_machine.travel(T0 + 60 * SECOND, tick=False):
+        assert namespace["verify"](body, headers)["key"] == "E"
+        with pytest.raises(ValueError, match="bad signature"):
+            namespace["verify"](body + b" ", headers)
+    with time_machine.travel(T0 + 301 * SECOND, tick=False), pytest.raises(ValueError, match="too old"):
+        namespace["verify"](body, headers)

@@ -16,6 +16,7 @@ from govkpi.notify import preferences
 from govkpi.notify.kinds import Frequency, Kind
 
 PER_PAGE = 50
+LABELS = dict(Kind.choices)
 
 
 def _kind(request: HttpRequest) -> str:
@@ -36,7 +37,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     for n in page.object_list:
         title, body = boxes.in_language(n)
         items.append({"pk": n.pk, "title": title, "body": body, "link": boxes.safe_link(n.link),
-                      "kind": Kind(n.kind).label, "unit": n.unit, "created_at": n.created_at,
+                      "kind": LABELS.get(n.kind, n.kind), "unit": n.unit, "created_at": n.created_at,
                       "unread": n.read_at is None})
     return render(request, "notify/inbox.html", {
         "items": items, "page": page, "kind": kind, "kinds": Kind.choices,
