@@ -7,6 +7,7 @@ import pytest
 from govkpi.accounts.roles import Role
 from govkpi.datavalues import approval
 from govkpi.datavalues.models import ApprovalState, DataApproval, DataValue
+from govkpi.discussion import threads
 from govkpi.orgunits.models import OrgUnit
 from govkpi.reads.approvals import waiting_for
 from tests.discussion.loop import BEFORE, DAY, MONTH, make_elements, write
@@ -59,6 +60,11 @@ def test_each_row_says_what_changed_since_last_month_and_its_review_flags(client
     html = client.get("/data/approvals/").content.decode()
     assert "+25,0%" in html and "-10,0%" in html and "Cần xem lại: Số hồ sơ tiếp nhận" in html
     assert "Thay đổi so với Tháng 5/2026" in html
+    assert html.count(">0 ý kiến</a>") == 2
+    threads.post(loop["clerks"]["00004"], threads.submission(OrgUnit.objects.get(code="00004"), MONTH),
+                 "Tháng 6 có thêm điểm tiếp nhận.")
+    html = client.get("/data/approvals/").content.decode()
+    assert f'href="/data/00004/{MONTH}/#comments">1 ý kiến</a>' in html and html.count(">0 ý kiến</a>") == 1
 
 
 def test_a_rule_broken_in_the_store_and_an_outlier_are_flagged(loop, make_user):

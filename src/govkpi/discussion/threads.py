@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
@@ -111,6 +112,16 @@ def read(viewer: Any, thread: Thread) -> list[Comment]:
     if not takes_part(viewer, thread):
         raise PermissionDenied("Không có quyền xem trao đổi này. / Not allowed to read this thread.")
     return list(thread.comments().select_related("author"))
+
+
+def submission_counts(cells: list[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    """How many comments each submission thread (unit id, period) holds, in one query (the approver's inbox)."""
+    if not cells:
+        return {}
+    rows = (Comment.objects.filter(kind=ThreadKind.SUBMISSION, unit_id__in={u for u, _p in cells},
+                                   period__in={p for _u, p in cells})
+            .values_list("unit_id", "period").annotate(n=Count("id")))
+    return {(unit_id, period): n for unit_id, period, n in rows if (unit_id, period) in set(cells)}
 
 
 def participants(thread: Thread) -> list[AbstractBaseUser]:
