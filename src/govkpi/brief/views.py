@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from govkpi.accounts.permissions import scope_units
-from govkpi.brief import produce as briefs
+from govkpi.brief import produce as stored
 from govkpi.brief.assemble import NATIONAL, BriefRefused
 from govkpi.brief.models import Format, Report
 from govkpi.brief.renderers import CONTENT_TYPES
@@ -36,7 +36,7 @@ def briefs(request: HttpRequest) -> HttpResponse:
             error, status = "Định dạng hoặc ngôn ngữ không hợp lệ. / Unknown format or language.", 400
         else:
             try:
-                report = briefs.produce(form["scope"], form["period"], form["format"], form["lang"], None,
+                report = stored.produce(form["scope"], form["period"], form["format"], form["lang"], None,
                                         request.user)
             except BriefRefused as refused:
                 error = f"{refused.message_vi} / {refused.message_en}"
@@ -48,13 +48,13 @@ def briefs(request: HttpRequest) -> HttpResponse:
                                       .current()]}.values(), key=lambda u: (u.kind, u.code))
     return render(request, "brief/briefs.html", {
         "form": form, "error": error, "formats": Format.choices, "units": units,
-        "reports": briefs.visible_reports(request.user)}, status=status)
+        "reports": stored.visible_reports(request.user)}, status=status)
 
 
 @login_required
 def download(request: HttpRequest, pk: int) -> FileResponse:
     report = Report.objects.filter(pk=pk).first()
-    if report is None or not briefs.may_download(request.user, report):
+    if report is None or not stored.may_download(request.user, report):
         raise Http404(str(pk))  # not told whether a brief they may not read exists
     return FileResponse(report.file.open("rb"), as_attachment=True, filename=report.filename,
                         content_type=CONTENT_TYPES[report.format])
