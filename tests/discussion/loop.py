@@ -21,6 +21,8 @@ def make_elements() -> dict[str, DataElement]:
         "HS_TRUCTUYEN": DataElement.objects.create(code="HS_TRUCTUYEN", name_vi="Số hồ sơ trực tuyến",
                                                    value_type="count", frequency="monthly",
                                                    unit_kinds=["commune", "province"]),
+        "HS_DIENTU": DataElement.objects.create(code="HS_DIENTU", name_vi="Số hồ sơ số hóa", value_type="count",
+                                                frequency="monthly", unit_kinds=["commune", "province"]),
     }
     ValidationRule.objects.create(code="HS_TRUCTUYEN_LE_TIEPNHAN", left="#{HS_TRUCTUYEN}", operator="<=",
                                   right="#{HS_TIEPNHAN}", message_vi="Hồ sơ trực tuyến không được lớn hơn hồ sơ tiếp nhận.",

@@ -23,7 +23,7 @@ def loop(make_user, time_machine):
     make_elements()
     hcm_commune = OrgUnit.objects.filter(parent__code="79").current().order_by("code").first()
     clerks = {code: make_user(Role.DATA_ENTRY, code) for code in ("00004", "00008", hcm_commune.code)}
-    write(clerks["00004"], "00004", BEFORE, HS_TIEPNHAN="200", HS_TRUCTUYEN="100")
+    write(clerks["00004"], "00004", BEFORE, HS_TIEPNHAN="200", HS_TRUCTUYEN="100", HS_DIENTU="30")
     write(clerks["00004"], "00004", MONTH, HS_TIEPNHAN="250", HS_TRUCTUYEN="90")
     write(clerks["00008"], "00008", MONTH, follow_up=True, HS_TIEPNHAN="40")
     write(clerks[hcm_commune.code], hcm_commune.code, MONTH, HS_TIEPNHAN="7")
@@ -54,6 +54,7 @@ def test_each_row_says_what_changed_since_last_month_and_its_review_flags(client
     assert changes["HS_TIEPNHAN"].change_pct == pytest.approx(25.0)
     assert changes["HS_TRUCTUYEN"].change_pct == pytest.approx(-10.0)
     assert rows["00004"].flags == []
+    assert (changes["HS_DIENTU"].value, changes["HS_DIENTU"].previous) == (None, 30)  # reported in May only
     assert rows["00008"].changes[0].previous is None and rows["00008"].changes[0].change_pct is None
     assert rows["00008"].flags == ["Cần xem lại: Số hồ sơ tiếp nhận"]  # flagged for follow-up by its clerk
     client.force_login(loop["hanoi"])

@@ -32,7 +32,7 @@ def test_a_clerk_sees_the_form_owed_then_its_return_with_the_reason(client, day,
     client.force_login(clerk)
     html = client.get("/my/").content.decode()
     assert f'href="/data/00004/{MONTH}/"' in html and "Tháng 6/2026" in html and "Chưa gửi" in html
-    assert "0/2" in html  # nothing entered of the two values owed
+    assert "0/3" in html  # nothing entered of the three values owed
     assert "Không có số liệu nào bị trả lại." in html and "Bạn không quản lý nhiệm vụ của đơn vị nào." in html
     assert "Không có báo cáo nào chờ bạn phê duyệt." in html
     write(clerk, "00004", MONTH, HS_TIEPNHAN="250", HS_TRUCTUYEN="90")
@@ -42,7 +42,7 @@ def test_a_clerk_sees_the_form_owed_then_its_return_with_the_reason(client, day,
     approval.return_to_unit(badinh, MONTH, make_user(Role.APPROVER, "01", "hanoi.approver"), "Thiếu ghi chú")
     html = client.get("/my/").content.decode()
     assert "Bị trả lại" in html and "Phường Ba Đình, Thành phố Hà Nội — 06/2026</a>: Thiếu ghi chú" in html
-    assert "hanoi.approver" in html and "2/2" in html
+    assert "hanoi.approver" in html and "2/3" in html
 
 
 def test_an_approver_sees_how_many_wait_and_a_link_to_the_inbox(client, day, make_user):

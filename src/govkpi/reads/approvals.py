@@ -132,7 +132,7 @@ def review(viewer: Viewer, approvals: list[DataApproval]) -> list[Waiting]:
                                  follow_up=(a.unit_id, this, code) in flagged,
                                  outlier=now.get(code) is not None
                                  and is_outlier(now[code], history.get((a.unit_id, code, this), [])))
-                   for code in sorted(now, key=lambda c: names[c])]
+                   for code in sorted(set(now) | set(then), key=lambda c: names[c])]
         breaks = []
         for rule in rules:
             broken = rule.broken(now)
