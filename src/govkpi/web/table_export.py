@@ -22,6 +22,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from govkpi.core.workbooks import spreadsheet_text
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = {"xlsx": XLSX, "csv": "text/csv; charset=utf-8"}
 EXPORT_PARAM, FORMAT_PARAM = "export", "format"  # ?export=<table name>&format=xlsx|csv
@@ -85,7 +87,7 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, bool):
         return _("Có") if value else ""
-    return value if isinstance(value, (int, float)) else str(value)
+    return value if isinstance(value, (int, float)) else spreadsheet_text(str(value))
 
 
 def _number_format(decimals: int, percent: bool = False) -> str:
@@ -113,7 +115,7 @@ def _put(cell: Any, value: Any) -> None:
         cell.value = value
         cell.number_format = "#,##0" if isinstance(value, int) else "#,##0.00"
     elif value is not None and value != "":
-        cell.value = str(value)
+        cell.value = spreadsheet_text(str(value))  # "=HYPERLINK(…)" in a task's title stays text
 
 
 def heading_lines(table: Table) -> list[str]:
@@ -138,12 +140,12 @@ def to_xlsx(table: Table) -> bytes:
     lines = heading_lines(table)
     for row, line in enumerate(lines, start=1):
         demo_line = table.demo and row == DEMO_LINE
-        sheet.cell(row, 1, line).font = Font(bold=row == 1 or demo_line, size=13 if row == 1 else 11,
+        sheet.cell(row, 1, spreadsheet_text(line)).font = Font(bold=row == 1 or demo_line, size=13 if row == 1 else 11,
                                              color="8A4B00" if demo_line else None)
     header_row = header_row_of(table)
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="E5E7EB")
     for column, header in enumerate(table.headers, start=1):
-        cell = sheet.cell(header_row, column, header)
+        cell = sheet.cell(header_row, column, spreadsheet_text(header))
         cell.font, cell.fill = bold, fill
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     widths = [len(h) for h in table.headers]
@@ -181,7 +183,7 @@ def to_csv(table: Table) -> bytes:
     """The table as CSV: a byte-order mark, the header line, one line per row (CRLF, as RFC 4180 writes)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(table.headers)
+    writer.writerow([spreadsheet_text(h) for h in table.headers])
     for row in table.rows:
         writer.writerow([_plain(value) for value in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
