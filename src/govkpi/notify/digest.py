@@ -34,7 +34,7 @@ def day_start(day: datetime.date) -> datetime.datetime:
 def gather(now: datetime.datetime) -> list[Digest]:
     """Make the digest of yesterday (in Viet Nam) for each person with digest notifications written before
     today and not in a digest yet; a person whose digest of that day exists already keeps them for the next."""
-    today = timezone.localdate(now)
+    today = timezone.localdate(now, timezone.get_default_timezone())  # Viet Nam's day, whatever is active
     before = day_start(today)
     waiting = Delivery.objects.filter(channel=Channel.DIGEST, digest__isnull=True, state=State.PENDING,
                                       notification__created_at__lt=before)
