@@ -24,8 +24,13 @@ from govkpi.reads.rankings import ranking
 from govkpi.reads.visibility import Viewer
 from govkpi.tasks import actions
 
-from ..portal.test_opendata_files import AUG, DAY, july_official, write  # noqa: F401 - the fixture
-from .test_dashboards import JULY, SECRET_CODE, SECRET_NAME, scored  # noqa: F401 - the fixture
+from ..portal import test_opendata_files
+from . import test_dashboards
+from .test_dashboards import JULY, SECRET_CODE, SECRET_NAME
+
+AUG, DAY, write = test_opendata_files.AUG, test_opendata_files.DAY, test_opendata_files.write
+scored = test_dashboards.scored  # the fixtures: July 2025 reported, approved and scored;
+july_official = test_opendata_files.july_official  # on 5 September 2025, July official and August reported
 
 pytestmark = pytest.mark.django_db
 NAME = "Tỷ lệ DVC trực tuyến toàn trình"
@@ -43,7 +48,7 @@ def page_rows(page: str, anchor: str) -> list[list[str]]:
     start = page.index(anchor)
     table = page[start:page.index("</table>", start)]
     body = table[table.index("<tbody"):]
-    rows = [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S) for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
+    rows = [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.DOTALL) for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.DOTALL)]
     return [[_text(c) for c in row] for row in rows if len(row) > 1]
 
 
@@ -271,7 +276,7 @@ def test_the_task_list_download_applies_the_boards_filters_and_keeps_formulas_as
     _, lead = csv_rows(client, "/tasks/", export="tasks", lead="BYT", **day)
     assert [r["Mã"] for r in lead] == ["X-2"] and lead[0]["Nhiệm vụ"] == "'" + '=HYPERLINK("http://example.invalid","bấm")'
     sheet, header, _ = workbook(client, "/tasks/", export="tasks", lead="BYT", **day)
-    headers, lines = sheet_rows(sheet, header)
+    headers, _lines = sheet_rows(sheet, header)
     cell = sheet.cell(header + 1, headers.index("Nhiệm vụ") + 1)
     assert cell.data_type == "s" and cell.value.startswith("'=")  # text, never a formula
     assert sheet.cell(header + 1, headers.index("Hạn (ngày)") + 1).is_date
