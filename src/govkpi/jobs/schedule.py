@@ -28,6 +28,14 @@ class Periodic:
 
 HOUR = 3600.0
 PERIODIC: tuple[Periodic, ...] = (
+    # the change events since the last run: data returned, data waiting for approval (a cursor, moved with them)
+    Periodic("follow-events", "govkpi.reminders.follow"),
+    # the clock's rules: tasks due, overdue, escalated; windows closing; indicators off track; failed runs
+    Periodic("reminders", "govkpi.reminders.scan"),
+    # e-mails and webhooks of the notifications written so far, retries when their time has come
+    Periodic("deliveries", "govkpi.notify.delivery.deliver_due"),
+    # once a day per person: the digest of the day before, gathered by the first run after midnight (Viet Nam)
+    Periodic("digests", "govkpi.notify.digest.send_digests", HOUR),
     Periodic("recurring-tasks", "govkpi.jobs.periodic.roll_recurring_tasks", HOUR),
     Periodic("prune-queue", "govkpi.jobs.periodic.prune_queue", 24 * HOUR),
 )

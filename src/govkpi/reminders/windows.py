@@ -109,7 +109,8 @@ def unit_message(closing: Closing, item: Behind, left: int) -> Message:
     when_vi = "hôm nay" if left == 0 else f"sau {left} ngày"
     when_en = "today" if left == 0 else f"in {left} day{'s' if left > 1 else ''}"
     return Message(
-        Kind.WINDOW_CLOSING, f"window-closing:{period.id}:{unit.code}:{closing.last_day.isoformat()}:{closing.threshold}",
+        Kind.WINDOW_CLOSING,
+        f"window-closing:{period.id}:{unit.code}:{closing.last_day.isoformat()}:{closing.threshold}",
         f"Kỳ báo cáo {period.label_vi} đóng {when_vi} ({vn_date(closing.last_day)}): {unit.name} {state_vi}",
         f"Reporting for {period.label_en} closes {when_en} ({closing.last_day:%d/%m/%Y}): {unit.name_en or unit.name}, "
         f"{state_en}",
