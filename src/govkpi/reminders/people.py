@@ -58,7 +58,8 @@ class Nearest:
         return self._known[unit.pk]
 
 
-def nearest_many(units: Iterable[OrgUnit], action: str, *, below_root: bool = False) -> dict[int, list[AbstractBaseUser]]:
+def nearest_many(units: Iterable[OrgUnit], action: str, *,
+                 below_root: bool = False) -> dict[int, list[AbstractBaseUser]]:
     """nearest_with for many units in two queries: by unit id, the people allowed `action` at the nearest unit
     at or above it that has some ([] when none has); with `below_root`, as in Nearest, the root's people only
     for the root itself."""
