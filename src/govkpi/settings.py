@@ -369,7 +369,7 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 LOGIN_URL = "/account/login/"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "/my/"  # "my work": forms due, returned values, approvals waiting, tasks, rank
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600  # a working day
@@ -413,6 +413,9 @@ EMAIL_PORT = int(os.environ.get("GOVKPI_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("GOVKPI_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("GOVKPI_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = os.environ.get("GOVKPI_EMAIL_TLS", "0") == "1"
+# Seconds an SMTP conversation may hang before it counts as a failed attempt (retried): kept well under the
+# delivery lease (notify.delivery), so a slow server cannot make a second worker send the same e-mail.
+EMAIL_TIMEOUT = float(os.environ.get("GOVKPI_EMAIL_TIMEOUT", "30"))
 EMAIL_BACKEND = os.environ.get("GOVKPI_EMAIL_BACKEND") or (
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
     else "django.core.mail.backends.console.EmailBackend")

@@ -6,6 +6,7 @@ import base64
 import datetime
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -54,8 +55,9 @@ class SignInView(LoginView):
 
 
 def _safe_next(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or "/"
-    return target if url_has_allowed_host_and_scheme(target, {request.get_host()}) else "/"
+    landing = settings.LOGIN_REDIRECT_URL  # after sign-in with no page asked for: "my work"
+    target = request.POST.get("next") or request.GET.get("next") or landing
+    return target if url_has_allowed_host_and_scheme(target, {request.get_host()}) else landing
 
 
 def _qr_data_uri(device: TOTPDevice) -> str:
