@@ -21,14 +21,14 @@ pytestmark = pytest.mark.django_db
 LATER = AS_OF + datetime.timedelta(days=3)
 
 
-def download(client, report: Report) -> tuple[int, bytes]:  # noqa: ANN001
+def download(client, report: Report) -> tuple[int, bytes]:
     answer = client.get(f"/briefs/{report.pk}/")
     body = b"".join(answer.streaming_content) if answer.streaming else b""
     answer.close()
     return answer.status_code, body
 
 
-def contents(brief) -> tuple:  # noqa: ANN001
+def contents(brief) -> tuple:
     return (workbook(render(brief, "xlsx")), document_text(render(brief, "docx")), render(brief, "pdf"))
 
 

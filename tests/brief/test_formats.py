@@ -60,7 +60,7 @@ def test_xlsx_has_one_sheet_per_section_with_real_numbers(july):
     row = indicators[2]
     assert row[0] == "DVC_TOANTRINH_TYLE" and isinstance(row[3], float) and row[3] == pytest.approx(NATIONAL_JULY)
     assert (row[5], row[6].date(), row[8]) == (80, datetime.date(2025, 12, 31), "Chậm tiến độ")
-    assert "39,51 (Tháng 7/2025; Phiên họp lần thứ 10)" in row[11]
+    assert "39,51 (Tháng 7/2025; T2025, 06/02/2025); 15,21 (Tháng 7/2025, tổng các tỉnh; T2025" in row[11]
     tasks = {r[1]: r for r in sheets["3_NhiemVu"][2:]}
     assert tasks["BR-1"][:5] == ("Bộ Công an", "BR-1", "Hoàn thành cơ sở dữ liệu quốc gia về dân cư",
                                  datetime.datetime(2025, 7, 31), "Quá hạn")

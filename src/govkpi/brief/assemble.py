@@ -17,8 +17,18 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from govkpi.brief.document import (Brief, CitedFigure, Headline, ProvisionalFigure, QualityLine, RankChange, Scope,
-                                   TaskLine, UnitBehind, Verdict)
+from govkpi.brief.document import (
+    Brief,
+    CitedFigure,
+    Headline,
+    ProvisionalFigure,
+    QualityLine,
+    RankChange,
+    Scope,
+    TaskLine,
+    UnitBehind,
+    Verdict,
+)
 from govkpi.core.periods import Period, PeriodType, parse_period, period_of
 from govkpi.core.task_status import State, days_overdue, deadline_on, state_on
 from govkpi.evaluation.engine import results_as_of
@@ -39,16 +49,16 @@ CALL_OUT_BOTTOM = 3  # the last three are proposed to be called out (never one a
 JUDGED = ("achieved", "on_track", "at_risk", "off_track")
 COMPONENTS = ("indicators", "tasks", "quality")
 AS_OF_NOTES = [
-    ("Kết quả, điểm và xếp hạng được đọc đúng như tại thời điểm lập (bản ghi có phiên bản). Trạng thái chính thức "
-     "của một kỳ theo ngày của thời điểm đó; riêng quy tắc «chính thức sớm khi mọi đơn vị đã được duyệt» đọc tình "
-     "trạng phê duyệt hiện tại.",
-     "Results, scores and ranks are read as they stood at the moment (versioned rows). A period's official status "
-     "is the calendar's on that day; only the rule «official early once every unit is approved» reads today's "
-     "approvals."),
-    ("Nhiệm vụ được tính theo các sự kiện có ngày của nhiệm vụ đến ngày lập; số liệu Chính phủ công bố, tên đơn vị "
-     "và việc công khai chỉ tiêu là như hiện tại (không có bản lưu theo thời điểm).",
-     "Tasks are counted from their dated facts up to the day; the Government's published figures, unit names and "
-     "which indicators are published are as they are now (they have no as-of record)."),
+    (("Kết quả, điểm và xếp hạng được đọc đúng như tại thời điểm lập (bản ghi có phiên bản). Trạng thái chính thức "
+      "của một kỳ theo ngày của thời điểm đó; riêng quy tắc «chính thức sớm khi mọi đơn vị đã được duyệt» đọc tình "
+      "trạng phê duyệt hiện tại."),
+     ("Results, scores and ranks are read as they stood at the moment (versioned rows). A period's official status "
+      "is the calendar's on that day; only the rule «official early once every unit is approved» reads today's "
+      "approvals.")),
+    (("Nhiệm vụ được tính theo các sự kiện có ngày của nhiệm vụ đến ngày lập; số liệu Chính phủ công bố, tên đơn vị "
+      "và việc công khai chỉ tiêu là như hiện tại (không có bản lưu theo thời điểm)."),
+     ("Tasks are counted from their dated facts up to the day; the Government's published figures, unit names and "
+      "which indicators are published are as they are now (they have no as-of record).")),
 ]
 
 
@@ -130,10 +140,10 @@ def assemble(scope: str, period: str, as_of: datetime.datetime, viewer: Viewer) 
     brief.quality = _quality(lines)
     brief.commend, brief.call_out = _verdicts(unit, lines, month)
     if not brief.official:
-        brief.notes.insert(0, (f"{parsed.label_vi} chưa có số liệu chính thức tại thời điểm lập; điểm, xếp hạng và "
-                               "đề xuất biểu dương, nhắc nhở là tạm tính; mục 2 chỉ xét số liệu chính thức.",
-                               f"{parsed.label_en} was not official at the moment; scores, ranks and the units to "
-                               "commend or call out are provisional; section 2 counts official figures only."))
+        brief.notes.insert(0, ((f"{parsed.label_vi} chưa có số liệu chính thức tại thời điểm lập; điểm, xếp hạng "
+                                "và đề xuất biểu dương, nhắc nhở là tạm tính; mục 2 chỉ xét số liệu chính thức."),
+                               (f"{parsed.label_en} was not official at the moment; scores, ranks and the units to "
+                                "commend or call out are provisional; section 2 counts official figures only.")))
     return brief
 
 
@@ -156,7 +166,7 @@ def _headlines(viewer: Viewer, unit: OrgUnit, results: QuerySet[Result], period:
                    .select_related("indicator", "source").order_by("indicator__code", "period", "id")):
         if parse_period(figure.period).end <= period.end:
             figures[figure.indicator_id].append(CitedFigure(
-                figure.value, figure.period, figure.source.meeting or figure.source.title, figure.subset))
+                figure.value, figure.period, _source(figure.source), figure.subset))
             indicators.setdefault(figure.indicator_id, figure.indicator)
     out = []
     for indicator_id, indicator in sorted(indicators.items(), key=lambda item: item[1].code):
@@ -171,7 +181,14 @@ def _headlines(viewer: Viewer, unit: OrgUnit, results: QuerySet[Result], period:
             forecast_high=r.forecast_high if r else None, demo=bool(r and r.demo) or bool(p and p.demo),
             provisional=ProvisionalFigure(p.period, p.value, p.status, calendar.due(p.period)) if p else None,
             figures=figures.get(indicator_id, [])))
-    return out
+    # Judged indicators first (worst status first within the judged), then those with cited figures only.
+    order = {"off_track": 0, "at_risk": 1, "on_track": 2, "achieved": 3}
+    return sorted(out, key=lambda h: (h.value is None and h.provisional is None, order.get(h.status, 4), h.code))
+
+
+def _source(directive) -> str:
+    """A published figure's source, short: the document's number (or code) and date."""
+    return f"{directive.number or directive.code}, {directive.issued_on:%d/%m/%Y}"
 
 
 # -- 2. units behind -----------------------------------------------------------------------------------------

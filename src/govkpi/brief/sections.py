@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import Union
 
 from govkpi.brief.document import Brief, Headline, TaskLine, Verdict
 from govkpi.brief.words import WORDS, day, kind_word, number, signed, status_word, word
@@ -21,7 +20,7 @@ class Num:
     decimals: int = 1
 
 
-Cell = Union[str, Num, datetime.date, None]
+Cell = str | Num | datetime.date | None
 
 
 @dataclass
@@ -78,7 +77,8 @@ def _subset(subset: str, lang: str) -> str:
 
 
 def _figures(h: Headline, lang: str) -> str:
-    return "; ".join(f"{number(f.value, lang, max(h.decimals, 2))} ({period_label(f.period, lang)}"
+    return "; ".join(f"{number(f.value, lang, h.decimals if float(f.value).is_integer() else max(h.decimals, 2))} "
+                     f"({period_label(f.period, lang)}"
                      f"{', ' + _subset(f.subset, lang) if f.subset else ''}; {f.source})" for f in h.figures)
 
 
@@ -91,7 +91,7 @@ def _provisional(h: Headline, lang: str) -> str:
 
 
 def headline_table(brief: Brief, lang: str) -> Table:
-    w = lambda key: word(key, lang)  # noqa: E731
+    w = lambda key: word(key, lang)
     rows: list[list[Cell]] = [[
         h.code, h.name_vi if lang == "vi" else h.name_en, period_label(h.period, lang), Num(h.value, h.decimals),
         h.uom, Num(h.target, h.decimals), h.deadline, Num(h.achievement, 1), status_word(h.status, lang),
@@ -100,7 +100,7 @@ def headline_table(brief: Brief, lang: str) -> Table:
     return Table("1_ChiTieu" if lang == "vi" else "1_Indicators",
                  [w("code"), w("indicator"), w("period"), w("value"), w("uom"), w("target"), w("deadline"),
                   w("achievement"), w("status"), w("forecast"), w("provisional_value"), w("published"),
-                  w("demo_col")], rows, [2.2, 4.6, 1.6, 1.5, 1.1, 1.4, 1.6, 1.4, 2.2, 1.5, 2.2, 3.4, 1.1], doc_skip=(0, 6))
+                  w("demo_col")], rows, [2.2, 4.2, 1.9, 1.5, 1.3, 1.5, 1.6, 1.4, 2.2, 1.5, 2.4, 3.4, 1.5], doc_skip=(0, 6))
 
 
 def _task_rows(lines: list[TaskLine], lang: str) -> list[list[Cell]]:
@@ -125,14 +125,15 @@ def _reason(deltas: dict[str, float], lang: str) -> str:
 
 def sections(brief: Brief, lang: str) -> list[Section]:
     """The six numbered sections of the brief."""
-    w = lambda key, **kw: word(key, lang, **kw)  # noqa: E731
+    w = lambda key, **kw: word(key, lang, **kw)
     one = Section(1, w("s1"), tables=[headline_table(brief, lang)])
     two = Section(2, w("s2"), tables=[Table(
         "2_ChamTienDo" if lang == "vi" else "2_Behind",
-        [w("code"), w("unit"), w("kind"), w("off_track"), w("judged"), w("worst"), w("achievement"), w("demo_col")],
-        [[b.code, b.name, kind_word(b.kind, lang), Num(b.off_track, 0), Num(b.judged, 0),
-          f"{b.worst_code} {b.worst_name}", Num(b.worst_achievement, 1), demo_mark(b.demo, lang)]
-         for b in brief.behind], [1.3, 4, 1.5, 1.5, 1.5, 5, 1.5, 1.1], doc_skip=(0,))])
+        [w("code"), w("unit"), w("kind"), w("off_track"), w("judged"), w("code"), w("worst"), w("achievement"),
+         w("demo_col")],
+        [[b.code, b.name, kind_word(b.kind, lang), Num(b.off_track, 0), Num(b.judged, 0), b.worst_code,
+          b.worst_name, Num(b.worst_achievement, 1), demo_mark(b.demo, lang)]
+         for b in brief.behind], [1.3, 4, 1.5, 1.5, 1.5, 2.5, 5, 1.5, 1.1], doc_skip=(0, 5))])
     three = Section(3, w("s3"), paragraphs=[w("task_totals", overdue=len(brief.overdue), soon=len(brief.due_soon),
                                                 days=brief.soon_days,
                                                 agencies=len({t.agency_code for t in brief.tasks}))],
@@ -211,8 +212,8 @@ def front_matter(brief: Brief, lang: str) -> list[str]:
     scope = word("national", lang) if brief.scope.national else (
         brief.scope.name if lang == "vi" else (brief.scope.name_en or brief.scope.name))
     period = brief.period_vi if lang == "vi" else brief.period_en
-    lines = [f"{word('scope', lang)}: {scope} · {word('period', lang)}: {period} · "
-             f"{word('as_of', lang)}: {moment(brief.as_of, lang)}"]
+    lines = [(f"{word('scope', lang)}: {scope} · {word('period', lang)}: {period} · "
+              f"{word('as_of', lang)}: {moment(brief.as_of, lang)}")]
     lines.append(word("official_month", lang) if brief.official else word("provisional_month", lang, period=period))
     if brief.demo:
         lines.append(word("demo_notice", lang))

@@ -31,6 +31,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "provisional": ("tạm tính", "provisional"),
     "none": ("Không có.", "None."),
     "notes": ("Ghi chú về số liệu", "Notes on the data"),
+    "contents": ("Các trang tính (số dòng)", "Sheets (rows)"),
     "s1": ("Chỉ tiêu chủ yếu so với mục tiêu", "Headline indicators against targets"),
     "s2": ("Đơn vị chậm tiến độ", "Units behind"),
     "s3": ("Nhiệm vụ quá hạn và sắp đến hạn", "Overdue and soon-due tasks"),
@@ -106,7 +107,7 @@ def kind_word(kind: str, lang: str) -> str:
     return (pair[0] if lang == "vi" else pair[1]) if pair else kind
 
 
-def number(value: float | int | None, lang: str, decimals: int = 1) -> str:
+def number(value: float | None, lang: str, decimals: int = 1) -> str:
     """A number as the language writes it: 1.234,5 in Vietnamese, 1,234.5 in English; "–" for none."""
     if value is None:
         return "–"
@@ -116,7 +117,7 @@ def number(value: float | int | None, lang: str, decimals: int = 1) -> str:
     return text
 
 
-def signed(value: float | int | None, lang: str, decimals: int = 1) -> str:
+def signed(value: float | None, lang: str, decimals: int = 1) -> str:
     if value is None:
         return "–"
     return ("+" if value > 0 else "") + number(value, lang, decimals)

@@ -22,16 +22,16 @@ from govkpi.brief.words import word
 
 FONT = "Times New Roman"
 BODY_PT = 13
-TABLE_PT = 10
+TABLE_PT = 9.5
 TEXT_WIDTH_MM = 210 - 30 - 15
 
 
-def _font(run, size: float = BODY_PT, bold: bool = False, italic: bool = False) -> None:  # noqa: ANN001
+def _font(run, size: float = BODY_PT, bold: bool = False, italic: bool = False) -> None:
     run.font.name, run.font.size, run.font.bold, run.font.italic = FONT, Pt(size), bold, italic
     run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT)
 
 
-def _line(cell_or_doc, text: str, size: float = BODY_PT, bold: bool = False, italic: bool = False,  # noqa: ANN001
+def _line(cell_or_doc, text: str, size: float = BODY_PT, bold: bool = False, italic: bool = False,
           align: int = WD_ALIGN_PARAGRAPH.LEFT, after: float = 0, underline: bool = False) -> Paragraph:
     paragraph = cell_or_doc.add_paragraph()
     paragraph.alignment = align
@@ -43,7 +43,26 @@ def _line(cell_or_doc, text: str, size: float = BODY_PT, bold: bool = False, ita
     return paragraph
 
 
-def _no_borders(table) -> None:  # noqa: ANN001
+def _widths(table, widths: list) -> None:
+    """Fixed column widths, in the grid (what LibreOffice reads) and in every cell (what Word reads)."""
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
+        for cell in column.cells:
+            cell.width = width
+
+
+def _cell_margins(table, twips: int) -> None:
+    margins = OxmlElement("w:tblCellMar")
+    for edge in ("left", "right"):
+        element = OxmlElement(f"w:{edge}")
+        element.set(qn("w:w"), str(twips))
+        element.set(qn("w:type"), "dxa")
+        margins.append(element)
+    table._tbl.tblPr.append(margins)
+
+
+def _no_borders(table) -> None:
     borders = OxmlElement("w:tblBorders")
     for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
         element = OxmlElement(f"w:{edge}")
@@ -52,21 +71,21 @@ def _no_borders(table) -> None:  # noqa: ANN001
     table._tbl.tblPr.append(borders)
 
 
-def _emblem_block(document, brief: Brief, lang: str) -> None:  # noqa: ANN001
+def _emblem_block(document, brief: Brief, lang: str) -> None:
     """Issuing body left, the national emblem block right, each centred in its half; the date line below right."""
     table = document.add_table(rows=1, cols=2)
     _no_borders(table)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    _widths(table, [Mm(70), Mm(95)])
     left, right = table.rows[0].cells
-    left.width, right.width = Mm(68), Mm(97)
     for cell in (left, right):
-        cell.paragraphs[0].text = ""
+        cell.paragraphs[0].paragraph_format.space_after = Pt(0)
     scope = brief.scope.name if lang == "vi" else (brief.scope.name_en or brief.scope.name)
     issuer = left.paragraphs[0]
     issuer.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _font(issuer.add_run(scope.upper()), 12)
     _line(left, word("issuer_top", lang), 12, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, underline=True)
-    _line(left, f"{'Số' if lang == 'vi' else 'No.'}: {brief.period}/BC-KPI", 13, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _line(left, f"{'Số' if lang == 'vi' else 'No.'}: …/BC-KPI", 13, align=WD_ALIGN_PARAGRAPH.CENTER)
     republic = right.paragraphs[0]
     republic.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _font(republic.add_run(word("republic", lang)), 12, bold=True)
@@ -77,24 +96,25 @@ def _emblem_block(document, brief: Brief, lang: str) -> None:  # noqa: ANN001
     _line(document, place, 13, italic=True, align=WD_ALIGN_PARAGRAPH.RIGHT, after=12)
 
 
-def _shade(cell, fill: str) -> None:  # noqa: ANN001
+def _shade(cell, fill: str) -> None:
     shading = OxmlElement("w:shd")
     shading.set(qn("w:val"), "clear")
     shading.set(qn("w:fill"), fill)
     cell._tc.get_or_add_tcPr().append(shading)
 
 
-def _table(document, table: Table, lang: str) -> None:  # noqa: ANN001
+def _table(document, table: Table, lang: str) -> None:
     printed = doc_table(table, lang)
     if not printed.total:
         _line(document, word("none", lang), italic=True, after=6)
         return
-    grid = document.add_table(rows=1, cols=len(printed.columns))
+    grid = document.add_table(rows=1 + len(printed.rows), cols=len(printed.columns))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
     scale = TEXT_WIDTH_MM / sum(printed.widths)
-    for cell, title, width in zip(grid.rows[0].cells, printed.columns, printed.widths, strict=True):
-        cell.width = Mm(width * scale)
+    _widths(grid, [Mm(w * scale) for w in printed.widths])
+    _cell_margins(grid, twips=57)  # 1 mm each side (Word's default, 1.9 mm, breaks short words in narrow columns)
+    for cell, title in zip(grid.rows[0].cells, printed.columns, strict=True):
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
         _font(cell.paragraphs[0].add_run(title), TABLE_PT, bold=True)
         _shade(cell, "DDE6F0")
@@ -102,10 +122,8 @@ def _table(document, table: Table, lang: str) -> None:  # noqa: ANN001
     repeat = OxmlElement("w:tblHeader")  # the header row again on every page the table runs over
     repeat.set(qn("w:val"), "true")
     header.append(repeat)
-    for row in printed.rows:
-        cells = grid.add_row().cells
-        for cell, value, width, numeric in zip(cells, row, printed.widths, printed.numeric, strict=True):
-            cell.width = Mm(width * scale)
+    for row, values in zip(grid.rows[1:], printed.rows, strict=True):
+        for cell, value, numeric in zip(row.cells, values, printed.numeric, strict=True):
             if numeric:
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
             _font(cell.paragraphs[0].add_run(value), TABLE_PT)

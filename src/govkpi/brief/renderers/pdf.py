@@ -66,7 +66,7 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
 def _emblem(brief: Brief, lang: str, s: dict[str, ParagraphStyle]) -> list:
     scope = brief.scope.name if lang == "vi" else (brief.scope.name_en or brief.scope.name)
     left = [_p(scope.upper(), s["centre"]), Paragraph(f"<u>{escape(word('issuer_top', lang))}</u>", s["centre_bold"]),
-            Spacer(1, 4), _p(f"{'Số' if lang == 'vi' else 'No.'}: {brief.period}/BC-KPI", s["centre"])]
+            Spacer(1, 4), _p(f"{'Số' if lang == 'vi' else 'No.'}: …/BC-KPI", s["centre"])]
     right = [_p(word("republic", lang), s["centre_bold"]),
              Paragraph(f"<u>{escape(word('motto', lang))}</u>", ParagraphStyle("motto", parent=s["centre_bold"],
                                                                                  fontSize=13, leading=16))]
@@ -116,7 +116,7 @@ def render_pdf(brief: Brief, lang: str) -> bytes:
     story.append(_p(word("notes", lang), s["heading"]))
     story += [_p(f"- {vi if lang == 'vi' else en}", s["note"]) for vi, en in brief.notes]
 
-    def footer(canvas, doc) -> None:  # noqa: ANN001
+    def footer(canvas, doc) -> None:
         canvas.setFont(SERIF, 10)
         canvas.drawRightString(A4[0] - RIGHT, 10 * mm, f"{word('page', lang)} {doc.page}")
 

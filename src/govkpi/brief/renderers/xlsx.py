@@ -15,6 +15,16 @@ from govkpi.brief.sections import Num, Table, front_matter, sections
 from govkpi.brief.words import word
 
 HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
+WRAP = Alignment(wrap_text=True, vertical="top")
+COVER_CHARS = 110
+
+
+def _print_setup(sheet) -> None:
+    """A4 landscape, as wide as the page: a sheet prints as a table, not cut across pages."""
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _number_format(decimals: int) -> str:
@@ -36,6 +46,11 @@ def _sheet(book: Workbook, title: str, table: Table) -> None:
                 cell.number_format = _number_format(value.decimals)
             elif isinstance(value, datetime.date):
                 cell.number_format = "DD/MM/YYYY"
+    for row in sheet.iter_rows(min_row=3):
+        for cell in row:
+            cell.alignment = WRAP
+    _print_setup(sheet)
+    sheet.print_title_rows = "2:2"
     sheet.freeze_panes = "A3"
     sheet.auto_filter.ref = f"A2:{get_column_letter(len(table.columns))}{max(sheet.max_row, 2)}"
     for index, width in enumerate(table.widths or [2] * len(table.columns), start=1):
@@ -50,13 +65,24 @@ def render_xlsx(brief: Brief, lang: str) -> bytes:
     cover["A1"].font = Font(bold=True, size=14)
     for line in front_matter(brief, lang):
         cover.append([line])
+    parts = sections(brief, lang)
+    cover.append([])
+    cover.append([word("contents", lang)])
+    cover.cell(cover.max_row, 1).font = Font(bold=True)
+    for section in parts:
+        for table in section.tables:
+            cover.append([f"{table.name}: {section.number}. {section.title} ({len(table.rows)})"])
     cover.append([])
     cover.append([word("notes", lang)])
     cover.cell(cover.max_row, 1).font = Font(bold=True)
     for vi, en in brief.notes:
-        cover.append([vi if lang == "vi" else en])
-    cover.column_dimensions["A"].width = 140
-    for section in sections(brief, lang):
+        note = vi if lang == "vi" else en
+        cover.append([note])
+        cover.cell(cover.max_row, 1).alignment = WRAP
+        cover.row_dimensions[cover.max_row].height = 15 * (len(note) // COVER_CHARS + 1)  # what a reader wraps
+    cover.column_dimensions["A"].width = COVER_CHARS
+    _print_setup(cover)
+    for section in parts:
         for table in section.tables:
             _sheet(book, f"{section.number}. {section.title}", table)
     # The workbook's own dates are the data's moment, not the time of writing.
