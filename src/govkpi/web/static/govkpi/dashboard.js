@@ -37,7 +37,11 @@
   function chartFor(el) {
     if (!window.echarts) { return null; }
     var chart = window.echarts.getInstanceByDom(el) || window.echarts.init(el, null, { renderer: "canvas" });
-    if (charts.indexOf(chart) < 0) { charts.push(chart); }
+    if (charts.indexOf(chart) < 0) {
+      charts.push(chart);
+      // data-drawn: the chart has finished drawing (its animation too), so a printout or a test may take it.
+      chart.on("finished", function () { el.setAttribute("data-drawn", ""); });
+    }
     return chart;
   }
 
