@@ -110,3 +110,16 @@ def test_the_first_run_on_a_database_without_a_cursor_starts_at_the_present(subm
     Cursor.objects.all().delete()  # as after a test that emptied the tables, or a database older than the app
     assert at(DAY, reminders.follow) == {"approvals": 0}
     assert Cursor.objects.get(name="events").last_id == last_approval_event()
+
+
+def test_a_return_also_reaches_the_officer_above_who_submitted_for_a_commune(make_user, at, on_day):
+    commune = OrgUnit.objects.filter(kind="commune", parent__code="01").order_by("code").first()
+    officer = make_user(Role.DATA_ENTRY, "01", "hn_clerk")  # reports for communes with no account of their own
+    approver = make_user(Role.APPROVER, "01", "hn_approver")
+    make_user(Role.DATA_ENTRY, "79", "hcm_clerk")
+    with on_day(DAY):
+        approval.submit(commune, "202509", officer)
+        approval.return_to_unit(commune, "202509", approver, REASON)
+    at(DAY, reminders.follow)
+    assert [(kind, user) for kind, _key, user, _l in sent()] == [("submission_waiting", "hn_approver"),
+                                                                  ("values_returned", "hn_clerk")]

@@ -1,5 +1,5 @@
-"""The approval loop's alerts, from the change events: data returned → the unit's data entry people, with the
-reason; data submitted → the approvers above the unit.
+"""The approval loop's alerts, from the change events: data returned → the unit's data entry people (and its
+submitter), with the reason; data submitted → the approvers above the unit.
 
 Events are read by id from a cursor that moves in the transaction of the notifications they led to, so a
 restart resumes where the last committed pass ended and nothing is sent twice (the keys name the event).
@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import datetime
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max
 
+from govkpi.accounts.permissions import can
 from govkpi.accounts.roles import Action
 from govkpi.audit.models import AuditEntry
 from govkpi.core.periods import parse_period
@@ -37,6 +40,18 @@ def return_reason(unit: OrgUnit, period: str, event: ChangeEvent) -> tuple[str, 
     if entry is None:
         return "", ""
     return (entry.after or {}).get("reason", ""), entry.actor
+
+
+def returned_to(unit: OrgUnit, period: str, event: ChangeEvent) -> list[AbstractBaseUser]:
+    """The unit's data entry people, and whoever submitted what was returned if they may still enter the unit's
+    data from above it (a province's officer who reports for a commune that has no account of its own)."""
+    people = list(members_with(unit, Action.ENTER))
+    submitter = (AuditEntry.objects.filter(action="approval.submit", object_key=f"{unit.code}/{period}",
+                                           at__lte=event.at).order_by("-seq").values_list("actor", flat=True).first())
+    user = get_user_model().objects.filter(username=submitter, is_active=True).first() if submitter else None
+    if user is not None and user not in people and can(user, Action.ENTER, unit):
+        people.append(user)
+    return people
 
 
 def returned_message(unit: OrgUnit, period: str, event: ChangeEvent) -> Message:
@@ -65,7 +80,7 @@ def _notify_approval(event: ChangeEvent, change: ApprovalChanged) -> int:
         unit = units.get(code)
         for period in event.periods if unit else []:
             if change.action == "return":
-                written += send(returned_message(unit, period, event), members_with(unit, Action.ENTER))
+                written += send(returned_message(unit, period, event), returned_to(unit, period, event))
             elif change.action == "submit":
                 _at, people = nearest_with(approver_unit(unit), Action.APPROVE)
                 written += send(submitted_message(unit, period, event), people)
