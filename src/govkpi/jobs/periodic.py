@@ -24,3 +24,10 @@ def prune_queue(now: datetime.datetime) -> dict[str, int]:
     failed = DBTaskResult.objects.filter(status=TaskResultStatus.FAILED,
                                          finished_at__lt=now - datetime.timedelta(days=30)).delete()[0]
     return {"successful": done, "failed": failed}
+
+
+def scheduled_briefs(now: datetime.datetime) -> dict[str, list[int]]:
+    """Make the monthly and quarterly national meeting briefs that have come due (brief.produce: once each)."""
+    from govkpi.brief.produce import produce_scheduled
+
+    return {"produced": [report.pk for report in produce_scheduled(now)]}

@@ -36,6 +36,8 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("deliveries", "govkpi.notify.delivery.deliver_due"),
     # once a day per person: the digest of the day before, gathered by the first run after midnight (Viet Nam)
     Periodic("digests", "govkpi.notify.digest.send_digests", HOUR),
+    # the monthly and quarterly national briefs, once a month or quarter has turned official
+    Periodic("briefs", "govkpi.jobs.periodic.scheduled_briefs", HOUR),
     Periodic("recurring-tasks", "govkpi.jobs.periodic.roll_recurring_tasks", HOUR),
     Periodic("prune-queue", "govkpi.jobs.periodic.prune_queue", 24 * HOUR),
 )
