@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q
 from django.utils import timezone
 
@@ -20,7 +21,7 @@ from govkpi.core.task_status import State, TaskFacts, deadline_on, state_on
 from govkpi.notify.kinds import Kind
 from govkpi.notify.outbox import Message
 from govkpi.reminders.people import Nearest
-from govkpi.reminders.sending import already_sent, send, task_link, vn_date
+from govkpi.reminders.sending import already_sent, send_all, task_link, vn_date
 from govkpi.tasks.actions import assigner_unit
 from govkpi.tasks.figures import facts_for
 from govkpi.tasks.models import Stage, Task
@@ -119,13 +120,9 @@ def task_reminders(now: datetime.datetime) -> int:
     planned = [item for task in tasks for item in plan(task, facts[task.pk], today, days)]
     sent = already_sent(item.key for item in planned)
     lead_managers, assigners = Nearest(Action.MANAGE_TASKS, below_root=True), Nearest(Action.MANAGE_TASKS)
-    written = 0
-    for item in planned:
-        if item.key in sent:
-            continue
-        if item.rule == "escalated":
-            _at, people = assigners(assigner_unit(item.task))
-        else:
-            _at, people = lead_managers(item.task.lead_unit)
-        written += send(message(item), people)
-    return written
+
+    def people(item: Planned) -> list[AbstractBaseUser]:
+        found = assigners(assigner_unit(item.task)) if item.rule == "escalated" else lead_managers(item.task.lead_unit)
+        return found[1]
+
+    return send_all((message(item), people(item)) for item in planned if item.key not in sent)

@@ -17,7 +17,7 @@ from govkpi.connectors.models import ConnectorRun, RunState
 from govkpi.datavalues.models import ImportJob
 from govkpi.notify.kinds import Kind
 from govkpi.notify.outbox import Message
-from govkpi.reminders.sending import already_sent, send
+from govkpi.reminders.sending import already_sent, send_all
 
 FAILURE_LOOKBACK = datetime.timedelta(days=2)
 FAILED_IMPORTS = ("ERROR", "WARNING")  # DHIS2 ImportSummary statuses worth telling (SUCCESS is not)
@@ -64,4 +64,4 @@ def failure_reminders(now: datetime.datetime) -> int:
         owners = [creators[run.connector.created_by]] if run.connector.created_by in creators else []
         planned.append((run_message(run), [*owners, run.connector.run_as]))
     sent = already_sent(m.key for m, _p in planned)
-    return sum(send(m, people) for m, people in planned if m.key not in sent)
+    return send_all((m, people) for m, people in planned if m.key not in sent)

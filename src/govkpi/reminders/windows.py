@@ -28,7 +28,7 @@ from govkpi.notify.outbox import Message
 from govkpi.orgunits.models import OrgUnit
 from govkpi.reads.official import REPORTING_KINDS
 from govkpi.reminders.people import members_allowed, nearest_many
-from govkpi.reminders.sending import APPROVALS_LINK, already_sent, data_link, send, vn_date
+from govkpi.reminders.sending import APPROVALS_LINK, already_sent, data_link, send_all, vn_date
 
 SUMMARY_NAMES = 30  # units named in an approver's summary; the rest are counted
 
@@ -151,8 +151,7 @@ def window_reminders(now: datetime.datetime) -> int:
         sent = already_sent(m.key for _i, m in messages)
         fresh = [(item, m) for item, m in messages if m.key not in sent]
         entering = members_allowed([item.unit.pk for item, _m in fresh], Action.ENTER)
-        for item, m in fresh:
-            written += send(m, entering.get(item.unit.pk, []))
+        written += send_all((m, entering.get(item.unit.pk, [])) for item, m in fresh)
         written += _summaries(closing, behind, left)
     return written
 
@@ -171,7 +170,4 @@ def _summaries(closing: Closing, behind: list[Behind], left: int) -> int:
     sent = already_sent(m.key for m in planned.values())
     fresh = {pk: m for pk, m in planned.items() if m.key not in sent}
     people = nearest_many([approvers[pk] for pk in fresh], Action.APPROVE, below_root=True)
-    written = 0
-    for pk, m in sorted(fresh.items(), key=lambda pair: approvers[pair[0]].path):
-        written += send(m, people[pk])
-    return written
+    return send_all((m, people[pk]) for pk, m in sorted(fresh.items(), key=lambda pair: approvers[pair[0]].path))
