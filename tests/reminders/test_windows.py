@@ -128,3 +128,8 @@ def test_thousands_of_communes_cost_the_same_few_queries(settings, make_user, at
         at(D(2025, 10, 7), window_reminders)  # the rerun: nothing new, as few queries
     assert Notification.objects.count() == 2
     assert not Notification.objects.filter(recipient__username="cp_approver").exists()
+
+
+def test_windows_kept_open_for_centuries_never_close(september, at, settings):
+    settings.REPORTING_CLOSES_AFTER_DAYS = 100_000  # as some test set-ups and installations keep every period open
+    assert at(D(2025, 10, 7), window_reminders) == 0
