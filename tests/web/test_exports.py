@@ -289,3 +289,17 @@ def test_a_download_link_keeps_the_pages_filters_and_drops_its_page_number(clien
     page = client.get("/tasks/", {"lead": "BCA", "page": "1"}).content.decode()
     assert 'href="?lead=BCA&amp;export=tasks&amp;format=csv"' in page
     assert 'href="?lead=BCA&amp;export=agencies&amp;format=xlsx"' in page
+
+
+def test_an_english_reader_gets_english_headers_and_english_names(client, scored):
+    from .test_i18n import switch_language
+
+    switch_language(client, "en", page="/")
+    page = client.get("/").content.decode()
+    assert "Download Excel" in page and "Download CSV" in page
+    content, rows = csv_rows(client, "/", export="headline")
+    assert list(rows[0])[:3] == ["Indicator code", "Indicators", "Status"]  # the page's own header words
+    assert rows[0]["Indicators"] == "End-to-end rate"  # the catalog's English name, as the English page shows
+    assert "Tỷ lệ" not in content.decode("utf-8-sig")
+    sheet, _header, _ = workbook(client, "/", export="headline")
+    assert sheet.cell(2, 1).value.startswith("Scope: ") and "Figures as of" in sheet.cell(2, 1).value
