@@ -13,6 +13,7 @@ from govkpi.accounts.roles import Role
 from govkpi.brief.models import Report
 from govkpi.brief.produce import produce_scheduled
 from govkpi.cli import main
+from govkpi.evaluation import engine
 from govkpi.notify.models import Notification
 
 from .conftest import AS_OF, TZ
@@ -60,7 +61,12 @@ def test_scheduled_briefs_are_made_once_and_their_readers_told_once(dataset, nat
     admin = make_user(Role.UNIT_ADMIN, "CP")
     clerk = make_user(Role.DATA_ENTRY, "CP")
     hanoi = make_user(Role.VIEWER, "01")
-    made = produce_scheduled(AUGUST_OFFICIAL)
+    # August is official by the calendar, but the engine has not judged it so yet: only June's quarter is due.
+    early = produce_scheduled(AUGUST_OFFICIAL)
+    assert sorted((r.schedule, r.period) for r in early) == [("quarterly", "2025Q2")] * 3
+    with time_machine.travel(AUGUST_OFFICIAL, tick=False):
+        engine.process_pending()  # the clock: August's cells and scores judged again on approved values
+    made = early + produce_scheduled(AUGUST_OFFICIAL)
     assert sorted((r.schedule, r.period, r.format) for r in made) == [
         ("monthly", "202508", f) for f in ("docx", "pdf", "xlsx")] + [
         ("quarterly", "2025Q2", f) for f in ("docx", "pdf", "xlsx")]

@@ -125,3 +125,14 @@ def test_english_on_demand(july):
     sheets = workbook(render(july, "xlsx", "en"))
     assert "1_Indicators" in sheets and sheets["1_Indicators"][2][8] == "Off track"
     assert "SOCIALIST REPUBLIC OF VIET NAM" in document_text(render(july, "docx", "en"))[0]
+
+
+def test_a_ministrys_brief_and_a_quarters(dataset, national_reader):
+    ministry = assemble("BCA", "2025-07", dataset, viewer_for(national_reader))
+    assert (ministry.scope.name, ministry.headlines[0].value, ministry.headlines[0].status) == (
+        "Bộ Công an", 70.0, "at_risk")
+    assert [t.code for t in ministry.tasks] == ["BR-1"] and ministry.behind == []
+    assert [(v.code, v.rank, v.size) for v in ministry.commend] == [("BCA", 1, 17)]  # of the 17 ministries
+    quarter = assemble("national", "2025-Q3", dataset, viewer_for(national_reader))
+    assert (quarter.period, quarter.period_vi, quarter.month) == ("2025Q3", "Quý III/2025", "202509")
+    assert "Tình hình thực hiện chỉ tiêu, nhiệm vụ Quý III/2025" in document_text(render(quarter, "docx"))

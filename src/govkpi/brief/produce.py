@@ -17,6 +17,8 @@ from govkpi.brief.document import Brief
 from govkpi.brief.models import Format, Report, Schedule
 from govkpi.brief.renderers import render
 from govkpi.core.periods import PeriodType, parse_period, period_of
+from govkpi.evaluation.engine import OFFICIAL_CURSOR, SCORES_OFFICIAL_CURSOR
+from govkpi.evaluation.models import Cursor
 from govkpi.notify.kinds import Kind
 from govkpi.notify.outbox import Message, notify
 from govkpi.orgunits.models import OrgUnit
@@ -29,6 +31,8 @@ SCHEDULED_FORMATS = (Format.PDF, Format.DOCX, Format.XLSX)
 # Who is sent the national briefs: the national level's leaders and administrators (read-only viewers and unit
 # administrators at the Government's root), not every clerk with a membership there.
 BRIEF_RECIPIENT_ROLES = (Role.VIEWER, Role.UNIT_ADMIN)
+# The engine's cursors holding the day (ordinal) up to which it has judged periods as official: results, scores.
+ENGINE_CURSORS = (OFFICIAL_CURSOR, SCORES_OFFICIAL_CURSOR)
 
 
 def viewer_for(user: AbstractBaseUser | None) -> Viewer:
@@ -83,17 +87,18 @@ def visible_reports(user: AbstractBaseUser) -> list[Report]:
 # -- on the clock ---------------------------------------------------------------------------------------------
 
 def due_periods(now: datetime.datetime) -> list[tuple[str, str]]:
-    """(schedule, period) of the national briefs due at `now`: the latest official month, and the latest quarter
-    whose last month is official."""
+    """(schedule, period) of the national briefs due at `now`: the latest month official by the calendar, and the
+    latest quarter whose last month is; each only once the engine has judged it as official (its cursors have
+    passed the period's end), so a brief is never made of the figures of before the period turned official."""
     calendar = Calendar(today=timezone.localtime(now).date())
     month = parse_period(calendar.last_official_month())
-    for candidate in (month.next(), month.next().next()):  # a month may turn official early (all approved)
-        if candidate.end < calendar.today and calendar.is_official(candidate.id):
-            month = candidate
     quarter = period_of(PeriodType.QUARTERLY, month.end)
     if quarter.end != month.end:
         quarter = quarter.previous()
-    return [(Schedule.MONTHLY, month.id), (Schedule.QUARTERLY, quarter.id)]
+    judged = min(Cursor.objects.filter(name__in=ENGINE_CURSORS).values_list("last_event_id", flat=True),
+                 default=0) if Cursor.objects.filter(name__in=ENGINE_CURSORS).count() == len(ENGINE_CURSORS) else 0
+    return [(schedule, period.id) for schedule, period in ((Schedule.MONTHLY, month), (Schedule.QUARTERLY, quarter))
+            if period.end.toordinal() <= judged]
 
 
 def recipients() -> list[AbstractBaseUser]:
