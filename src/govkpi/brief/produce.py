@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from govkpi.accounts.roles import Role
-from govkpi.brief.assemble import NATIONAL, EveryUnitReader, assemble
+from govkpi.brief.assemble import NATIONAL, BriefRefused, EveryUnitReader, assemble, scope_unit
 from govkpi.brief.document import Brief
 from govkpi.brief.models import Format, Report, Schedule
 from govkpi.brief.renderers import render
@@ -63,12 +63,10 @@ def produce(scope: str, period: str, fmt: str, lang: str, as_of: datetime.dateti
     return report
 
 
-def may_download(user: AbstractBaseUser, report: Report) -> bool:
+def may_download(user: AbstractBaseUser, report: Report, viewer: Viewer | None = None) -> bool:
     """A stored brief goes to a user who reads its scope with the same view of the data as its producer had (or
     reads the whole country): a brief holds provisional figures of the units its producer could read."""
-    viewer = Viewer(user)
-    from govkpi.brief.assemble import BriefRefused, scope_unit
-
+    viewer = viewer or Viewer(user)
     try:
         unit = scope_unit(report.scope)
     except BriefRefused:
@@ -79,9 +77,10 @@ def may_download(user: AbstractBaseUser, report: Report) -> bool:
     return mine == "all" or mine == report.readers
 
 
-def visible_reports(user: AbstractBaseUser) -> list[Report]:
-    """The stored briefs the user may download, newest first."""
-    return [r for r in Report.objects.select_related("produced_by")[:200] if may_download(user, r)]
+def visible_reports(user: AbstractBaseUser, limit: int = 200) -> list[Report]:
+    """The stored briefs the user may download, newest first (of the latest `limit`)."""
+    viewer = Viewer(user)
+    return [r for r in Report.objects.select_related("produced_by")[:limit] if may_download(user, r, viewer)]
 
 
 # -- on the clock ---------------------------------------------------------------------------------------------
