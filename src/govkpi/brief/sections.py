@@ -147,7 +147,7 @@ def sections(brief: Brief, lang: str) -> list[Section]:
          w("evidence"), w("demo_col")],
         [[group_label(brief, c.group, lang), c.code, c.name, Num(c.rank, 0), Num(c.previous_rank, 0),
           Num(c.change, 0), Num(c.value, 2), _reason(c.deltas, lang), c.link, demo_mark(c.demo, lang)]
-         for c in brief.rank_changes], [2.2, 1.2, 3.5, 1, 1.2, 1.1, 1.3, 4.5, 4, 1.1], doc_skip=(1, 8))])
+         for c in brief.rank_changes], [2.2, 1.2, 3.5, 1, 1.5, 1.3, 1.3, 4.5, 4, 1.1], doc_skip=(1, 8))])
     five = Section(5, w("s5"), paragraphs=[w("quality_summary", units=len(brief.quality),
                                                mean=number(brief.quality_mean(), lang, 1),
                                                short=brief.quality_short())],
