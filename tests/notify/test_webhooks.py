@@ -222,3 +222,36 @@ def test_the_receiver_example_in_the_docs_verifies_a_real_request(receiver, pers
             namespace["verify"](body + b" ", headers)
     with time_machine.travel(T0 + 301 * SECOND, tick=False), pytest.raises(ValueError, match="too old"):
         namespace["verify"](body, headers)
+
+
+def test_an_endpoint_answering_garbage_is_a_failed_attempt_and_the_others_are_still_sent(receiver, person, send):
+    """A receiver that does not speak HTTP (http.client raises BadStatusLine, not an OSError) fails its own
+    delivery, logged and retried; it does not stop the run before the other endpoints' deliveries."""
+    garbage = socket.socket()
+    garbage.bind(("127.0.0.1", 0))
+    garbage.listen()
+
+    def answer() -> None:
+        connection, _address = garbage.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    good = receiver([200])
+    try:
+        WebhookEndpoint.objects.create(name="a-garbage", url=f"http://127.0.0.1:{garbage.getsockname()[1]}/",
+                                       secret=SECRET)
+        WebhookEndpoint.objects.create(name="b-good", url=good.url, secret=SECRET)
+        send("E", [person()])
+        assert deliver_due(T0)["webhook"] == 2
+        thread.join(5)
+    finally:
+        garbage.close()
+    bad = WebhookDelivery.objects.get(endpoint__name="a-garbage")
+    assert (bad.state, bad.attempts, bad.last_status) == (State.FAILED, 1, None)
+    assert "BadStatusLine" in bad.last_error
+    assert list(bad.attempt_log.values_list("number", "status_code")) == [(1, None)]
+    assert WebhookDelivery.objects.get(endpoint__name="b-good").state == State.SENT
+    assert len(good.received) == 1

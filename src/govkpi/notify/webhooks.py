@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -59,9 +60,14 @@ def post(request: urllib.request.Request) -> tuple[int | None, str]:
             status = answer.status
     except urllib.error.HTTPError as error:
         with error:
-            detail = error.read(300).decode("utf-8", "replace")
+            try:
+                detail = error.read(300).decode("utf-8", "replace")
+            except (OSError, http.client.HTTPException):  # the error's body cut off: its status is enough
+                detail = ""
         return error.code, f"HTTP {error.code}: {detail}".strip()
-    except (OSError, ValueError) as error:  # refused, timed out, no route, a bad address
+    # refused, timed out, no route, a bad address; or an answer that is not HTTP (http.client's exceptions are
+    # not OSErrors: uncaught, one such receiver would stop the run before every delivery after its own)
+    except (OSError, ValueError, http.client.HTTPException) as error:
         return None, f"{type(error).__name__}: {error}"
     return status, "" if 200 <= status < 300 else f"HTTP {status}"
 
