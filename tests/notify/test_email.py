@@ -188,3 +188,15 @@ def test_a_worker_dying_mid_send_loses_nothing_and_the_copy_is_recognisable(pers
     assert message.extra_headers["Message-ID"] == f"<notification-{notification.pk}@kpi.example.gov.vn>"
     row = Delivery.objects.get()
     assert (row.state, row.attempts) == (State.SENT, 2)
+
+
+def test_a_title_on_several_lines_is_sent_with_a_one_line_subject(person, send):
+    """A title may carry a line break (a comment's title quotes the task's title, which an import or the API can
+    write on two lines); a subject with one is refused by Django (BadHeaderError), so the e-mail would be retried
+    and given up, never sent."""
+    me = person()
+    send("E", [me], title_vi="Ý kiến về nhiệm vụ «Báo cáo\r\nquý I»", title_en="A comment on\ntask X")
+    assert deliver_due(T0 + MINUTE)["email"] == 1
+    [message] = mail.outbox
+    assert message.subject == "[govkpi] Ý kiến về nhiệm vụ «Báo cáo quý I»"
+    assert Delivery.objects.get().state == State.SENT

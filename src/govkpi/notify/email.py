@@ -36,6 +36,11 @@ def text_of(notification: Notification) -> str:
     return "\n".join(p for p in parts if p is not None).strip() + "\n"
 
 
+def subject_of(title: str) -> str:
+    """The subject of a notification's e-mail: on one line (Django refuses a header with a line break)."""
+    return SUBJECT_PREFIX + " ".join(title.split())
+
+
 def footer() -> str:
     return (f"\n--\nChọn cách nhận thông báo / Choose how you are notified: {settings.SITE_URL}/inbox/preferences/\n")
 
@@ -57,7 +62,7 @@ def _send(row: Delivery, now: datetime.datetime, connection: object) -> None:
         delivery.skipped(row, "người nhận đã tắt loại thông báo này / the person turned this kind off")
         return
     message = mail.EmailMessage(
-        subject=SUBJECT_PREFIX + notification.title_vi, body=text_of(notification) + footer(),
+        subject=subject_of(notification.title_vi), body=text_of(notification) + footer(),
         to=[person.email], connection=connection,
         headers={"Message-ID": message_id(f"notification-{notification.pk}")})
     try:
