@@ -303,3 +303,17 @@ def test_an_english_reader_gets_english_headers_and_english_names(client, scored
     assert "Tỷ lệ" not in content.decode("utf-8-sig")
     sheet, _header, _ = workbook(client, "/", export="headline")
     assert sheet.cell(2, 1).value.startswith("Scope: ") and "Figures as of" in sheet.cell(2, 1).value
+
+
+def test_a_panel_refreshed_alone_downloads_what_the_page_downloads(client, scored):
+    """A live refresh swaps a panel fetched from its own URL; its links then ask that URL or the page's."""
+    panel = client.get("/panels/rankings/", {"group": "provinces", "compact": "1"}).content.decode()
+    assert 'href="?group=provinces&amp;compact=1&amp;export=rankings-provinces&amp;format=csv"' in panel
+    from_page, _ = csv_rows(client, "/", export="rankings-provinces", group="provinces", compact="1")
+    from_panel, _ = csv_rows(client, "/panels/rankings/", export="rankings-provinces", group="provinces", compact="1")
+    assert from_page == from_panel and b"Th\xc3\xa0nh ph\xe1\xbb\x91 H\xc3\xa0 N\xe1\xbb\x99i" in from_panel
+    headline, _ = csv_rows(client, "/panels/headline/", export="headline")
+    assert headline == csv_rows(client, "/", export="headline")[0]
+    assert client.get("/panels/headline/", {"export": "overdue", "format": "csv"}).status_code == 404
+    unit_panel, _ = csv_rows(client, "/units/01/panels/communes/", export="communes")
+    assert unit_panel == csv_rows(client, "/units/01/", export="communes")[0]
