@@ -33,3 +33,19 @@ def document_text(content: bytes) -> list[str]:
 
 def pdf_text(content: bytes) -> list[str]:
     return [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(content)).pages]
+
+
+def downloaded(response) -> bytes:  # noqa: ANN001 - a test client's response
+    """A download's body, its file closed as the server closes it, but without ending the test's database
+    connection (closing a response sends request_finished; the test client keeps it from closing connections
+    during its own requests, and so do we here)."""
+    from django.core.signals import request_finished
+    from django.db import close_old_connections
+
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+    return body

@@ -15,7 +15,7 @@ from govkpi.brief.renderers import render
 from govkpi.evaluation import engine
 
 from .conftest import AS_OF, write
-from .readback import document_text, pdf_text, workbook
+from .readback import document_text, downloaded, pdf_text, workbook
 
 pytestmark = pytest.mark.django_db
 LATER = AS_OF + datetime.timedelta(days=3)
@@ -23,9 +23,7 @@ LATER = AS_OF + datetime.timedelta(days=3)
 
 def download(client, report: Report) -> tuple[int, bytes]:
     answer = client.get(f"/briefs/{report.pk}/")
-    body = b"".join(answer.streaming_content) if answer.streaming else b""
-    answer.close()
-    return answer.status_code, body
+    return answer.status_code, downloaded(answer)
 
 
 def contents(brief) -> tuple:

@@ -17,7 +17,7 @@ from govkpi.evaluation import engine
 from govkpi.notify.models import Notification
 
 from .conftest import AS_OF, TZ
-from .readback import pdf_text, workbook
+from .readback import downloaded, pdf_text, workbook
 
 pytestmark = pytest.mark.django_db
 AUGUST_OFFICIAL = datetime.datetime(2025, 9, 20, 8, tzinfo=TZ)  # August is official from 16 September
@@ -32,8 +32,7 @@ def test_the_page_makes_a_brief_downloads_it_and_lists_it(dataset, national_read
     report = Report.objects.get()
     assert answer.status_code == 302 and answer["Location"] == f"/briefs/{report.pk}/"
     download = client.get(answer["Location"])
-    content = b"".join(download.streaming_content)
-    download.close()
+    content = downloaded(download)
     assert download["Content-Type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
     assert hashlib.sha256(content).hexdigest() == report.sha256 and report.size == len(content)
     assert workbook(content)["1_ChiTieu"][2][0] == "DVC_TOANTRINH_TYLE"
