@@ -35,7 +35,7 @@ def pdf_text(content: bytes) -> list[str]:
     return [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(content)).pages]
 
 
-def downloaded(response) -> bytes:  # noqa: ANN001 - a test client's response
+def downloaded(response) -> bytes:
     """A download's body, its file closed as the server closes it, but without ending the test's database
     connection (closing a response sends request_finished; the test client keeps it from closing connections
     during its own requests, and so do we here)."""
