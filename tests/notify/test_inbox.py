@@ -117,3 +117,13 @@ def test_the_inbox_and_the_header_in_english(client, person, send):
     assert re.search(r'class="inbox-link"[^>]*>Inbox <span class="badge" aria-label="1 unread">1</span>', html)
     html = client.get("/inbox/preferences/").content.decode()
     assert "Choose how you are notified" in html and "Daily digest" in html and "Task due soon" in html
+
+
+def test_a_link_that_a_browser_reads_as_another_site_is_not_a_link():
+    """Browsers drop tabs and line breaks from an address (WHATWG URL parsing): "/\\t/evil.example" is read as
+    "//evil.example", another site."""
+    from govkpi.notify.inbox import safe_link
+
+    for link in ("/\t/evil.example/", "/\n/evil.example/", "/\r/evil.example/", "/\\evil.example/"):
+        assert safe_link(link) == "", repr(link)
+    assert safe_link("/tasks/CP-2025-01/01@2026-03/") == "/tasks/CP-2025-01/01@2026-03/"

@@ -39,5 +39,8 @@ def in_language(notification: Notification) -> tuple[str, str]:
 
 
 def safe_link(link: str) -> str:
-    """The link when it is a path inside govkpi, else "" (a stored link is never a way out of the site)."""
+    """The link when it is a path inside govkpi, else "" (a stored link is never a way out of the site). Control
+    characters are refused too: a browser drops tabs and line breaks from an address, so "/", a tab, "/x" would be "//x"."""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in link):
+        return ""
     return link if link.startswith("/") and not link.startswith("//") and "\\" not in link else ""
