@@ -16,9 +16,9 @@ pytestmark = pytest.mark.django_db
 LOCALE = Path(settings.LOCALE_PATHS[0])
 PO = LOCALE / "en" / "LC_MESSAGES" / "django.po"
 MO = LOCALE / "en" / "LC_MESSAGES" / "django.mo"
-NAV_VI = ["Tổng quan", "Đơn vị", "Xếp hạng", "Nhiệm vụ", "Nhập số liệu", "Việc của tôi", "Phê duyệt", "Công khai",
+NAV_VI = ["Tổng quan", "Đơn vị", "Xếp hạng", "Nhiệm vụ", "Nhập số liệu", "Việc của tôi", "Phê duyệt", "Giao ban", "Công khai",
           "Tài liệu API"]
-NAV_EN = ["Overview", "Units", "Rankings", "Tasks", "Enter data", "My work", "Approvals", "Public", "API documentation"]
+NAV_EN = ["Overview", "Units", "Rankings", "Tasks", "Enter data", "My work", "Approvals", "Briefs", "Public", "API documentation"]
 
 
 def nav(html: str) -> list[str]:
