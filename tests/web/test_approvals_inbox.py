@@ -116,3 +116,26 @@ def test_approving_from_the_inbox_empties_it(client, loop):
 def test_the_inbox_needs_sign_in(client):
     answer = client.get("/data/approvals/")
     assert answer.status_code == 302 and "/account/login/" in answer["Location"]
+
+
+def test_in_english_the_periods_elements_and_broken_rules_are_english(client, loop):
+    """An English reader's inbox: the periods, the elements' English names and the rules' English messages (the
+    units keep their official Vietnamese names)."""
+    from govkpi.indicators.models import DataElement
+
+    DataElement.objects.filter(code="HS_TIEPNHAN").update(name_en="Dossiers received")
+    DataElement.objects.filter(code="HS_TRUCTUYEN").update(name_en="Online dossiers")
+    DataValue.objects.filter(unit__code="00004", period=MONTH, data_element__code="HS_TRUCTUYEN").update(
+        value="300", number=300.0)  # 300 online of 250 received: the rule is broken
+    client.force_login(loop["hanoi"])
+    client.cookies["django_language"] = "en"
+    html = client.get("/data/approvals/").content.decode()
+    assert "June 2026" in html and "Change since May 2026" in html and "Tháng 6/2026" not in html
+    assert "Dossiers received" in html and "Số hồ sơ tiếp nhận" not in html
+    assert "Flagged for follow-up: Dossiers received" in html
+    assert "Online dossiers cannot exceed dossiers received." in html
+    assert "Số hồ sơ số hóa" in html  # no English name: the Vietnamese one
+    client.cookies["django_language"] = "vi"
+    html = client.get("/data/approvals/").content.decode()
+    assert "Tháng 6/2026" in html and "Số hồ sơ tiếp nhận" in html
+    assert "Hồ sơ trực tuyến không được lớn hơn hồ sơ tiếp nhận." in html

@@ -127,3 +127,11 @@ def test_my_units_official_rank_and_what_moved_it(client, time_machine, small_ca
 def test_my_work_needs_sign_in(client):
     answer = client.get("/my/")
     assert answer.status_code == 302 and "/account/login/" in answer["Location"]
+
+
+def test_the_form_owed_is_named_in_the_readers_language(client, day, make_user):
+    make_elements()
+    client.force_login(make_user(Role.DATA_ENTRY, "00004"))
+    client.cookies["django_language"] = "en"
+    html = client.get("/my/").content.decode()
+    assert "June 2026" in html and "Tháng 6/2026" not in html

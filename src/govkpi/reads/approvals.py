@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from govkpi.accounts.permissions import can, units_where
 from govkpi.accounts.roles import Action
@@ -105,12 +105,19 @@ def waiting_count(user: Any) -> int:
     return waiting_for(user, limit=0).total
 
 
+def _english() -> bool:
+    """True when the page is read in English (the names, periods and rules of a row follow the interface)."""
+    return get_language() == "en"
+
+
 def _period_pair(period: str) -> tuple[str, str, str, str]:
     try:
         parsed = parse_period(period)
     except PeriodError:
         return period, "", period, ""
     before = parsed.previous()
+    if _english():
+        return parsed.id, before.id, parsed.label_en, before.label_en
     return parsed.id, before.id, parsed.label_vi, before.label_vi
 
 
@@ -137,7 +144,8 @@ def review(viewer: Viewer, approvals: list[DataApproval]) -> list[Waiting]:
         for rule in rules:
             broken = rule.broken(now)
             if broken is not None:
-                breaks.append(f"{rule.rule.message_vi} ({rule.rule.left} = {broken[0]:g}, "
+                said = (rule.rule.message_en if _english() else "") or rule.rule.message_vi
+                breaks.append(f"{said} ({rule.rule.left} = {broken[0]:g}, "
                               f"{rule.rule.right} = {broken[1]:g})")
         rows.append(Waiting(a, a.unit, label, before_label, changes, breaks))
     return rows
@@ -146,12 +154,14 @@ def review(viewer: Viewer, approvals: list[DataApproval]) -> list[Waiting]:
 def _totals(viewer: Viewer, units: set[int], periods: set[str]) -> tuple[dict, set, dict[str, str]]:
     """Element totals by (unit, period) → {code: number}, the flagged (unit, period, code), and element names."""
     rows = (DataValue.objects.filter(viewer.values()).filter(unit_id__in=units, period__in=periods)
-            .values_list("unit_id", "period", "data_element__code", "data_element__name_vi", "number", "follow_up"))
+            .values_list("unit_id", "period", "data_element__code", "data_element__name_vi", "data_element__name_en",
+                         "number", "follow_up"))
     totals: dict[tuple[int, str], dict[str, float | None]] = defaultdict(dict)
     flagged: set[tuple[int, str, str]] = set()
     names: dict[str, str] = {}
-    for unit_id, period, code, name, number, follow_up in rows:
-        names[code] = name
+    english = _english()
+    for unit_id, period, code, name, name_en, number, follow_up in rows:
+        names[code] = (name_en if english else "") or name
         cell = totals[(unit_id, period)]
         if number is not None:
             cell[code] = (cell.get(code) or 0.0) + number

@@ -11,6 +11,8 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import get_language
+
 from govkpi.accounts.permissions import can, scope_units, units_where
 from govkpi.accounts.roles import Action
 from govkpi.core.periods import PeriodType, parse_period, period_of
@@ -79,7 +81,8 @@ def open_period(day: datetime.date) -> str:
 def forms_due(user: Any, day: datetime.date) -> list[FormDue]:
     """The units at the top of the user's memberships where they enter data, with the open month's state."""
     period = open_period(day)
-    label = parse_period(period).label_vi
+    parsed = parse_period(period)
+    label = parsed.label_en if get_language() == "en" else parsed.label_vi
     found = []
     for unit in sorted({u.pk: u for u in scope_units(user)}.values(), key=lambda u: u.code):
         if not can(user, Action.ENTER, unit):
