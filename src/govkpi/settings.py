@@ -415,7 +415,7 @@ EMAIL_HOST_PASSWORD = os.environ.get("GOVKPI_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = os.environ.get("GOVKPI_EMAIL_TLS", "0") == "1"
 # Seconds an SMTP conversation may hang before it counts as a failed attempt (retried): kept well under the
 # delivery lease (notify.delivery), so a slow server cannot make a second worker send the same e-mail.
-EMAIL_TIMEOUT = float(os.environ.get("GOVKPI_EMAIL_TIMEOUT", "30"))
+EMAIL_TIMEOUT = float(os.environ.get("GOVKPI_EMAIL_TIMEOUT", "30")) or None  # 0: no limit (not a non-blocking socket)
 EMAIL_BACKEND = os.environ.get("GOVKPI_EMAIL_BACKEND") or (
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
     else "django.core.mail.backends.console.EmailBackend")

@@ -35,8 +35,8 @@ def _gone(beat: WorkerBeat) -> bool:
         os.kill(beat.pid, 0)
     except ProcessLookupError:
         return True
-    except PermissionError:  # a process of another user has that pid now: not ours, so ours is gone
-        return True
+    except PermissionError:  # another user's process: maybe a worker run as another user; its beat will tell
+        return False
     return False
 
 

@@ -35,7 +35,7 @@ PERIODIC: tuple[Periodic, ...] = (
     # e-mails and webhooks of the notifications written so far, retries when their time has come
     Periodic("deliveries", "govkpi.notify.delivery.deliver_due"),
     # once a day per person: the digest of the day before, gathered by the first run after midnight (Viet Nam)
-    Periodic("digests", "govkpi.notify.digest.send_digests", HOUR),
+    Periodic("digests", "govkpi.notify.digest.send_digests"),  # every tick: a failed digest retries on time
     # the monthly and quarterly national briefs, once a month or quarter has turned official
     Periodic("briefs", "govkpi.jobs.periodic.scheduled_briefs", HOUR),
     Periodic("recurring-tasks", "govkpi.jobs.periodic.roll_recurring_tasks", HOUR),

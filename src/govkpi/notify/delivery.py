@@ -24,14 +24,15 @@ from django.db import connection, models, transaction
 from govkpi.notify.models import WAITING, Attempts, State
 
 Row = TypeVar("Row", bound=Attempts)
-BATCH = 100  # rows claimed per query
+BATCH = 10  # rows claimed at once: each is sent before the batch's lease ends, however slow the server
 
 
 def lease() -> datetime.timedelta:
-    """How long a claimed row is not due again: longer than an attempt should take (5 minutes, or three
-    timeouts). An SMTP server with no EMAIL_TIMEOUT could hold a send longer: then a copy may leave."""
-    timeouts = [settings.WEBHOOK_TIMEOUT, getattr(settings, "EMAIL_TIMEOUT", None) or 0]
-    return datetime.timedelta(seconds=max(300.0, *(3 * t for t in timeouts)))
+    """How long a claimed row is not due again: longer than its whole batch can take, every send of it waiting
+    the longest timeout (and never under 5 minutes), so no other run can claim a row before it was tried.
+    An SMTP server with no EMAIL_TIMEOUT could hold a send longer: then a copy may leave."""
+    longest = max(settings.WEBHOOK_TIMEOUT, getattr(settings, "EMAIL_TIMEOUT", None) or 0)
+    return datetime.timedelta(seconds=max(300.0, (BATCH + 2) * longest))
 
 
 def backoff(attempts: int) -> datetime.timedelta:
