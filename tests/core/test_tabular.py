@@ -80,7 +80,8 @@ def simple_workbook(rows: list[list[object]], title: str = "Dữ liệu") -> ope
 def with_cached_values(blob: bytes, cached: dict[str, str]) -> bytes:
     """Give formula cells the stored result Excel writes on saving (openpyxl writes only the formula).
 
-    openpyxl writes <c r="C2"><f>A1*2</f><v /></c>; Excel writes <v>84</v> in place of the empty <v />,
+    openpyxl writes <c r="C2"><f>A1*2</f><v /></c> (<v></v> when lxml is installed, as python-docx brings it);
+    Excel writes <v>84</v> in place of the empty <v />,
     and t="str" on the cell when the result is text.
     """
     source = zipfile.ZipFile(io.BytesIO(blob))
@@ -92,7 +93,7 @@ def with_cached_values(blob: bytes, cached: dict[str, str]) -> bytes:
                 text = content.decode()
                 for ref, value in cached.items():
                     kind = "" if re.fullmatch(r"-?[0-9.]+", value) else ' t="str"'  # Excel marks text results
-                    text, count = re.subn(rf'<c r="{ref}"([^>]*)>(<f>[^<]*</f>)<v\s*/>',
+                    text, count = re.subn(rf'<c r="{ref}"([^>]*)>(<f>[^<]*</f>)(?:<v\s*/>|<v></v>)',
                                           rf'<c r="{ref}"\g<1>{kind}>\g<2><v>{value}</v>', text)
                     assert count == 1, ref
                 content = text.encode()
