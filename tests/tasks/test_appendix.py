@@ -280,11 +280,11 @@ def test_one_lead_per_task(government):
 
 def test_an_unreadable_deadline_is_a_row_error(government):
     data = simple([1, "Nhiệm vụ cần làm ngay", "Bộ Công an", None, "tháng 9/2025"],
-                  [2, "Nhiệm vụ không rõ hạn", "Bộ Công an", None, "sớm"])
+                  [2, "Nhiệm vụ không rõ hạn", "Bộ Công an", None, "sau khi có ý kiến"])
     report = import_appendix(data, "a.xlsx", directive=directive(), actor=government, atomic=False)
     (error,) = report.errors
     assert (error.row, error.column, error.code, error.cell) == (4, "Thời hạn", "deadline_unreadable", "E4")
-    assert "sớm" in error.message_vi and "sớm" in error.message_en and "Cannot read" in error.message_en
+    assert "sau khi có ý kiến" in error.message_vi and "Cannot read" in error.message_en
     assert report.codes == ["KL-100-PL1"] and not Task.objects.filter(title="Nhiệm vụ không rõ hạn").exists()
 
 

@@ -15,6 +15,10 @@ a choice:
 - A missing year ("tháng 12", "quý IV năm nay") is the year of the reference date, the directive's date.
 - Words with no last day are refused rather than guessed: "sớm", "kịp thời", durations ("trong 30 ngày",
   counted from an event the words may not date), "đầu năm 2026", "giữa tháng 9".
+- Except, when asked (`accept_undated`), the phrases directives use for urgency or continuity without any
+  time ("khẩn trương", "ngay", "sớm", "kịp thời", "thường xuyên"): they are a deadline as written with no
+  date (`Deadline.undated`), which the 6 rõ check counts as missing "rõ thời gian". Other words, and such
+  phrases holding a digit the reader could not place ("khẩn trương trong Q3"), are still refused, naming them.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ class Deadline:
     starts: datetime.date | None = None  # the start of the window, when the words give one
     period: str | None = None  # the DHIS2 id of the period the deadline closes, when it is one whole period
     inferred_year: bool = False  # a year came from the reference date
+    undated: bool = False  # words that speak of time but name none ("khẩn trương"), kept with no date
 
 
 class DeadlineError(ValueError):
@@ -282,7 +287,7 @@ def _check_bounds(reading: _Reading, recurrence: Recurrence | None, starts: date
                            f"date (at most {MAX_OCCURRENCES_BEHIND})")
 
 
-def parse_deadline(text: str, reference: datetime.date | None = None) -> Deadline:
+def parse_deadline(text: str, reference: datetime.date | None = None, *, accept_undated: bool = False) -> Deadline:
     """Return the Deadline that deadline words mean; raise DeadlineError (with a code) when they name none.
 
     `reference` (the directive's date) supplies the year for "năm nay" and for a month, quarter or day
@@ -290,6 +295,8 @@ def parse_deadline(text: str, reference: datetime.date | None = None) -> Deadlin
     When the words hold several times, the latest is the deadline and the earliest the start; a time
     after "từ" (from) is only a start. Codes: "empty", "no_date" ("sớm", "kịp thời"), "needs_reference_date",
     "invalid_date" (31/2/2025, tháng 13, quý V), "unrecognised" (anything else, durations included).
+    With `accept_undated`, words that name no time but only urgency ("khẩn trương", "ngay") give an undated
+    Deadline (due None, `undated` True) instead of the "no_date" error.
     """
     reading = _Reading(text, reference)
     if len(text) > MAX_DEADLINE_CHARS:  # before any pattern runs: their cost grows with the length
@@ -301,6 +308,9 @@ def parse_deadline(text: str, reference: datetime.date | None = None) -> Deadlin
     times, recurrences = _scan(words, reading)
     if not times and not recurrences:
         if _NO_TIME.search(words):
+            # A digit is a time the reader could not read ("khẩn trương trong Q3"): refused, not dropped.
+            if accept_undated and not any(c.isdigit() for c in words):
+                return Deadline(text=text, due=None, undated=True)
             raise reading.fail("no_date", "không nêu thời điểm cụ thể (cần ngày, tháng, quý hoặc năm, "
                                'ví dụ "trong tháng 9/2025")',
                                'it names no time (a day, month, quarter or year is needed, e.g. "tháng 9/2025")')

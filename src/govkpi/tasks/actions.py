@@ -4,7 +4,11 @@ Who may do what (through the one permission check):
 - the lead unit's task managers (and unit admins) report progress, submit the product, ask for an
   extension, a pause or a cancellation;
 - the assigner — task managers of the unit that issued the directive (the Government by default) —
-  approves extensions, pauses and cancellations, and accepts the product, which is what makes a task done.
+  gives the task, edits it, reassigns its lead unit, approves extensions, pauses and cancellations, and
+  accepts the product, which is what makes a task done. A ministry's task managers are the assigner of the
+  directives their ministry issues.
+The check is made here, inside each action, whatever face calls it; `actor=None` is the system itself
+(command line, seed data).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from govkpi.accounts.permissions import can
@@ -30,7 +34,8 @@ from govkpi.orgunits.models import Kind, OrgUnit
 from govkpi.orgunits.reference import GOVERNMENT_CODE
 from govkpi.orgunits.resolve import main_successor
 from govkpi.tasks import evidence
-from govkpi.tasks.models import Assignees, DeadlineChange, Stage, Task, TaskEvent
+from govkpi.tasks.codes import CODE_ATTEMPTS, next_task_code
+from govkpi.tasks.models import Assignees, DeadlineChange, Directive, Stage, Task, TaskEvent
 
 
 @dataclass(frozen=True)
@@ -95,11 +100,29 @@ def _event(task: Task, actor: Any, kind: str, **fields: Any) -> TaskEvent:
                                     kind=kind, **fields)
 
 
+def directive_assigner(directive: Directive | None) -> OrgUnit:
+    """The unit that gives a directive's tasks: its issuer, else the Government."""
+    if directive is not None and directive.issuing_body_id:
+        return directive.issuing_body
+    return OrgUnit.objects.get(code=GOVERNMENT_CODE)
+
+
 def assigner_unit(task: Task) -> OrgUnit:
     """The unit that gave the task: the directive's issuer, else the Government."""
-    if task.directive_id and task.directive.issuing_body_id:
-        return task.directive.issuing_body
-    return OrgUnit.objects.get(code=GOVERNMENT_CODE)
+    return directive_assigner(task.directive if task.directive_id else None)
+
+
+def may_assign(actor: Any, directive: Directive | None) -> bool:
+    """True when the actor may give, edit and reassign tasks under the directive (None: the system)."""
+    return actor is None or can(actor, Action.MANAGE_TASKS, directive_assigner(directive))
+
+
+def _require_may_assign(actor: Any, directive: Directive | None) -> None:
+    if not may_assign(actor, directive):
+        unit = directive_assigner(directive)
+        raise PermissionDenied(
+            f"Chỉ cán bộ quản lý nhiệm vụ của {unit.name} được giao, sửa hoặc chuyển nhiệm vụ theo văn bản này. / "
+            f"Only task managers of {unit.code} may give, edit or reassign tasks under this directive.")
 
 
 def _require_lead(actor: Any, task: Task) -> None:
@@ -113,10 +136,15 @@ def _require_assigner(actor: Any, task: Task) -> None:
         raise PermissionDenied(f"Chỉ cơ quan giao nhiệm vụ được quyết định. / Only the assigner decides ({task.code}).")
 
 
-def read_deadline(text: str, reference: datetime.date) -> tuple[datetime.date | None, str, datetime.date | None]:
-    """Return (due date, recurrence, start) for deadline words, or raise TaskRuleError naming what was unreadable."""
+def read_deadline(text: str, reference: datetime.date, *, accept_undated: bool = True
+                  ) -> tuple[datetime.date | None, str, datetime.date | None]:
+    """Return (due date, recurrence, start) for deadline words, or raise TaskRuleError naming what was unreadable.
+
+    Words naming no time but urgency ("khẩn trương", "ngay") are kept with no date (None, "", None) — the
+    6 rõ check then counts the task as missing "rõ thời gian" — unless `accept_undated` is False (an
+    extension must name its new date)."""
     try:
-        deadline = parse_deadline(text, reference=reference)
+        deadline = parse_deadline(text, reference=reference, accept_undated=accept_undated)
     except DeadlineError as error:
         raise TaskRuleError("deadline_unreadable", error.message_vi, error.message_en) from None
     return deadline.due, deadline.recurrence.value if deadline.recurrence else "", deadline.starts
@@ -146,16 +174,40 @@ def task_code(code: str) -> str:
     return code
 
 
+def _insert(code: str, directive: Directive | None, **fields: Any) -> Task:
+    """Insert the task under its code, or under the directive's next free code when none is given; two
+    inserts racing for one generated code meet the unique column, and the loser takes the next number."""
+    for _attempt in range(CODE_ATTEMPTS):
+        candidate = task_code(code or next_task_code(directive))
+        try:
+            with transaction.atomic():  # a savepoint: the failed insert leaves the outer transaction usable
+                return Task.objects.create(code=candidate, directive=directive, **fields)
+        except IntegrityError:
+            if not Task.objects.filter(code=candidate).exists():
+                raise  # another constraint than the code's
+            if code:
+                raise TaskRuleError("task_exists", f"Đã có nhiệm vụ mã «{code}».",
+                                    f"A task with the code «{code}» exists.") from None
+            # a generated code taken meanwhile by another insert: pick the next one
+    raise TaskRuleError("code_busy", "Chưa cấp được mã nhiệm vụ, hãy thử lại.", "No task code could be given; "
+                        "try again.")
+
+
 @transaction.atomic
-def create_task(*, code: str, title: str, assigned_on: datetime.date, actor: Any = None, lead: OrgUnit | None = None,
-                deadline_text: str = "", coordinating: list[OrgUnit] | None = None, themes: list[Any] | None = None,
-                indicators: list[Any] | None = None, keep_unreadable_deadline: bool = False, **fields: Any) -> Task:
+def create_task(*, code: str = "", title: str, assigned_on: datetime.date, actor: Any = None,
+                lead: OrgUnit | None = None, deadline_text: str = "", coordinating: list[OrgUnit] | None = None,
+                themes: list[Any] | None = None, indicators: list[Any] | None = None,
+                directive: Directive | None = None, keep_unreadable_deadline: bool = False, **fields: Any) -> Task:
     """Create a task (fanning it out when it is given to many units); deadline words are read here.
 
-    Unreadable deadline words are refused, unless `keep_unreadable_deadline` (for recorded history such as
-    the seed articles): then the words are kept with no date, and the 6 rõ check shows the time as unclear.
+    The actor must manage tasks at the assigner (the directive's issuer, else the Government). With no code,
+    one is given: "<directive>-<n>" (`tasks.codes`). Deadline words naming no time ("khẩn trương") are kept
+    with no date; other unreadable words are refused, unless `keep_unreadable_deadline` (for recorded history
+    such as the seed articles): then the words are kept with no date, and the 6 rõ check shows the time as
+    unclear.
     """
-    code = task_code(code)
+    _require_may_assign(actor, directive)
+    code = task_code(code) if (code or "").strip() else ""
     due = recurrence = starts = None
     if deadline_text.strip():
         try:
@@ -164,15 +216,15 @@ def create_task(*, code: str, title: str, assigned_on: datetime.date, actor: Any
             if not keep_unreadable_deadline:
                 raise
     today = timezone.localdate()
-    task = Task.objects.create(
-        code=code, title=title, assigned_on=assigned_on, deadline_text=deadline_text, deadline=due,
+    task = _insert(
+        code, directive, title=title, assigned_on=assigned_on, deadline_text=deadline_text, deadline=due,
         original_deadline=due, recurrence=recurrence or "", starts=starts, assigned_unit=lead,
         lead_unit=answerable_unit(lead, today), **fields)
     task.coordinating_units.set([answerable_unit(u, today) for u in coordinating or []])
     task.themes.set(themes or [])
     task.indicators.set(indicators or [])
     _event(task, actor, "created", data={"lead": lead.code if lead else None, "deadline": str(due) if due else None})
-    record("task.create", actor=actor, object_type="Task", object_key=code,
+    record("task.create", actor=actor, object_type="Task", object_key=task.code,
            unit=task.lead_unit.code if task.lead_unit else "",
            after={"title": title, "lead": lead.code if lead else None, "deadline_text": deadline_text,
                   "deadline": due, "assignees": task.assignees})
@@ -335,7 +387,7 @@ def request_deadline_change(task: Task, actor: Any, deadline_text: str, reason: 
     _require_lead(actor, task)
     if not reason.strip():
         raise TaskRuleError("reason_required", "Cần nêu lý do.", "A reason is required.")
-    due, _recurrence, _starts = read_deadline(deadline_text, timezone.localdate())
+    due, _recurrence, _starts = read_deadline(deadline_text, timezone.localdate(), accept_undated=False)
     change = DeadlineChange.objects.create(task=task, deadline_text=deadline_text, deadline=due,
                                            previous_deadline=task.deadline, reason=reason,
                                            requested_by=_actor_name(actor), requested_at=timezone.now())
@@ -377,3 +429,122 @@ def set_stage_by_assigner(task: Task, actor: Any, stage: str, reason: str) -> Ta
     record("task.stage", actor=actor, object_type="Task", object_key=task.code, before={"stage": before},
            after={"stage": stage, "reason": reason})
     return _event(task, actor, "stage", stage=stage, narrative=reason)
+
+
+def directive_code(code: str) -> str:
+    """A new directive's code, stripped; else TaskRuleError. Its tasks' codes start with it, so the rules of
+    task codes hold for it too (no "/", no blank)."""
+    try:
+        return task_code(code)
+    except TaskRuleError as error:
+        raise TaskRuleError("directive_code_invalid", error.message_vi.replace("Mã nhiệm vụ", "Mã văn bản"),
+                            error.message_en.replace("The task code", "The directive code")) from None
+
+
+@transaction.atomic
+def create_directive(*, actor: Any, kind: str, issued_on: datetime.date, issuing_body: OrgUnit, title: str,
+                     number: str = "", code: str = "", **fields: Any) -> Directive:
+    """Record a directive issued by a unit; the actor must manage tasks there (its tasks are theirs to give).
+    With no code, one is made from the issuer, the year and a sequence ("BCA-2026-1")."""
+    if actor is not None and not can(actor, Action.MANAGE_TASKS, issuing_body):
+        raise PermissionDenied(f"Chỉ cán bộ quản lý nhiệm vụ của {issuing_body.name} được ghi văn bản do đơn vị "
+                               f"này ban hành. / Only task managers of {issuing_body.code} may record its directives.")
+    if not title.strip():
+        raise TaskRuleError("title_required", "Cần nêu trích yếu văn bản.", "The directive needs a title.")
+    code = directive_code(code) if code.strip() else ""
+    if code and Directive.objects.filter(code=code).exists():
+        raise TaskRuleError("directive_exists", f"Đã có văn bản mã «{code}».", f"A directive «{code}» exists.")
+    prefix = f"{issuing_body.code}-{issued_on:%Y}-"
+    for _attempt in range(CODE_ATTEMPTS):
+        taken = [c[len(prefix):] for c in Directive.objects.filter(code__startswith=prefix).values_list(
+            "code", flat=True)]
+        candidate = code or prefix + str(max((int(t) for t in taken if t.isascii() and t.isdigit()), default=0) + 1)
+        try:
+            with transaction.atomic():
+                directive = Directive.objects.create(code=candidate, kind=kind, issued_on=issued_on,
+                                                     issuing_body=issuing_body, title=title.strip(),
+                                                     number=number.strip(), **fields)
+            break
+        except IntegrityError:
+            if code:
+                raise TaskRuleError("directive_exists", f"Đã có văn bản mã «{code}».",
+                                    f"A directive «{code}» exists.") from None
+    else:
+        raise TaskRuleError("code_busy", "Chưa cấp được mã văn bản, hãy thử lại.", "No code could be given; retry.")
+    record("directive.create", actor=actor, object_type="Directive", object_key=directive.code,
+           unit=issuing_body.code, after={"kind": kind, "number": directive.number, "issued_on": issued_on,
+                                          "title": directive.title})
+    return directive
+
+
+EDITABLE = ("title", "content", "responsible_position", "responsible_name", "product_kind", "product",
+            "accepting_authority", "priority")
+
+
+@transaction.atomic
+def edit_task(task: Task, actor: Any, *, deadline_text: str | None = None,
+              coordinating: list[OrgUnit] | None = None, **changes: Any) -> TaskEvent | None:
+    """The assigner corrects a task's assignment (what, who is responsible, product, authority, deadline
+    words, coordinating units); returns the timeline event, or None when nothing changed.
+
+    Corrected deadline words replace the deadline as assigned (an extension, asked by the lead unit, is
+    `request_deadline_change`); a task's recurrence cannot be changed here, its occurrences exist."""
+    _require_may_assign(actor, task.directive if task.directive_id else None)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for name, value in changes.items():
+        if getattr(task, name) != value:
+            before[name], after[name] = getattr(task, name), value
+            setattr(task, name, value)
+    if "title" in after and not str(after["title"]).strip():
+        raise TaskRuleError("title_required", "Cần nêu nhiệm vụ.", "The task needs a title.")
+    if deadline_text is not None and deadline_text != task.deadline_text:
+        due, recurrence, starts = read_deadline(deadline_text, task.assigned_on) if deadline_text.strip() \
+            else (None, "", None)
+        if (recurrence or "") != task.recurrence:
+            raise TaskRuleError("recurrence_fixed", "Không đổi được chu kỳ của nhiệm vụ định kỳ; hãy giao nhiệm vụ "
+                                "mới.", "A task's recurrence cannot be changed; give a new task.")
+        before.update(deadline_text=task.deadline_text, deadline=task.deadline)
+        after.update(deadline_text=deadline_text, deadline=due)
+        task.deadline_text, task.deadline, task.starts = deadline_text, due, starts
+        if not task.deadline_changes.filter(approved=True).exists():
+            task.original_deadline = due  # still the deadline as assigned
+    if coordinating is not None:
+        old = sorted(task.coordinating_units.values_list("code", flat=True))
+        new = sorted({u.code for u in coordinating})
+        if old != new:
+            before["coordinating"], after["coordinating"] = old, new
+            task.coordinating_units.set(coordinating)
+    if not after:
+        return None
+    task.save()
+    record("task.edit", actor=actor, object_type="Task", object_key=task.code,
+           unit=task.lead_unit.code if task.lead_unit_id else "", before=before, after=after)
+    return _event(task, actor, "edited", data={"fields": sorted(after)})
+
+
+@transaction.atomic
+def reassign_lead(task: Task, actor: Any, lead: OrgUnit, reason: str) -> TaskEvent:
+    """The assigner gives the task to another lead unit, with a reason; occurrences not yet done follow it.
+    A fanned-out task is given to many units and has no single lead to move (its parts do)."""
+    _require_may_assign(actor, task.directive if task.directive_id else None)
+    if task.assignees in _FAN_OUT_KINDS:
+        raise TaskRuleError("fan_out_has_no_lead", "Nhiệm vụ giao cho nhiều đơn vị: hãy chuyển từng phần.",
+                            "A task given to many units has no single lead: reassign its parts.")
+    if not reason.strip():
+        raise TaskRuleError("reason_required", "Cần nêu lý do.", "A reason is required.")
+    if task.lead_unit_id == lead.pk:
+        raise TaskRuleError("same_lead", f"{lead.name} đã là cơ quan chủ trì.", f"{lead.code} already leads it.")
+    previous = task.lead_unit
+    task.lead_unit = task.assigned_unit = lead
+    task.save(update_fields=["lead_unit", "assigned_unit", "updated_at"])
+    task.coordinating_units.remove(lead)
+    task.children.exclude(period="").exclude(stage__in=[Stage.DONE, Stage.CANCELLED]).update(
+        lead_unit=lead, assigned_unit=lead)
+    record("task.reassign", actor=actor, object_type="Task", object_key=task.code, unit=lead.code,
+           before={"lead": previous.code if previous else None}, after={"lead": lead.code, "reason": reason})
+    return _event(task, actor, "reassigned", narrative=reason,
+                  data={"from": previous.code if previous else None, "to": lead.code})
