@@ -179,6 +179,7 @@ INSTALLED_APPS = [
     "govkpi.orgunits",
     "govkpi.accounts",
     "govkpi.tasks",
+    "govkpi.problems",  # problems raised from below (vướng mắc, kiến nghị, điểm nghẽn)
     "govkpi.indicators",
     "govkpi.audit",
     "govkpi.events",
@@ -427,6 +428,8 @@ SITE_URL = os.environ.get("GOVKPI_SITE_URL", "http://127.0.0.1:8000").rstrip("/"
 # units that have not reported.
 REMIND_TASK_DAYS = tuple(int(d) for d in os.environ.get("GOVKPI_REMIND_TASK_DAYS", "7,3,1").split(",") if d.strip())
 ESCALATE_AFTER_DAYS = int(os.environ.get("GOVKPI_ESCALATE_AFTER_DAYS", "7"))
+# Days the acting agency has to answer a problem raised from below (govkpi.problems; docs/tasks.md).
+PROBLEM_ANSWER_DAYS = int(os.environ.get("GOVKPI_PROBLEM_ANSWER_DAYS", "15"))
 REMIND_WINDOW_DAYS = tuple(int(d) for d in os.environ.get("GOVKPI_REMIND_WINDOW_DAYS", "3,1").split(",") if d.strip())
 # Webhook deliveries: attempts before one is given up, and the first retry's delay (doubling each time).
 WEBHOOK_ATTEMPTS = int(os.environ.get("GOVKPI_WEBHOOK_ATTEMPTS", "6"))

@@ -18,6 +18,9 @@ class Kind(models.TextChoices):
     CONNECTOR_FAILED = "connector_failed", _("Kết nối dữ liệu không thành công")
     COMMENT = "comment", _("Ý kiến mới")
     BRIEF_READY = "brief_ready", _("Báo cáo giao ban đã sẵn sàng")
+    PROBLEM_RAISED = "problem_raised", _("Vướng mắc, kiến nghị mới gửi đơn vị")
+    PROBLEM_ANSWERED = "problem_answered", _("Vướng mắc, kiến nghị đã được trả lời")
+    PROBLEM_OVERDUE = "problem_overdue", _("Vướng mắc, kiến nghị quá hạn trả lời")
 
 
 class Frequency(models.TextChoices):
