@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django_otp.admin import OTPAdminSite
-
+from govkpi.accounts.admin_site import GovkpiAdminSite
 from govkpi.accounts.views import SignInView
 
 from govkpi.api import dhis2_metadata, dhis2_tasks, dhis2_web
@@ -9,12 +8,16 @@ from govkpi.api.health import health_view
 from govkpi.api.main import api
 from govkpi.live import stream
 
-# The admin site only for staff who have passed the second factor (django-otp's documented switch).
-admin.site.__class__ = OTPAdminSite
+# The admin site only for system administrators who have passed the second factor (django-otp's documented
+# switch, narrowed to system administrators; a signed-in person it refuses gets the 403 page, not a loop).
+admin.site.__class__ = GovkpiAdminSite
 admin.site.login = SignInView.as_view()  # one sign-in page; the second factor follows it
 
 # Unhandled exceptions: a database that is busy or gone answers 503, a lost race 409, JSON under /api/.
 handler500 = "govkpi.web.problems.server_error"
+# 403 and 404 say why and what to do next (which role, from whom); JSON problems under /api/.
+handler403 = "govkpi.accounts.error_pages.permission_denied"
+handler404 = "govkpi.accounts.error_pages.page_not_found"
 
 urlpatterns = [
     path("account/", include("govkpi.accounts.urls")),

@@ -74,12 +74,18 @@ def can(user: User, action: str, unit: OrgUnit) -> bool:
     return any(unit.is_within(top) for top in _allowed_units(user, action))
 
 
+class NotAllowed(PermissionDenied):
+    """Refused: the user may not do `action` at `unit` (the 403 page says which role to ask for, and whom)."""
+
+    def __init__(self, action: str, unit: OrgUnit) -> None:
+        super().__init__(f"Không có quyền «{action}» tại {unit.code}. / Not allowed to {action} at {unit.code}.")
+        self.action, self.unit = action, unit
+
+
 def require(user: User, action: str, unit: OrgUnit) -> None:
-    """Raise PermissionDenied unless the user may do the action on the unit."""
+    """Raise NotAllowed (a PermissionDenied) unless the user may do the action on the unit."""
     if not can(user, action, unit):
-        raise PermissionDenied(
-            f"Không có quyền «{action}» tại {unit.code}. / Not allowed to {action} at {unit.code}."
-        )
+        raise NotAllowed(action, unit)
 
 
 def units_where(user: User, action: str) -> Q:
