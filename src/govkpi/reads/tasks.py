@@ -9,11 +9,31 @@ from govkpi.core.task_status import AgencyFigures
 from govkpi.events.models import ChangeEvent
 from govkpi.orgunits.models import OrgUnit
 from govkpi.shared_cache import cache
+from govkpi.tasks.counting import Count, Tier, count_tasks, originals_from_db
 from govkpi.tasks.figures import figures_by_unit
 from govkpi.tasks.models import Task
 
 TOP_AGENCIES = 10
 TASK_FIGURES_SECONDS = 600
+
+
+def _task_version() -> str:
+    """What changes whenever a task's facts change: the last task change event (every task write emits one) and
+    the number of tasks."""
+    last = ChangeEvent.objects.filter(kind="task").order_by("-id").values_list("id", flat=True).first()
+    return f"{last}:{Task.objects.count()}"
+
+
+def official_count(day: datetime.date, tier: Tier | None = None) -> Count:
+    """The Government's count of tasks on the day (tasks.counting: per original task, per agency, per tier,
+    recurring occurrences apart), cached until the next task change. The task register is public: everyone
+    reads the same count."""
+    key = f"reads:task-count:{day.isoformat()}:{tier.value if tier else 'all'}:{_task_version()}"
+    count = cache.get(key)
+    if count is None:
+        count = count_tasks(originals_from_db(), day, tier)
+        cache.set(key, count, TASK_FIGURES_SECONDS)
+    return count
 
 
 def task_figures(day: datetime.date) -> list[tuple[OrgUnit, AgencyFigures]]:

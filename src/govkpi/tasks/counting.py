@@ -270,3 +270,33 @@ def originals_from_db(tasks: Iterable[object] | None = None) -> list[Original]:
         parts = [part(c) for c in fanned] or [part(row)]
         originals.append(Original(row.code, row.title, parts, recurring=bool(row.recurrence)))
     return sorted(originals, key=lambda o: o.code)
+
+
+# -- the board: one line per assignment --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AssignmentSummary:
+    """What the board's header says of the rows it lists (each an assignment or an occurrence)."""
+
+    rows: int = 0
+    overdue: int = 0  # overdue rows, occurrences included
+    overdue_occurrences: int = 0
+    agencies: int = 0  # lead units holding at least one overdue row
+    unheld: int = 0  # overdue rows with no lead unit named
+
+
+def summarise_assignments(rows: Iterable[tuple[str | None, bool, State]]) -> AssignmentSummary:
+    """Return the board's header from the rows it lists: (lead unit code or None, is an occurrence, state)."""
+    total = overdue = occurrences = unheld = 0
+    holders: set[str] = set()
+    for lead, occurrence, state in rows:
+        total += 1
+        if state is not State.OVERDUE:
+            continue
+        overdue += 1
+        occurrences += occurrence
+        if lead is None:
+            unheld += 1
+        else:
+            holders.add(lead)
+    return AssignmentSummary(total, overdue, occurrences, len(holders), unheld)

@@ -48,6 +48,8 @@ def figures_by_unit(day: datetime.date, tasks: Iterable[Task] | None = None) -> 
     by_unit: dict[int, list[TaskFacts]] = defaultdict(list)
     units: dict[int, OrgUnit] = {}
     for task in tasks:
+        if not task.lead_unit_id:
+            continue  # no agency holds it (the board's header counts it apart)
         by_unit[task.lead_unit_id].append(facts[task.pk])
         units[task.lead_unit_id] = task.lead_unit
     result = [(units[uid], figures_on(group, day)) for uid, group in by_unit.items()]

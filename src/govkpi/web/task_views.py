@@ -20,10 +20,11 @@ from govkpi.core.six_clear import LABELS_VI
 from govkpi.core.task_status import State, state_on
 from govkpi.indicators.models import Theme
 from govkpi.reads.task_rows import clarity, rows
-from govkpi.reads.tasks import task_figures
+from govkpi.reads.tasks import official_count
 from govkpi.reads.visibility import Viewer
 from govkpi.tasks import actions
-from govkpi.tasks.figures import facts_for
+from govkpi.tasks.counting import AssignmentSummary, summarise_assignments
+from govkpi.tasks.figures import facts_for, figures_by_unit
 from govkpi.tasks.models import DeadlineChange, Directive, Evidence, Task
 from govkpi.web import page_tables, table_export
 from govkpi.web.data_views import XLSX
@@ -44,12 +45,14 @@ def _as_of(request: HttpRequest) -> datetime.date:
 
 
 DUE_WINDOW_MAX_DAYS = 3660  # ten years ahead: every deadline the register holds
+BOARD_FILTERS = ("lead", "directive", "theme", "due", "unclear")  # what narrows the header's rows
 TASKS_PER_PAGE = 200  # the 1,500 reference task rows in one page weighed 550 KB
 
 
-def _board_tasks(request: HttpRequest, day: datetime.date) -> list[Task]:
-    """The tasks the board's filters (agency, status, directive, theme, due window, 6 rõ) select, by deadline:
-    what the page lists, a page at a time, and what its download holds, whole."""
+def _board_tasks(request: HttpRequest, day: datetime.date) -> tuple[list[Task], dict[int, State]]:
+    """The rows the board's filters (agency, directive, theme, due window, 6 rõ) select, by deadline, with each
+    row's state on the day: one row per assignment (a unit's part of a task, or a recurring task's period).
+    The status filter is applied after (`_with_status`), so the header and the list count the same rows."""
     qs = Task.objects.select_related("lead_unit", "assigned_unit", "directive", "parent").filter(
         children__isnull=True)
     g = request.GET
@@ -63,14 +66,22 @@ def _board_tasks(request: HttpRequest, day: datetime.date) -> list[Task]:
     if g.get("due") and g["due"].isascii() and g["due"].isdigit():
         days = min(int(g["due"]), DUE_WINDOW_MAX_DAYS)
         qs = qs.filter(deadline__gte=day, deadline__lte=day + datetime.timedelta(days=days))
-    # Filter on the cheap facts first, then build full rows for the tasks shown only.
     tasks = list(qs.order_by("deadline", "code"))
-    if g.get("status"):
-        facts = facts_for(tasks)
-        tasks = [t for t in tasks if state_on(facts[t.pk], day).value == g["status"]]
     if g.get("unclear") == "1":
         tasks = [t for t in tasks if clarity(t)]
-    return tasks
+    facts = facts_for(tasks)
+    return tasks, {t.pk: state_on(facts[t.pk], day) for t in tasks}
+
+
+def _with_status(tasks: list[Task], states: dict[int, State], status: str) -> list[Task]:
+    """The rows in one state (all of them when none is asked for)."""
+    return [t for t in tasks if states[t.pk].value == status] if status else tasks
+
+
+def _board_header(tasks: list[Task], states: dict[int, State]) -> AssignmentSummary:
+    """The header: the same rows as the list, counted by the same states."""
+    return summarise_assignments((t.lead_unit.code if t.lead_unit_id else None, bool(t.period), states[t.pk])
+                                 for t in tasks)
 
 
 def _board_rows(tasks: list[Task], day: datetime.date) -> list[dict]:
@@ -89,11 +100,14 @@ def _filters_text(query: QueryDict) -> str:
 
 def task_board(request: HttpRequest) -> HttpResponse:
     """Tasks with filters (agency, status, directive, theme, due window) and counts per agency; ?export=tasks
-    downloads the whole filtered list, ?export=agencies the counts."""
+    downloads the whole filtered list, ?export=agencies the counts. The header, the agencies' table and the list
+    count the same rows (one per assignment); the Government's count (per original task) is on /tasks/count/."""
     day = _as_of(request)
     g = request.GET
-    tasks = _board_tasks(request, day)
-    figures = task_figures(day)  # cached until the next task change
+    selected, states = _board_tasks(request, day)
+    tasks = _with_status(selected, states, g.get("status", ""))
+    header = _board_header(selected, states)
+    figures = figures_by_unit(day, [t for t in selected if t.lead_unit_id])
     exported = table_export.answer(request, {
         "tasks": lambda: page_tables.task_list_table(_board_rows(tasks, day), day, _filters_text(g)),
         "agencies": lambda: page_tables.agency_figures_table(figures, day)})
@@ -105,9 +119,9 @@ def task_board(request: HttpRequest) -> HttpResponse:
     others.pop("page", None)
     context = {
         "items": items, "total": page.paginator.count, "page": page, "query": others.urlencode(),
-        "as_of": day, "figures": figures, "filters": g,
-        "overdue_total": sum(f.overdue for _, f in figures),
-        "overdue_units": sum(1 for _, f in figures if f.overdue),
+        "as_of": day, "figures": figures, "filters": g, "header": header,
+        "overdue_total": header.overdue, "overdue_units": header.agencies,
+        "official": official_count(day), "filtered": any(g.get(k) for k in BOARD_FILTERS),
         "directives": Directive.objects.all(), "themes": Theme.objects.all(), "states": STATE_LABELS.items(),
     }
     return render(request, "web/tasks.html", context)

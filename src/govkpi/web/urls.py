@@ -1,5 +1,6 @@
 from django.urls import path
 
+from govkpi.web import task_count_views  # noqa: I001 - the count and effects pages
 from govkpi.web import approval_views, dashboard_views, data_views, indicator_views, my_work_views, task_views, views
 
 app_name = "web"
@@ -27,6 +28,8 @@ urlpatterns = [
     path("data/<str:code>/<str:period>/<str:element>", data_views.save_field, name="data_save"),
     path("tasks/appendix.xlsx", task_views.appendix_export, name="tasks_appendix_export"),
     path("tasks/appendix/import", task_views.appendix_import, name="tasks_appendix_import"),
+    path("tasks/count/", task_count_views.task_count, name="tasks_count"),
+    path("tasks/effects/", task_count_views.task_effects, name="tasks_effects"),
     path("tasks/<path:code>/update", task_views.task_update, name="task_update"),
     path("tasks/<path:code>/evidence/<int:pk>", task_views.task_evidence, name="task_evidence"),
     path("tasks/<path:code>/", task_views.task_page, name="task"),
