@@ -121,14 +121,15 @@ def _unit(code: str | None) -> OrgUnit | None:
 
 @router.post("", auth=WRITE_AUTH, response={201: TaskDetailOut, 400: Problem, 403: Problem, 409: Problem})
 def create_task(request: HttpRequest, payload: TaskIn) -> Status:
-    """Give a task: `deadline_text` as people write it; the answer shows the `deadline` understood."""
+    """Give a task: `deadline_text` as people write it; the answer shows the `deadline` understood ("khẩn
+    trương" is kept with no date). Without a `code`, one is given: "<directive>-<n>", the next free number."""
     directive = Directive.objects.filter(code=payload.directive).first() if payload.directive else None
     assigner = directive.issuing_body if directive and directive.issuing_body_id else OrgUnit.objects.get(
         code=GOVERNMENT_CODE)
     if not can(request.user, Action.MANAGE_TASKS, assigner):
         raise PermissionDenied(f"Không được giao nhiệm vụ thay {assigner.code}. / Not allowed to assign for "
                                f"{assigner.code}.")
-    if Task.objects.filter(code=payload.code).exists():
+    if payload.code.strip() and Task.objects.filter(code=payload.code.strip()).exists():
         return _problem(409, "task_exists", f"Đã có nhiệm vụ «{payload.code}».", f"Task «{payload.code}» exists.")
     unknown = [c for c in [payload.lead_unit, *payload.coordinating_units] if c and _unit(c) is None]
     if unknown:

@@ -23,7 +23,7 @@ from govkpi.events.models import ChangeEvent
 
 # The changes tasks.actions emits: a timeline entry's kind, and the two bulk changes.
 TaskChange = Literal["created", "progress", "product_submitted", "stage", "extension_requested",
-                     "extension_decided", "fan_out", "occurrences"]
+                     "extension_decided", "fan_out", "occurrences", "edited", "reassigned"]
 ApprovalAction = Literal["submit", "approve", "return", "unlock"]
 ApprovalStateName = Literal["submitted", "approved", "returned", "unlocked"]  # datavalues.models.ApprovalState
 

@@ -215,23 +215,45 @@ def appendix_export(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def appendix_import(request: HttpRequest) -> HttpResponse:
-    """Upload a directive's appendix table: tasks created through the same action as every task, row errors listed."""
+    """Upload a directive's appendix table: tasks created through the same action as every task, row errors listed.
+
+    Task managers import under the directives their unit issued (a ministry's own plans); a dry run writes
+    nothing, so any task manager may check a file against any directive. A refusal says why, in Vietnamese."""
+    from govkpi.accounts.permissions import units_where
+    from govkpi.orgunits.models import OrgUnit
     from govkpi.tasks.appendix import AppendixError, import_appendix
 
-    context: dict = {"directives": Directive.objects.all()}
+    user = request.user
+    context: dict = {"directives": Directive.objects.select_related("issuing_body")}
+    if not OrgUnit.objects.filter(units_where(user, Action.MANAGE_TASKS)).exists():
+        context["error"] = ("Cần vai trò «Quản lý nhiệm vụ» để nhập phụ lục; hãy đề nghị quản trị đơn vị của bạn "
+                            "cấp vai trò này. / The task manager role is needed to import an appendix.")
+        return render(request, "web/task_appendix.html", context, status=403)
     if request.method == "POST":
-        directive = Directive.objects.filter(code=request.POST.get("directive", "")).first()
+        directive = Directive.objects.filter(code=request.POST.get("directive", "")).select_related(
+            "issuing_body").first()
         upload = request.FILES.get("file")
+        dry_run = bool(request.POST.get("dry_run"))
+        may_write = directive is not None and actions.may_assign(user, directive)
         if directive is None or upload is None:
             context["error"] = "Cần chọn văn bản và tệp. / Choose a directive and a file."
         elif upload.size > settings.DATA_FILE_MAX_BYTES:  # the one upload limit (core.workbooks checks it again)
             limit = settings.DATA_FILE_MAX_BYTES // 2**20
             context["error"] = f"Tệp lớn hơn {limit} MB. / The file is larger than {limit} MB."
+        elif not may_write and not dry_run:
+            issuer = actions.directive_assigner(directive)
+            context["error"] = (
+                f"Văn bản «{directive}» do {issuer.name} ban hành: chỉ cán bộ quản lý nhiệm vụ của {issuer.name} "
+                "được nhập nhiệm vụ theo văn bản này. Bạn vẫn có thể chạy thử («Chỉ kiểm tra, không ghi»), hoặc ghi "
+                "văn bản của đơn vị mình (Nhiệm vụ › Ghi văn bản chỉ đạo) rồi nhập phụ lục kèm theo. / Only task "
+                f"managers of {issuer.code} may import tasks under this directive; a dry run is open to you.")
+            return render(request, "web/task_appendix.html", context, status=403)
         else:
             try:
+                # A dry run by someone who may not write runs as the system: it is rolled back whatever it does.
                 context["report"] = import_appendix(upload.read(), upload.name or "", directive=directive,
-                                                    actor=request.user, atomic=request.POST.get("mode") != "partial",
-                                                    dry_run=bool(request.POST.get("dry_run")))
+                                                    actor=user if may_write else None,
+                                                    atomic=request.POST.get("mode") != "partial", dry_run=dry_run)
             except AppendixError as error:
                 context["error"] = f"{error.message_vi} / {error.message_en}"
     return render(request, "web/task_appendix.html", context)

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from govkpi.web import task_form_views  # noqa: I001 (issue 17: the task forms)
 from govkpi.web import task_count_views  # noqa: I001 - the count and effects pages
 from govkpi.web import approval_views, dashboard_views, data_views, indicator_views, my_work_views, task_views, views
 
@@ -26,6 +27,11 @@ urlpatterns = [
     path("data/<str:code>/<str:period>/template.xlsx", data_views.template_download, name="data_template"),
     path("data/<str:code>/<str:period>/approval", data_views.approval_action, name="data_approval"),
     path("data/<str:code>/<str:period>/<str:element>", data_views.save_field, name="data_save"),
+    path("tasks/new/", task_form_views.task_new, name="task_new"),
+    path("tasks/form/check", task_form_views.form_check, name="task_form_check"),
+    path("tasks/form/units", task_form_views.unit_suggestions, name="task_form_units"),
+    path("directives/new/", task_form_views.directive_new, name="directive_new"),
+    path("tasks/<path:code>/edit/", task_form_views.task_edit, name="task_edit"),
     path("tasks/appendix.xlsx", task_views.appendix_export, name="tasks_appendix_export"),
     path("tasks/appendix/import", task_views.appendix_import, name="tasks_appendix_import"),
     path("tasks/count/", task_count_views.task_count, name="tasks_count"),

@@ -62,7 +62,7 @@ class TaskDetailOut(TaskOut):
 
 
 class TaskIn(Schema):
-    code: str
+    code: str = ""  # none: "<directive>-<n>", the next free number (tasks.codes)
     title: str
     content: str = ""
     directive: str | None = None
