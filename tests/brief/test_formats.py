@@ -53,7 +53,7 @@ def test_the_national_brief_reads_official_figures_units_behind_tasks_and_verdic
 def test_xlsx_has_one_sheet_per_section_with_real_numbers(july):
     sheets = workbook(render(july, "xlsx"))
     assert list(sheets) == ["0_ThongTin", "1_ChiTieu", "2_ChamTienDo", "3_NhiemVu", "4_XepHang", "5_ChatLuong",
-                            "6a_BieuDuong", "6b_NhacNho"]
+                            "6a_BieuDuong", "6b_NhacNho", "7_VuongMac"]
     indicators = sheets["1_ChiTieu"]
     assert indicators[0] == ("1. Chỉ tiêu chủ yếu so với mục tiêu",) + (None,) * 12
     assert indicators[1][:4] == ("Mã", "Chỉ tiêu", "Kỳ", "Giá trị")

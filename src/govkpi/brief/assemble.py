@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,6 +21,7 @@ from govkpi.brief.document import (
     Brief,
     CitedFigure,
     Headline,
+    ProblemLine,
     ProvisionalFigure,
     QualityLine,
     RankChange,
@@ -37,7 +38,10 @@ from govkpi.evaluation.scores import scores_as_of
 from govkpi.indicators.models import ReportedFigure
 from govkpi.orgunits.models import OrgUnit
 from govkpi.orgunits.reference import GOVERNMENT_CODE
+from govkpi.problems.figures import all_problems, standing
+from govkpi.problems.models import PENDING
 from govkpi.reads.official import Calendar
+from govkpi.reads.problems import problems_q
 from govkpi.reads.results import latest_per_indicator
 from govkpi.reads.visibility import Viewer
 from govkpi.tasks.figures import facts_for
@@ -131,6 +135,7 @@ def assemble(scope: str, period: str, as_of: datetime.datetime, viewer: Viewer) 
     brief.behind = _behind(viewer, unit, results, parsed, day)
     brief.soon_days = max(settings.REMIND_TASK_DAYS or (7,))
     brief.tasks = _tasks(unit, day, brief.soon_days)
+    brief.problems = _problems(viewer, unit, as_of)
     scores = scores_as_of(as_of).filter(viewer.scores()).select_related("unit")
     lines = _score_lines(unit, scores.filter(period=month), day)
     previous = {s.unit_id: s for s in scores.filter(period=parse_period(month).previous().id,
@@ -253,6 +258,24 @@ def _task_line(task: Task, deadline: datetime.date | None, state: str, days: int
     lead = task.lead_unit
     return TaskLine(lead.code, lead.name, task.code, task.title, deadline, state, days, task.progress,
                     task.demo_status)
+
+
+# -- 7. problems raised from below ---------------------------------------------------------------------------
+
+def _problems(viewer: Viewer, unit: OrgUnit, as_of: datetime.datetime) -> list[ProblemLine]:
+    """Problems raised within the scope or to be answered within it, still waiting at `as_of` (their state then,
+    from their dated events), by acting agency, the longest overdue first."""
+    within = (Q(raising_unit__path__startswith=unit.path) | Q(acting_unit__path__startswith=unit.path))
+    out = []
+    for s in standing(all_problems().filter(within, problems_q(viewer)).select_related("raising_unit"), as_of):
+        if s.state not in PENDING:
+            continue
+        p = s.problem
+        out.append(ProblemLine(p.acting_unit.code, p.acting_unit.name, p.raising_unit.name, p.kind, p.title,
+                               p.task.code if p.task_id else "", timezone.localdate(p.raised_at), p.answer_due,
+                               s.state, s.days_overdue))
+    return sorted(out, key=lambda line: (line.acting_code, line.state != "open", -line.days_overdue,
+                                         line.raised_on, line.title))
 
 
 # -- 4, 5, 6. scores: ranking changes, data quality, commend and call out --------------------------------------

@@ -83,6 +83,22 @@ class TaskLine:
 
 
 @dataclass
+class ProblemLine:
+    """A problem raised from below still waiting at the moment: for an answer (open) or for its clearing (answered)."""
+
+    acting_code: str
+    acting_name: str
+    raising_name: str
+    kind: str  # vuong_mac | kien_nghi | diem_nghen
+    title: str
+    task_code: str
+    raised_on: datetime.date
+    answer_due: datetime.date
+    state: str  # open | answered
+    days_overdue: int  # days past the answer day, when still open
+
+
+@dataclass
 class RankChange:
     group: str
     code: str
@@ -140,6 +156,7 @@ class Brief:
     behind: list[UnitBehind] = field(default_factory=list)
     tasks: list[TaskLine] = field(default_factory=list)
     soon_days: int = 0
+    problems: list[ProblemLine] = field(default_factory=list)
     rank_changes: list[RankChange] = field(default_factory=list)
     quality: list[QualityLine] = field(default_factory=list)
     commend: list[Verdict] = field(default_factory=list)

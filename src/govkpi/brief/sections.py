@@ -124,7 +124,7 @@ def _reason(deltas: dict[str, float], lang: str) -> str:
 
 
 def sections(brief: Brief, lang: str) -> list[Section]:
-    """The six numbered sections of the brief."""
+    """The seven numbered sections of the brief."""
     w = lambda key, **kw: word(key, lang, **kw)
     one = Section(1, w("s1"), tables=[headline_table(brief, lang)])
     two = Section(2, w("s2"), tables=[Table(
@@ -167,7 +167,22 @@ def sections(brief: Brief, lang: str) -> list[Section]:
               _verdict_rows(brief, brief.commend, lang, "commend_reason"), widths, skip),
         Table("6b_NhacNho" if lang == "vi" else "6b_CallOut", verdict_columns,
               _verdict_rows(brief, brief.call_out, lang, "call_out_reason"), widths, skip)])
-    return [one, two, three, four, five, six]
+    return [one, two, three, four, five, six, _problems_section(brief, lang)]
+
+
+def _problems_section(brief: Brief, lang: str) -> Section:
+    w = lambda key, **kw: word(key, lang, **kw)
+    lines = brief.problems
+    waiting = [p for p in lines if p.state == "open"]
+    summary = w("problem_totals", n=len(lines), open=len(waiting), late=sum(1 for p in waiting if p.days_overdue),
+                answered=len(lines) - len(waiting), agencies=len({p.acting_code for p in lines}))
+    rows: list[list[Cell]] = [[p.acting_name, p.raising_name, w(p.kind), p.title, p.task_code, p.raised_on,
+                               p.answer_due, w(f"problem_{p.state}"),
+                               w("overdue_days", n=p.days_overdue) if p.days_overdue else ""] for p in lines]
+    return Section(7, w("s7"), paragraphs=[summary], tables=[Table(
+        "7_VuongMac" if lang == "vi" else "7_Problems",
+        [w("acting"), w("raised_by"), w("problem_kind"), w("problem"), w("task"), w("raised_on"), w("answer_due"),
+         w("state"), w("days")], rows, [3, 3, 1.5, 5, 1.8, 1.6, 1.6, 2, 1.8], doc_skip=(4,))])
 
 
 def _method(lang: str) -> str:

@@ -40,6 +40,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "s6": ("Đề xuất biểu dương, nhắc nhở", "Units to commend and to call out"),
     "s6a": ("Đơn vị đề nghị biểu dương", "Units to commend"),
     "s6b": ("Đơn vị cần nhắc nhở, chấn chỉnh", "Units to call out"),
+    "s7": ("Vướng mắc, kiến nghị", "Problems raised from below"),
     # column headings
     "code": ("Mã", "Code"), "indicator": ("Chỉ tiêu", "Indicator"), "period": ("Kỳ", "Period"),
     "uom": ("Đơn vị tính", "Unit"), "value": ("Giá trị", "Value"), "target": ("Mục tiêu", "Target"),
@@ -80,6 +81,18 @@ WORDS: dict[str, tuple[str, str]] = {
     "cited": ("Trích: {source}", "Cited: {source}"),
     "method": ("Phương pháp: {text}", "Method: {text}"),
     "page": ("Trang", "Page"),
+    # section 7: problems raised from below
+    "acting": ("Cơ quan phải xử lý", "Agency to act"), "raised_by": ("Đơn vị nêu", "Raised by"),
+    "problem": ("Vướng mắc, kiến nghị", "Problem"), "raised_on": ("Ngày nêu", "Raised on"),
+    "answer_due": ("Hạn trả lời", "Answer due"), "problem_kind": ("Loại", "Kind"),
+    "vuong_mac": ("Vướng mắc", "Obstacle"), "kien_nghi": ("Kiến nghị", "Proposal"),
+    "diem_nghen": ("Điểm nghẽn", "Bottleneck"),
+    "problem_open": ("Chờ trả lời", "Awaiting an answer"), "problem_answered": ("Đã trả lời, chờ tháo gỡ",
+                                                                              "Answered, not yet cleared"),
+    "problem_totals": ("{n} vướng mắc, kiến nghị chưa xử lý xong: {open} chờ trả lời ({late} quá hạn trả lời), "
+                       "{answered} đã trả lời chờ tháo gỡ; {agencies} cơ quan phải xử lý",
+                       "{n} problems raised from below still pending: {open} awaiting an answer ({late} past the "
+                       "answer day), {answered} answered and not yet cleared; {agencies} agencies to act"),
 }
 
 STATUS = {
