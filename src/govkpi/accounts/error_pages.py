@@ -71,7 +71,10 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     if isinstance(exception, NotAllowed):
         role = role_for(exception.action)
         granting, names = granters(role, exception.unit) if user.is_authenticated else (Role.UNIT_ADMIN, [])
-        context.update(action=Action(exception.action).label, role=Role(role).label, unit=exception.unit,
+        unit = exception.unit
+        in_english = (get_language() or "vi").startswith("en") and unit.name_en
+        context.update(action=Action(exception.action).label, role=Role(role).label,
+                       unit_name=unit.name_en if in_english else unit.name,
                        granting=Role(granting).label, contacts=names)
     if context["admin_site"] and user.is_authenticated:
         from govkpi.accounts.user_admin import manages_users
