@@ -221,7 +221,8 @@ def test_a_ministry_records_its_directive_then_gives_a_task_read_back_before_sav
     assert saved.status_code == 302 and saved["Location"] == f"/tasks/{task.code}/"
     assert task.code == "BCA-2025-1-1" and task.lead_unit.code == "79" and task.deadline == D(2025, 8, 31)
     assert sorted(task.coordinating_units.values_list("code", flat=True)) == ["BCA", "BTC"]
-    assert "Đã giao nhiệm vụ" in client.get(saved["Location"]).content.decode()
+    shown = client.get(saved["Location"]).content.decode()
+    assert "Thành phố Hồ Chí Minh" in shown and "31/08/2025" in shown
 
 
 def test_the_form_keeps_khan_truong_and_names_a_unit_it_cannot_tell(client, bca):

@@ -173,7 +173,6 @@ def task_new(request: HttpRequest) -> HttpResponse:
     except actions.TaskRuleError as error:
         form.add_error("code" if error.code.startswith(("code", "task_exists")) else None, error.message_vi)
         return render(request, "web/task_form.html", context)
-    request.session["govkpi_flash"] = _("Đã giao nhiệm vụ %(code)s.") % {"code": task.code}
     return redirect("web:task", code=task.code)
 
 
@@ -207,7 +206,6 @@ def task_edit(request: HttpRequest, code: str) -> HttpResponse:
                 context["reassign_error"] = why or _("Cần chọn cơ quan chủ trì mới.")
                 return render(request, "web/task_form.html", context)
             actions.reassign_lead(task, request.user, lead, post.get("reason", ""))
-            request.session["govkpi_flash"] = _("Đã chuyển nhiệm vụ cho %(unit)s.") % {"unit": lead.name}
             return redirect("web:task", code=task.code)
         if step == "edit" and form.is_valid():
             reading = _reading(form, task.assigned_on)
@@ -218,7 +216,6 @@ def task_edit(request: HttpRequest, code: str) -> HttpResponse:
                 fields = form.cleaned_data
                 actions.edit_task(task, request.user, deadline_text=fields["deadline_text"],
                                   coordinating=coordinating, **{n: fields[n] for n in actions.EDITABLE})
-                request.session["govkpi_flash"] = _("Đã sửa nhiệm vụ %(code)s.") % {"code": task.code}
                 return redirect("web:task", code=task.code)
     except PermissionDenied as error:
         return _refused(request, error, "web/task_form.html", context)
@@ -291,8 +288,7 @@ def directive_new(request: HttpRequest) -> HttpResponse:
         return render(request, "web/directive_form.html", context)
     if report is not None and not report.written:
         return render(request, "web/directive_form.html", {**context, "report": report})
-    if report is not None:
-        request.session["govkpi_flash"] = _("Đã ghi văn bản và %(n)s nhiệm vụ.") % {"n": len(report.codes)}
+    if report is not None:  # the task page's note is styled as a warning: the board itself says what was made
         return redirect(f"/tasks/?directive={directive.code}")
     return redirect(f"/tasks/new/?directive={directive.code}")
 
