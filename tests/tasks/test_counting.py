@@ -192,7 +192,7 @@ def test_board_header_counts_the_rows_its_list_shows(seeds):
     assert sum(f.overdue for _u, f in board.context["figures"]) == header.overdue - header.unheld
     text = overdue.content.decode()
     said = re.search(r"Đến ngày 15/10/2025: (\d+) lượt nhiệm vụ quá hạn", text)
-    listed = re.search(r'<h2 id="h-list">(\d+) lượt nhiệm vụ</h2>', text)
+    listed = re.search(r'<h2 id="h-list">(\d+) nhiệm vụ \(theo lượt giao\)</h2>', text)
     assert said and listed and said.group(1) == listed.group(1) == str(header.overdue)
     # Narrowed by a filter, both still agree.
     btc = client.get("/tasks/", {"as_of": "2025-10-15", "lead": "BTC"})
