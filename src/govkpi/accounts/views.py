@@ -29,6 +29,7 @@ from govkpi.accounts.enrolment import issue_enrolment_code, may_issue, redeem_en
 from govkpi.accounts.security import (AccountRefused, refusal, requires_second_factor, second_factor_expected,
                                       sign_out_everywhere)
 from govkpi.accounts.tokens import create_token_for_session, revoke_token
+from govkpi.accounts.user_admin import manages_users
 from govkpi.audit.trail import record
 from govkpi.orgunits.models import OrgUnit
 
@@ -168,6 +169,7 @@ def account(request: HttpRequest) -> HttpResponse:
         "may_issue_codes": may_issue(user, issuer_verified=verified),
         "new_code": new_code,
         "new_code_for": request.POST.get("username", "") if new_code else "",
+        "manages_users": manages_users(user),
     }
     return render(request, "accounts/account.html", context, status=status)
 
