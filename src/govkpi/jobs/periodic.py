@@ -31,3 +31,10 @@ def scheduled_briefs(now: datetime.datetime) -> dict[str, list[int]]:
     from govkpi.brief.produce import produce_scheduled
 
     return {"produced": [report.pk for report in produce_scheduled(now)]}
+
+
+def problem_reminders(now: datetime.datetime) -> dict[str, int]:
+    """Tell the acting agencies of the problems whose answer is overdue (problems.reminders: once per problem)."""
+    from govkpi.problems.reminders import problem_reminders as remind
+
+    return {"notifications": remind(now)}

@@ -32,6 +32,8 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("follow-events", "govkpi.reminders.follow"),
     # the clock's rules: tasks due, overdue, escalated; windows closing; indicators off track; failed runs
     Periodic("reminders", "govkpi.reminders.scan"),
+    # problems raised from below whose answer is overdue: the acting agency is told, once per problem
+    Periodic("problem-reminders", "govkpi.jobs.periodic.problem_reminders", HOUR),
     # e-mails and webhooks of the notifications written so far, retries when their time has come
     Periodic("deliveries", "govkpi.notify.delivery.deliver_due"),
     # once a day per person: the digest of the day before, gathered by the first run after midnight (Viet Nam)
