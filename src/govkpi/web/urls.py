@@ -1,8 +1,16 @@
 from django.urls import path
 
-from govkpi.web import task_form_views  # noqa: I001 (issue 17: the task forms)
-from govkpi.web import task_count_views  # noqa: I001 - the count and effects pages
-from govkpi.web import approval_views, dashboard_views, data_views, indicator_views, my_work_views, task_views, views
+from govkpi.web import (
+    approval_views,
+    dashboard_views,
+    data_views,
+    indicator_views,
+    my_work_views,
+    task_count_views,
+    task_form_views,
+    task_views,
+    views,
+)
 
 app_name = "web"
 urlpatterns = [
