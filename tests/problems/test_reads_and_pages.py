@@ -16,6 +16,7 @@ from govkpi.reads.visibility import Viewer
 from .conftest import RAISED, TZ
 
 pytestmark = pytest.mark.django_db
+AFTER = datetime.datetime(2026, 3, 25, 9, tzinfo=TZ)  # B answered on 22/03; A and C past their answer day
 
 
 @pytest.fixture
@@ -32,7 +33,6 @@ def three(people, task, on_day, unit):
 
 
 def test_counts_per_acting_and_raising_agency_as_of_a_moment(three):
-    a, b, c = three
     late = datetime.datetime(2026, 3, 25, 9, tzinfo=TZ)  # after B's answer (22/03), A and C past 17/03
     standings = standing(Problem.objects.prefetch_related("events").select_related("acting_unit", "raising_unit"), late)
     acting = {u.code: (f.total, f.open, f.overdue, f.answered) for u, f in by_agency(standings, "acting")}
@@ -57,8 +57,11 @@ def test_a_withdrawn_problem_counts_nowhere(three, people, on_day):
 
 
 def test_details_go_to_readers_of_the_raising_or_the_acting_unit(three, people):
-    a, b, c = three
-    titles = lambda who: sorted(p.title for p in visible_problems(Viewer(people[who])))  # noqa: E731
+    a, _b, c = three
+
+    def titles(who: str) -> list[str]:
+        return sorted(p.title for p in visible_problems(Viewer(people[who])))
+
     assert titles("hanoi_viewer") == ["A", "B"]
     assert titles("bca") == ["A", "B"]
     assert titles("btc") == ["C"] and titles("hue") == ["C"]
@@ -67,35 +70,37 @@ def test_details_go_to_readers_of_the_raising_or_the_acting_unit(three, people):
     assert not reads_problem(Viewer(people["btc"]), a) and reads_problem(Viewer(people["btc"]), c)
 
 
-def test_the_list_page_shows_counts_to_everyone_and_titles_to_readers(three, people):
-    anonymous = Client().get("/problems/")
-    body = anonymous.content.decode()
-    assert anonymous.status_code == 200 and "3 vướng mắc, kiến nghị" in body and 'data-unit="BCA"' in body
-    assert "Đã trả lời B." not in body and ">A</a>" not in body
-    client = Client()
-    client.force_login(people["btc"])
-    body = client.get("/problems/").content.decode()
-    assert ">C</a>" in body and ">A</a>" not in body
-    client.force_login(people["cp_viewer"])
-    body = client.get("/problems/?acting=BCA&state=open").content.decode()
-    assert ">A</a>" in body and ">B</a>" not in body and ">C</a>" not in body
+def test_the_list_page_shows_counts_to_everyone_and_titles_to_readers(three, people, on_day):
+    with on_day(AFTER):
+        anonymous = Client().get("/problems/")
+        body = anonymous.content.decode()
+        assert anonymous.status_code == 200 and "3 vướng mắc, kiến nghị" in body and 'data-unit="BCA"' in body
+        assert "Đã trả lời B." not in body and ">A</a>" not in body
+        client = Client()
+        client.force_login(people["btc"])
+        body = client.get("/problems/").content.decode()
+        assert ">C</a>" in body and ">A</a>" not in body
+        client.force_login(people["cp_viewer"])
+        body = client.get("/problems/?acting=BCA&state=open").content.decode()
+        assert ">A</a>" in body and ">B</a>" not in body and ">C</a>" not in body
 
 
-def test_a_problem_page_is_not_found_for_others(three, people):
+def test_a_problem_page_is_not_found_for_others(three, people, on_day):
     a, _b, _c = three
     client = Client()
-    client.force_login(people["btc"])
-    assert client.get(f"/problems/{a.pk}/").status_code == 404
-    client.force_login(people["hanoi_viewer"])
-    page = client.get(f"/problems/{a.pk}/").content.decode()
-    assert "Thiếu" not in page and 'id="answer-form"' not in page and "Bộ Công an" in page
+    with on_day(AFTER):
+        client.force_login(people["btc"])
+        assert client.get(f"/problems/{a.pk}/").status_code == 404
+        client.force_login(people["hanoi_viewer"])
+        page = client.get(f"/problems/{a.pk}/").content.decode()
+    assert ">A</h1>" in page and 'id="answer-form"' not in page and "Bộ Công an" in page
 
 
 def test_raise_on_a_task_from_its_page_and_answer_through_the_forms(people, task, on_day):
     raiser, answerer = Client(), Client()
-    raiser.force_login(people["hanoi"])
-    answerer.force_login(people["bca"])
-    with on_day(RAISED):
+    with on_day(RAISED):  # signed in on the day (a session from another day may have expired)
+        raiser.force_login(people["hanoi"])
+        answerer.force_login(people["bca"])
         page = raiser.get(f"/tasks/{task.code}/").content.decode()
         assert f'href="/problems/new/?task={task.code}"' in page
         assert 'id="raise-problem"' not in answerer.get(f"/tasks/{task.code}/").content.decode()
@@ -115,8 +120,27 @@ def test_raise_on_a_task_from_its_page_and_answer_through_the_forms(people, task
         assert named.status_code == 302 and Problem.objects.get(title="Kinh phí").acting_unit.code == "BTC"
         assert 'id="answer-form"' in answerer.get(f"/problems/{problem.pk}/").content.decode()
         answerer.post(f"/problems/{problem.pk}/act/", {"step": "answer", "answer": "Đã cấp ngày 05/03."})
-        raiser.post(f"/problems/{problem.pk}/act/", {"step": "answer", "answer": "Tự trả lời"})  # 403: not theirs
-    problem.refresh_from_db()
-    assert (problem.state, problem.answer) == (ProblemState.ANSWERED, "Đã cấp ngày 05/03.")
-    assert "Đã cấp ngày 05/03." in raiser.get(f"/problems/{problem.pk}/").content.decode()
-    assert "Chưa có tài khoản" in raiser.get(f"/tasks/{task.code}/").content.decode()
+        refused = raiser.post(f"/problems/{problem.pk}/act/", {"step": "answer", "answer": "Tự trả lời"})
+        assert refused.status_code == 403  # not theirs to answer
+        problem.refresh_from_db()
+        assert (problem.state, problem.answer) == (ProblemState.ANSWERED, "Đã cấp ngày 05/03.")
+        assert "Đã cấp ngày 05/03." in raiser.get(f"/problems/{problem.pk}/").content.decode()
+        assert "Chưa có tài khoản" in raiser.get(f"/tasks/{task.code}/").content.decode()
+
+
+def test_the_task_page_tells_the_public_a_count_and_no_title(three, task):
+    page = Client().get(f"/tasks/{task.code}/").content.decode()
+    assert "2 vướng mắc, kiến nghị; nội dung chỉ các đơn vị liên quan xem được." in page
+    assert ">A</a>" not in page and 'id="raise-problem"' not in page
+
+
+def test_the_pages_in_english(three, people, on_day):
+    a, _b, _c = three
+    client = Client(headers={"accept-language": "en"})
+    client.cookies["django_language"] = "en"
+    with on_day(AFTER):
+        client.force_login(people["bca"])
+        listing = client.get("/problems/").content.decode()
+        page = client.get(f"/problems/{a.pk}/").content.decode()
+    assert "3 problems raised: 2 awaiting an answer" in listing and "By agency to act" in listing
+    assert "Send the answer" in page and "Turn into a task" in page and "Awaiting an answer" in page
