@@ -52,8 +52,9 @@ def task_figures(day: datetime.date) -> list[tuple[OrgUnit, AgencyFigures]]:
 
 
 def overdue_by_agency(day: datetime.date, limit: int = TOP_AGENCIES) -> dict[str, Any]:
-    """Agencies with the most overdue tasks on the day, and the totals."""
+    """Agencies with the most overdue tasks on the day, and the totals: per assignment, occurrences included
+    (`total`, `units`), and the Government's count per original task beside them (`official`)."""
     figures = task_figures(day)
-    return {"day": day, "rows": [(u, f) for u, f in figures if f.overdue][:limit],
+    return {"day": day, "rows": [(u, f) for u, f in figures if f.overdue][:limit], "official": official_count(day),
             "total": sum(f.overdue for _u, f in figures), "units": sum(1 for _u, f in figures if f.overdue),
             "demo": Task.objects.filter(demo_status=True, lead_unit__isnull=False).exists()}
