@@ -32,6 +32,7 @@ TASK_CHANGES: dict[TaskChange, Promise] = {
     "product_submitted": gettext_lazy("nộp sản phẩm"), "stage": gettext_lazy("chuyển tình trạng"),
     "extension_requested": gettext_lazy("xin gia hạn"), "extension_decided": gettext_lazy("được quyết định gia hạn"),
     "fan_out": gettext_lazy("giao cho các đơn vị"), "occurrences": gettext_lazy("tạo kỳ mới"),
+    "edited": gettext_lazy("được sửa"), "reassigned": gettext_lazy("chuyển cơ quan chủ trì"),
 }
 
 
