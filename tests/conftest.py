@@ -57,6 +57,47 @@ def django_db_setup(django_db_setup, django_db_blocker):  # noqa: ANN001 - pytes
     stop_listening()
 
 
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory):  # noqa: ANN001
+    """The README's first command, once for the session: `govkpi demo` in its own process (no
+    DJANGO_SETTINGS_MODULE) into a fresh SQLite file. A dict: its folder, the file, what it printed. Tests that
+    serve or change it work on their own copy (`copy_demo`), so the file stays as the demo left it."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    folder = tmp_path_factory.mktemp("demo")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'govkpi.sqlite3'}", "GOVKPI_MEDIA_ROOT": str(folder)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    done = subprocess.run([str(Path(sys.executable).with_name("govkpi")), "demo"], env=env, cwd=folder,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    return {"folder": folder, "file": folder / "govkpi.sqlite3", "stdout": done.stdout}
+
+
+def copy_demo(demo_file: dict, folder) -> dict:  # noqa: ANN001 - a pathlib.Path
+    """A private copy of the session's demo database in `folder` (through SQLite's backup, whole and consistent):
+    the folder and the environment that points a govkpi process at it."""
+    import os
+    import shutil
+    import sqlite3
+
+    for entry in demo_file["folder"].iterdir():  # whatever else the demo left beside its database (media)
+        if not entry.name.startswith("govkpi.sqlite3"):
+            (shutil.copytree if entry.is_dir() else shutil.copy2)(entry, folder / entry.name)
+    target = folder / "govkpi.sqlite3"
+    source, copy_ = sqlite3.connect(demo_file["file"]), sqlite3.connect(target)
+    try:
+        source.backup(copy_)
+    finally:
+        source.close()
+        copy_.close()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{target}", "GOVKPI_MEDIA_ROOT": str(folder),
+           "DJANGO_SETTINGS_MODULE": "govkpi.settings"}
+    return {"folder": folder, "env": env}
+
+
 @pytest.fixture(autouse=True)
 def _reference_units_outside_transactions(request):  # noqa: ANN001
     """A test outside a transaction (`transaction=True`) ends by emptying every table, the reference units loaded

@@ -1,4 +1,4 @@
-"""A real server and a real browser: `govkpi demo` into a fresh SQLite file, `govkpi serve` on a free port,
+"""A real server and a real browser: a copy of the session's `govkpi demo` SQLite file, `govkpi serve` on a free port,
 Debian's Chromium driven by Playwright. These tests touch no database in this process."""
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import copy_demo
 
 DEMO_PASSWORD = "govkpi-demo-2025"
 INTERNAL_INDICATOR = "TTHC_HAILONG_TYLE"
@@ -35,13 +37,10 @@ def _shell(database: dict, code: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def demo_database(tmp_path_factory):
-    """A fresh SQLite file after `govkpi demo`: its folder and the environment that points at it."""
-    folder = tmp_path_factory.mktemp("server")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'govkpi.sqlite3'}", "GOVKPI_MEDIA_ROOT": str(folder),
-           "DJANGO_SETTINGS_MODULE": "govkpi.settings"}
-    subprocess.run([*GOVKPI, "demo"], env=env, cwd=folder, check=True, capture_output=True, timeout=600)
-    database = {"folder": folder, "env": env}
+def demo_database(demo_file, tmp_path_factory):  # noqa: ANN001
+    """The browser tests' own copy of the session's `govkpi demo` SQLite file (tests/conftest.py): its folder and
+    the environment that points at it."""
+    database = copy_demo(demo_file, tmp_path_factory.mktemp("server"))
     # The reference catalog publishes every indicator; one is made internal so that the tests can check it
     # never reaches a public page.
     _shell(database, f"from govkpi.indicators.models import Indicator; "
