@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+
 from govkpi.accounts.admin_site import GovkpiAdminSite
 from govkpi.accounts.views import SignInView
 

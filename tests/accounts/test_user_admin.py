@@ -134,7 +134,7 @@ def test_no_self_lockout_and_no_last_role_withdrawn(hanoi_admin, make_user):
 
 
 def test_a_granted_unit_admin_role_still_needs_the_second_factor(client, hanoi_admin, unit):
-    user, link = user_admin.invite_user(hanoi_admin, username="qt.phuong", full_name="", email="",
+    user, _link = user_admin.invite_user(hanoi_admin, username="qt.phuong", full_name="", email="",
                                         role=Role.UNIT_ADMIN, unit=unit("00004"))
     user.set_password("mot-mat-khau-dai-2026")
     user.save()

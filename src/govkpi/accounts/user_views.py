@@ -6,6 +6,8 @@ set-password link is shown once, on the answer to the invitation.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -116,7 +118,7 @@ class SetPasswordView(PasswordResetConfirmView):
     success_url = reverse_lazy("accounts:login")
     post_reset_login = False
 
-    def form_valid(self, form):  # noqa: ANN001, ANN201 - Django's signature
+    def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
         from govkpi.audit.trail import record
 
