@@ -118,6 +118,10 @@ def test_raise_on_a_task_from_its_page_and_answer_through_the_forms(people, task
         named = raiser.post("/problems/new/", {"task": task.code, "kind": "kien_nghi", "title": "Kinh phí",
                                                "blocks": "Thiếu", "acting_name": "Bộ Tài chính"})
         assert named.status_code == 302 and Problem.objects.get(title="Kinh phí").acting_unit.code == "BTC"
+        picked = raiser.post("/problems/new/", {"task": task.code, "kind": "kien_nghi", "title": "Biên chế",
+                                                "blocks": "Thiếu", "acting_name": "Bộ Nội", "acting_code": "BNV"})
+        assert picked.status_code == 302 and Problem.objects.get(title="Biên chế").acting_unit.code == "BNV"
+        assert 'data-suggest="/tasks/form/units"' in raiser.get(f"/problems/new/?task={task.code}").content.decode()
         assert 'id="answer-form"' in answerer.get(f"/problems/{problem.pk}/").content.decode()
         answerer.post(f"/problems/{problem.pk}/act/", {"step": "answer", "answer": "Đã cấp ngày 05/03."})
         refused = raiser.post(f"/problems/{problem.pk}/act/", {"step": "answer", "answer": "Tự trả lời"})

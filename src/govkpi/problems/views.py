@@ -47,8 +47,12 @@ def problem_list(request: HttpRequest) -> HttpResponse:
         "may_raise": OrgUnit.objects.filter(units_where(request.user, Action.MANAGE_TASKS)).exists()})
 
 
-def _acting_unit(name: str, on: datetime.date) -> OrgUnit | None:
-    """The agency a name (or code) given in the form means; None when left blank; ProblemRuleError when unclear."""
+def _acting_unit(name: str, on: datetime.date, code: str = "") -> OrgUnit | None:
+    """The agency picked in the list (its code), else the one a name (or code) typed means; None when left blank;
+    ProblemRuleError when unclear."""
+    picked = OrgUnit.objects.filter(code=code.strip()).first() if code.strip() else None
+    if picked is not None:
+        return picked
     name = name.strip()
     if not name:
         return None
@@ -98,7 +102,8 @@ def problem_new(request: HttpRequest) -> HttpResponse:
             problem = actions.raise_problem(
                 request.user, kind=source.get("kind", ""), title=source.get("title", ""),
                 blocks=source.get("blocks", ""), raising_unit=raising, task=task,
-                acting_unit=_acting_unit(source.get("acting_name", ""), timezone.localdate()),
+                acting_unit=_acting_unit(source.get("acting_name", ""), timezone.localdate(),
+                                         source.get("acting_code", "")),
                 since=_date(source.get("since", "")), proposal=source.get("proposal", ""))
         except actions.ProblemRuleError as refused:
             error = f"{refused.message_vi} / {refused.message_en}"
@@ -147,7 +152,7 @@ def problem_act(request: HttpRequest, pk: int) -> HttpResponse:
         elif step == "withdraw":
             actions.withdraw(problem, user, form.get("reason", ""))
         elif step == "task":
-            lead = _acting_unit(form.get("lead_name", ""), timezone.localdate())
+            lead = _acting_unit(form.get("lead_name", ""), timezone.localdate(), form.get("lead_code", ""))
             task = actions.turn_into_task(problem, user, title=form.get("title", ""),
                                           deadline_text=form.get("deadline_text", ""), lead=lead,
                                           code=form.get("code", ""))
