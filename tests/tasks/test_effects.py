@@ -122,9 +122,9 @@ def test_pages_show_the_periods_and_nothing_unpublished_or_provisional_to_the_pu
 
 
 def test_a_reader_of_the_unit_sees_the_provisional_figure_on_the_task_page_marked_as_such(done_task, make_user):
-    client = Client()
-    client.force_login(make_user(Role.VIEWER, "BCA"))
+    client, reader = Client(), make_user(Role.VIEWER, "BCA")
     with time_machine.travel(datetime.datetime(2026, 1, 10, 10, tzinfo=VN), tick=False):
+        client.force_login(reader)  # signed in that day: a session does not outlive the suite's own clock
         page = client.get("/tasks/T-DVC/").content.decode()
     assert "tạm tính" in page and "(202512)" in page and "60%" in page
     assert "Chỉ tiêu NOI_BO_TYLE" in page  # a reader of the unit reads its internal indicator
