@@ -227,6 +227,12 @@ def test_staff_without_the_system_administrator_role_is_refused(make_user):
     assert response.status_code == 403
 
 
+def test_a_system_admin_who_is_not_staff_is_told_so(make_user):
+    admin = make_user(Role.SYSTEM_ADMIN, "CP", "qt.khong.staff")
+    response, _chain = follow_finitely(verified_client(admin), "/admin/")
+    assert response.status_code == 403 and 'id="needs-staff"' in response.content.decode()
+
+
 def test_the_anonymous_are_sent_to_sign_in(client):
     response = client.get("/admin/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]

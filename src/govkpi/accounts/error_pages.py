@@ -77,9 +77,11 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
                        unit_name=unit.name_en if in_english else unit.name,
                        granting=Role(granting).label, contacts=names)
     if context["admin_site"] and user.is_authenticated:
+        from govkpi.accounts.admin_site import is_system_admin
         from govkpi.accounts.user_admin import manages_users
 
         context["manages_users"] = manages_users(user)
+        context["needs_staff"] = is_system_admin(user) and not user.is_staff
     return render(request, "403.html", context, status=403)
 
 
