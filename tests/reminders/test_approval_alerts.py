@@ -123,3 +123,29 @@ def test_a_return_also_reaches_the_officer_above_who_submitted_for_a_commune(mak
     at(DAY, reminders.follow)
     assert [(kind, user) for kind, _key, user, _l in sent()] == [("submission_waiting", "hn_approver"),
                                                                   ("values_returned", "hn_clerk")]
+
+
+def test_a_decided_submission_and_resubmitted_values_leave_no_inbox_waiting(submitted, people, at, on_day, client):
+    """Once the approver returns the submission, its "waiting" alert is settled (read) in every approver's inbox;
+    once the unit resubmits, its "returned" alert is settled too; the new submission's alert is unread."""
+    at(DAY, reminders.follow)
+    with on_day(DAY):
+        approval.return_to_unit(submitted, "202509", people["cp_approver"], REASON)
+    at(DAY, reminders.follow)
+    waiting = Notification.objects.get(kind="submission_waiting")
+    returned = Notification.objects.filter(kind="values_returned")
+    assert waiting.read_at is not None and {n.read_at for n in returned} == {None}
+    with on_day(DAY):
+        approval.submit(submitted, "202509", people["hcm_clerk"])
+    at(DAY, reminders.follow)
+    assert {n.read_at is not None for n in returned.all()} == {True}
+    again = Notification.objects.filter(kind="submission_waiting", read_at__isnull=True).get()
+    assert again.key != waiting.key and again.recipient.username == "cp_approver"
+    # Opening a notification from the inbox marks it read and leads to its page; another's is not found.
+    client.force_login(people["cp_approver"])
+    response = client.get(f"/inbox/{again.pk}/open/")
+    assert (response.status_code, response["Location"]) == (302, "/data/approvals/")
+    again.refresh_from_db()
+    assert again.read_at is not None
+    client.force_login(people["hcm_clerk"])
+    assert client.get(f"/inbox/{again.pk}/open/").status_code == 404

@@ -44,3 +44,11 @@ def safe_link(link: str) -> str:
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in link):
         return ""
     return link if link.startswith("/") and not link.startswith("//") and "\\" not in link else ""
+
+
+def settle(key_prefix: str, kind: str, now: datetime.datetime) -> int:
+    """Mark read, for everyone, the unread notifications of a kind whose key starts with the prefix: what they
+    asked for has been done (a submission decided by one of its approvers, returned values resubmitted), so
+    no inbox keeps showing it as waiting. Returns how many were settled."""
+    return (Notification.objects.filter(kind=kind, key__startswith=key_prefix, read_at__isnull=True)
+            .update(read_at=now))

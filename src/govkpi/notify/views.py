@@ -55,6 +55,17 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
+    """Follow one of the person's notifications to its page, marking it read on the way (another's is not
+    found; a link that is not a path inside govkpi leads back to the inbox)."""
+    notification = boxes.notifications_for(request.user).filter(pk=pk).first()
+    if notification is None:
+        raise Http404
+    boxes.mark_read(request.user, timezone.now(), pk=pk)
+    return redirect(boxes.safe_link(notification.link) or "notify:inbox")
+
+
+@login_required
 @require_POST
 def mark_all_read(request: HttpRequest) -> HttpResponse:
     """Mark all the person's notifications read (of the kind shown, when filtered)."""

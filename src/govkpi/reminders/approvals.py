@@ -21,6 +21,7 @@ from govkpi.core.periods import parse_period
 from govkpi.datavalues.approval import approver_unit
 from govkpi.events.models import ChangeEvent
 from govkpi.events.types import ApprovalChanged, UnreadableEvent, parse
+from govkpi.notify import inbox
 from govkpi.notify.kinds import Kind
 from govkpi.notify.outbox import Message
 from govkpi.notify.recipients import members_with, nearest_with
@@ -79,6 +80,12 @@ def _notify_approval(event: ChangeEvent, change: ApprovalChanged) -> int:
     for code in event.units:
         unit = units.get(code)
         for period in event.periods if unit else []:
+            # What the earlier alerts asked for is done: a decided submission waits for no approver any more,
+            # resubmitted values are no longer "returned" in the unit's inboxes.
+            if change.action in ("approve", "return", "unlock"):
+                inbox.settle(f"submitted:{code}:{period}:", Kind.SUBMISSION_WAITING, event.at)
+            if change.action == "submit":
+                inbox.settle(f"returned:{code}:{period}:", Kind.VALUES_RETURNED, event.at)
             if change.action == "return":
                 written += send(returned_message(unit, period, event), returned_to(unit, period, event))
             elif change.action == "submit":
