@@ -53,8 +53,8 @@ def test_each_row_says_what_changed_since_last_month_and_its_review_flags(client
     assert (changes["HS_TIEPNHAN"].value, changes["HS_TIEPNHAN"].previous) == (250, 200)
     assert changes["HS_TIEPNHAN"].change_pct == pytest.approx(25.0)
     assert changes["HS_TRUCTUYEN"].change_pct == pytest.approx(-10.0)
-    assert rows["00004"].flags == []
     assert (changes["HS_DIENTU"].value, changes["HS_DIENTU"].previous) == (None, 30)  # reported in May only
+    assert rows["00004"].flags == ["Kỳ trước có, kỳ này chưa có số liệu: Số hồ sơ số hóa"]  # +25%, -10%: no flag
     assert rows["00008"].changes[0].previous is None and rows["00008"].changes[0].change_pct is None
     assert rows["00008"].flags == ["Cần xem lại: Số hồ sơ tiếp nhận"]  # flagged for follow-up by its clerk
     client.force_login(loop["hanoi"])
@@ -66,6 +66,18 @@ def test_each_row_says_what_changed_since_last_month_and_its_review_flags(client
                  "Tháng 6 có thêm điểm tiếp nhận.")
     html = client.get("/data/approvals/").content.decode()
     assert f'href="/data/00004/{MONTH}/#comments">1 ý kiến</a>' in html and html.count(">0 ý kiến</a>") == 1
+
+
+def test_with_too_little_history_for_outliers_a_change_by_half_since_last_month_is_flagged(loop, make_user):
+    commune = (OrgUnit.objects.filter(parent__code="01").current().exclude(code__in=["00004", "00008"])
+               .order_by("code").first())
+    clerk = make_user(Role.DATA_ENTRY, commune.code)
+    write(clerk, commune.code, BEFORE, HS_TIEPNHAN="1300", HS_TRUCTUYEN="600")  # one month of history
+    write(clerk, commune.code, MONTH, HS_TIEPNHAN="99000", HS_TRUCTUYEN="650")
+    approval.submit(commune, MONTH, clerk)
+    row = next(r for r in waiting_for(loop["hanoi"]).rows if r.unit == commune)
+    assert [c.code for c in row.changes if c.outlier] == []  # the z-score needs four earlier months
+    assert row.flags == ["Thay đổi lớn so với kỳ trước: Số hồ sơ tiếp nhận"]  # +7.515%; +8% is not flagged
 
 
 def test_a_rule_broken_in_the_store_and_an_outlier_are_flagged(loop, make_user):

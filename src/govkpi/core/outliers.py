@@ -13,6 +13,7 @@ from statistics import median
 MIN_HISTORY = 4
 THRESHOLD = 3.5
 FLAT_TOLERANCE = 0.5
+BIG_CHANGE = 0.5  # half as much again, or half gone, since the period before: an approver looks twice
 
 
 def is_outlier(value: float, history: Sequence[float]) -> bool:
@@ -24,3 +25,13 @@ def is_outlier(value: float, history: Sequence[float]) -> bool:
     if spread == 0:
         return abs(value - centre) > FLAT_TOLERANCE * abs(centre) if centre else value != 0
     return abs(0.6745 * (value - centre) / spread) > THRESHOLD
+
+
+def big_change(value: float | None, previous: float | None) -> bool:
+    """True when a value moved by half or more since the period before (from zero: any value). What an approver
+    checks when the unit has too little history for the z-score (fewer than MIN_HISTORY periods)."""
+    if value is None or previous is None:
+        return False
+    if previous == 0:
+        return value != 0
+    return abs(value - previous) >= BIG_CHANGE * abs(previous)

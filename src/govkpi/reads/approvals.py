@@ -18,7 +18,7 @@ from django.utils.translation import get_language, gettext
 
 from govkpi.accounts.permissions import can, units_where
 from govkpi.accounts.roles import Action
-from govkpi.core.outliers import is_outlier
+from govkpi.core.outliers import big_change, is_outlier
 from govkpi.core.periods import PeriodError, parse_period
 from govkpi.datavalues import approval as approval_rule
 from govkpi.datavalues.models import ApprovalState, DataApproval, DataValue
@@ -62,9 +62,15 @@ class Waiting:
 
     @property
     def flags(self) -> list[str]:
-        """The review flags in words (the active language): values flagged for follow-up, outliers, broken rules."""
+        """The review flags in words (the active language): values flagged for follow-up, outliers (or, with little
+        history, a change by half or more since the period before), values reported before and missing now,
+        broken rules."""
         found = [gettext("Cần xem lại: %(name)s") % {"name": c.name} for c in self.changes if c.follow_up]
         found += [gettext("Khác xa các kỳ trước: %(name)s") % {"name": c.name} for c in self.changes if c.outlier]
+        found += [gettext("Thay đổi lớn so với kỳ trước: %(name)s") % {"name": c.name}
+                  for c in self.changes if not c.outlier and big_change(c.value, c.previous)]
+        found += [gettext("Kỳ trước có, kỳ này chưa có số liệu: %(name)s") % {"name": c.name}
+                  for c in self.changes if c.value is None and c.previous is not None]
         return found + [gettext("Vi phạm quy tắc: %(rule)s") % {"rule": text} for text in self.rule_breaks]
 
 
