@@ -34,6 +34,10 @@ def test_the_national_dashboard_draws_the_map_and_the_rankings(page, server):
     page.reload()
     page.locator("#panel-map canvas, #panel-map svg").first.wait_for(timeout=10_000)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # no sideways scroll
+    # …and no table squeezed to a letter a line: a wide table scrolls inside itself, every header keeps 4rem.
+    narrowest = page.evaluate("Math.min(...[...document.querySelectorAll('main table th')]"
+                              ".filter(e => e.offsetParent).map(e => e.getBoundingClientRect().width))")
+    assert narrowest >= 60, narrowest
     shot(page, "dashboard-phone")
 
 
