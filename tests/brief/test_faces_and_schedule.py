@@ -27,7 +27,8 @@ def test_the_page_makes_a_brief_downloads_it_and_lists_it(dataset, national_read
     client.force_login(national_reader)
     with time_machine.travel(AS_OF + datetime.timedelta(hours=2), tick=False):
         page = client.get("/briefs/")
-        assert page.status_code == 200 and "Báo cáo giao ban" in page.text and 'value="2025-08"' in page.text
+        # The form proposes the latest official month: July (August is reported until 15 September).
+        assert page.status_code == 200 and "Báo cáo giao ban" in page.text and 'value="2025-07"' in page.text
         answer = client.post("/briefs/", {"scope": "national", "period": "2025-07", "format": "xlsx", "lang": "vi"})
     report = Report.objects.get()
     assert answer.status_code == 302 and answer["Location"] == f"/briefs/{report.pk}/"
@@ -53,7 +54,7 @@ def test_the_command_line_writes_the_brief_as_of_a_moment(dataset, tmp_path, cap
     main(["report", "--period", "2025-07", "--format", "pdf", "--output", str(again), "--as-of", AS_OF.isoformat()])
     assert again.read_bytes() == out.read_bytes()  # the same moment, the same bytes
     assert main(["report", "--scope", "XX", "--period", "2025-07", "--format", "pdf", "--output", str(out)]) == 2
-    assert "Không có đơn vị mã «XX»" in capsys.readouterr().err
+    assert "Không tìm thấy đơn vị có tên «XX»" in capsys.readouterr().err
 
 
 def test_scheduled_briefs_are_made_once_and_their_readers_told_once(dataset, national_reader, make_user):

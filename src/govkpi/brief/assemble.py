@@ -9,7 +9,9 @@ same scope, period, as_of and viewer give the same brief again; what has no as-o
 from __future__ import annotations
 
 import datetime
+import re
 from collections import defaultdict
+from statistics import median
 from typing import Any
 
 from django.conf import settings
@@ -38,13 +40,14 @@ from govkpi.evaluation.scores import scores_as_of
 from govkpi.indicators.models import ReportedFigure
 from govkpi.orgunits.models import OrgUnit
 from govkpi.orgunits.reference import GOVERNMENT_CODE
+from govkpi.orgunits.resolve import resolve_unit
 from govkpi.problems.figures import all_problems, standing
 from govkpi.problems.models import PENDING
 from govkpi.reads.official import Calendar
 from govkpi.reads.problems import problems_q
 from govkpi.reads.results import latest_per_indicator
 from govkpi.reads.visibility import Viewer
-from govkpi.tasks.figures import facts_for
+from govkpi.tasks.figures import facts_for, figures_by_unit
 from govkpi.tasks.models import Task
 
 NATIONAL = "national"
@@ -90,17 +93,27 @@ class EveryUnitReader(Viewer):
 
 
 def scope_unit(scope: str) -> OrgUnit:
-    """The unit a scope names: "national" is the Government; otherwise a unit code."""
-    code = GOVERNMENT_CODE if scope in ("", NATIONAL) else scope
+    """The unit a scope names: "national" is the Government; otherwise a unit's code, or its name as people
+    write it ("Hà Nội", "TP.HCM", "Bộ Công an": the name resolver; a merged province's old name gives its
+    successor)."""
+    text = scope.strip()
+    code = GOVERNMENT_CODE if text.lower() in ("", NATIONAL, "toàn quốc", "toan quoc") else text
     unit = OrgUnit.objects.filter(code=code).first()
-    if unit is None:
-        raise BriefRefused(f"Không có đơn vị mã «{scope}».", f"No unit has the code «{scope}».")
-    return unit
+    if unit is not None:
+        return unit
+    found = resolve_unit(text)
+    if found.unit is None:
+        raise BriefRefused(found.message_vi or f"Không tìm thấy đơn vị «{scope}».",
+                           found.message_en or f"No unit «{scope}».")
+    return found.unit
 
 
 def brief_period(text: str) -> Period:
-    """A month (2026-10, 202610) or a quarter (2026-Q3, 2026Q3)."""
+    """A month (2026-10, 202610, or 10/2026 as the pages write it) or a quarter (2026-Q3, 2026Q3)."""
     cleaned = text.strip().upper().replace("-", "")
+    written = re.fullmatch(r"(?:THÁNG\s*)?(\d{1,2})/(\d{4})", cleaned)
+    if written:
+        cleaned = f"{written[2]}{int(written[1]):02d}"
     try:
         period = parse_period(cleaned)
     except ValueError:
@@ -143,7 +156,15 @@ def assemble(scope: str, period: str, as_of: datetime.datetime, viewer: Viewer) 
     brief.groups = {s.group: s.unit.parent.name for s in lines if s.group.startswith("communes:")} if lines else {}
     brief.rank_changes = _rank_changes(lines, previous, month)
     brief.quality = _quality(lines)
-    brief.commend, brief.call_out = _verdicts(unit, lines, month)
+    # Overdue tasks held by each unit on the day, and the middle of each peer group (the whole group, even when
+    # the scope shows one unit of it): a unit late on more than most of its peers is not commended.
+    overdue = {agency.code: figures.overdue for agency, figures in figures_by_unit(day)}
+    peers: dict[str, list[int]] = defaultdict(list)
+    for group, code in scores.filter(period=month, group__in={s.group for s in lines}).values_list("group",
+                                                                                                 "unit__code"):
+        peers[group].append(overdue.get(code, 0))
+    typical = {group: median(counts) for group, counts in peers.items()}
+    brief.commend, brief.call_out = _verdicts(unit, lines, month, overdue, typical)
     if not brief.official:
         brief.notes.insert(0, ((f"{parsed.label_vi} chưa có số liệu chính thức tại thời điểm lập; điểm, xếp hạng "
                                 "và đề xuất biểu dương, nhắc nhở là tạm tính; mục 2 chỉ xét số liệu chính thức."),
@@ -336,10 +357,13 @@ def _call_out_from(group: list[Score]) -> int:
     return size - CALL_OUT_BOTTOM + 1
 
 
-def _verdicts(unit: OrgUnit, lines: list[Score], month: str) -> tuple[list[Verdict], list[Verdict]]:
+def _verdicts(unit: OrgUnit, lines: list[Score], month: str, overdue: dict[str, int],
+              typical: dict[str, float]) -> tuple[list[Verdict], list[Verdict]]:
     """Under the methodology's ranks: the first COMMEND_TOP of each peer group to commend, the last
     CALL_OUT_BOTTOM places to call out (a scope unit shown alone in its group is judged by the same ranks). A unit
-    with no indicator judged in the month is not commended: its score is its data quality and tasks alone."""
+    with no indicator judged in the month is not commended: its score is its data quality and tasks alone. Nor
+    is a unit holding more overdue tasks (on the brief's day) than the middle unit of its group: a ministry late
+    on more tasks than most of its peers is not held up as an example, whatever its score ("phân minh")."""
     groups: dict[str, list[Score]] = defaultdict(list)
     for s in lines:
         if s.rank is not None and s.group_size:
@@ -349,7 +373,8 @@ def _verdicts(unit: OrgUnit, lines: list[Score], month: str) -> tuple[list[Verdi
         bottom = _call_out_from(group)
         for s in group:
             judged = (s.components.get("indicators") or {}).get("score") is not None
-            if s.rank <= COMMEND_TOP and judged:
+            late = overdue.get(s.unit.code, 0) > typical.get(s.group, 0)
+            if s.rank <= COMMEND_TOP and judged and not late:
                 commend.append(_verdict(s, month, strongest=True))
             elif s.rank >= bottom and s.rank > COMMEND_TOP:
                 call_out.append(_verdict(s, month, strongest=False))

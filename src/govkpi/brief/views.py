@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from govkpi.accounts.permissions import scope_units
@@ -14,14 +13,16 @@ from govkpi.brief import produce as stored
 from govkpi.brief.assemble import NATIONAL, BriefRefused
 from govkpi.brief.models import Format, Report
 from govkpi.brief.renderers import CONTENT_TYPES
+from govkpi.core.periods import parse_period
 from govkpi.orgunits.models import OrgUnit
+from govkpi.reads.official import Calendar
 
 
 def _default_period() -> str:
-    """The month before this one (the month a meeting usually reviews), as the form's month field writes it."""
-    first = timezone.localdate().replace(day=1)
-    previous = first - timezone.timedelta(days=1)
-    return f"{previous:%Y-%m}"
+    """The latest official month (the month a meeting reviews: its figures are approved and published), as the
+    form's month field writes it."""
+    month = parse_period(Calendar().last_official_month())
+    return f"{month.start:%Y-%m}"
 
 
 @login_required
