@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from govkpi.accounts.contact import set_email
 from govkpi.accounts.models import ApiToken, Membership
 from govkpi.accounts.roles import Action
 from govkpi.accounts.enrolment import issue_enrolment_code, may_issue, redeem_enrolment_code
@@ -150,6 +152,14 @@ def account(request: HttpRequest) -> HttpResponse:
         token = ApiToken.objects.filter(user=user, prefix=request.POST.get("prefix", "")).first()
         if token is not None:
             revoke_token(token, by=user)
+    elif form == "email":
+        try:
+            with transaction.atomic():
+                set_email(user, request.POST.get("email", ""))
+            messages.success(request, _("Đã lưu địa chỉ e-mail."))
+        except AccountRefused as refused:
+            messages.error(request, f"{refused.message_vi} / {refused.message_en}")
+            status = 400
     elif form == "enrolment_code":
         target = get_user_model().objects.filter(username=request.POST.get("username", ""), is_active=True).first()
         try:
