@@ -32,7 +32,8 @@ from govkpi.indicators.models import DataElement
 from govkpi.tasks import actions
 from govkpi.tasks.models import Directive, DirectiveKind, Evidence
 
-pytestmark = pytest.mark.django_db(transaction=True)  # the backup reads what is committed, as in production
+pytestmark = [pytest.mark.slow,  # runs govkpi backup/restore and a writer in processes of their own
+              pytest.mark.django_db(transaction=True)]  # the backup reads what is committed, as in production
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 GOVKPI = [sys.executable, "-m", "govkpi.cli"]

@@ -469,6 +469,7 @@ def test_data_sets_and_elements_read_in_a_bounded_number_of_queries(client, cata
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow  # a live server on loopback
 def test_dhis2_py_reads_units_page_by_page(live_server, make_user):
     # dhis2.py 2.3.0 (PyPI) Api.get_paged: pageSize, page, reads pager.pageCount; Api.get with params
     dhis2 = pytest.importorskip("dhis2")

@@ -12,7 +12,7 @@ from govkpi.accounts.tokens import create_token
 from govkpi.datavalues.models import DataValue
 
 dhis2 = pytest.importorskip("dhis2")
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]  # a live server on loopback
 
 
 def test_dhis2_py_pushes_reads_and_is_told_of_conflicts(live_server, elements, month, make_user):

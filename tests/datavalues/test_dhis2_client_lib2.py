@@ -15,7 +15,7 @@ from govkpi.accounts.tokens import create_token
 from govkpi.datavalues.models import DataValue, ReportingWindow, WindowState
 
 dhis2_client = pytest.importorskip("dhis2_client")
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]  # a live server on loopback
 
 SEPTEMBER, MAY = "202509", "202505"
 DEFAULT_COMBO = "HllvX50cXC0"  # the default category option combo's UID in every DHIS2
