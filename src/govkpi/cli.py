@@ -586,8 +586,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     from govkpi.jobs.worker import run
 
+    # Its start, stalled jobs given back and failures; not every job's start and end (several a tick).
     logging.getLogger("govkpi.jobs").setLevel(logging.INFO)
-    logging.getLogger("django_tasks_db").setLevel(logging.INFO)
+    logging.getLogger("django_tasks").setLevel(logging.WARNING)
+    logging.getLogger("django_tasks_db").setLevel(logging.WARNING)
     run(once=args.once)
     return 0
 

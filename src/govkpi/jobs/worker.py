@@ -42,7 +42,7 @@ def _clock(identity: str, stop: threading.Event) -> None:
         try:
             queued = clock_step(identity)
             if queued:
-                log.info("queued %s", ", ".join(queued))
+                log.debug("queued %s", ", ".join(queued))
         except Exception:  # a database outage: log, and try again on the next tick
             log.exception("the worker's clock could not run this tick")
         finally:

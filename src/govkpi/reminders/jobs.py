@@ -18,7 +18,7 @@ def scan(now: datetime.datetime) -> dict[str, int]:
     """Run every clock-driven rule at `now`; returns the notifications each wrote (0 everywhere on a rerun)."""
     written = {"tasks": task_reminders(now), "windows": window_reminders(now), "off_track": off_track_reminders(now),
                "failures": failure_reminders(now)}
-    log.info("reminders scan at %s: %s", now.isoformat(), written)
+    (log.info if any(written.values()) else log.debug)("reminders scan at %s: %s", now.isoformat(), written)
     return written
 
 
@@ -26,5 +26,5 @@ def follow(now: datetime.datetime) -> dict[str, int]:
     """Send the alerts the change events since the last run call for; `now` is the worker's clock (the events
     carry their own moments), taken for the same shape as scan."""
     written = {"approvals": approval_alerts(now)}
-    log.info("reminders follow at %s: %s", now.isoformat(), written)
+    (log.info if any(written.values()) else log.debug)("reminders follow at %s: %s", now.isoformat(), written)
     return written
