@@ -236,3 +236,17 @@ def test_a_system_admin_who_is_not_staff_is_told_so(make_user):
 def test_the_anonymous_are_sent_to_sign_in(client):
     response = client.get("/admin/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_no_new_link_for_a_user_who_has_a_password_even_if_never_signed_in_on_a_page(hanoi_admin, make_user, unit):
+    """An account with a password that never signed in on a page (used through API tokens, or invited and past
+    its link but not signed in yet) is not a unit administrator's to take over with a fresh link."""
+    user, _link = user_admin.invite_user(hanoi_admin, username="le.van.c", full_name="Lê Văn C", email="",
+                                         role=Role.DATA_ENTRY, unit=unit("00004"))
+    assert user_admin.new_set_password_link(hanoi_admin, user).startswith("/account/set-password/")  # not yet chosen
+    user.set_password("mat-khau-da-chon-2026")
+    user.save()
+    assert user.last_login is None
+    with pytest.raises(Refused) as refused:
+        user_admin.new_set_password_link(hanoi_admin, user)
+    assert refused.value.code == "already_signed_in"

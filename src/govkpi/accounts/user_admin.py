@@ -219,12 +219,15 @@ def set_active(admin: Any, user: Any, active: bool, request: HttpRequest | None 
 
 @transaction.atomic
 def new_set_password_link(admin: Any, user: Any, request: HttpRequest | None = None) -> str:
-    """A fresh set-password link for an invited user who has not signed in yet (a password reset of a user who
-    has signed in is a system administrator's, not a unit administrator's)."""
+    """A fresh set-password link for an invited user who has not signed in yet nor chosen a password (a password
+    reset of a user who has one is a system administrator's, not a unit administrator's: an account with a
+    password that never signed in on a page, such as one used through API tokens, is not the administrator's to
+    take over)."""
     _require_in_reach(admin, user)
-    if user.last_login is not None or not user.is_active:
-        raise _refused("already_signed_in", f"{user.username} đã đăng nhập hoặc đã bị khóa: không cấp lại liên kết.",
-                       f"{user.username} has signed in already or is deactivated: no new link.")
+    if user.last_login is not None or not user.is_active or user.has_usable_password():
+        raise _refused("already_signed_in",
+                       f"{user.username} đã đặt mật khẩu, đã đăng nhập hoặc đã bị khóa: không cấp lại liên kết.",
+                       f"{user.username} has a password, has signed in already or is deactivated: no new link.")
     record("user.set_password_link", actor=admin, object_type="User", object_key=user.username, request=request)
     return set_password_path(user)
 
