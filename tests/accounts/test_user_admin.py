@@ -250,3 +250,13 @@ def test_no_new_link_for_a_user_who_has_a_password_even_if_never_signed_in_on_a_
     with pytest.raises(Refused) as refused:
         user_admin.new_set_password_link(hanoi_admin, user)
     assert refused.value.code == "already_signed_in"
+
+
+def test_a_deactivated_users_link_stops_working(client, hanoi_admin, unit):
+    user, link = user_admin.invite_user(hanoi_admin, username="pham.thi.d", full_name="Phạm Thị D", email="",
+                                        role=Role.DATA_ENTRY, unit=unit("00004"))
+    user_admin.set_active(hanoi_admin, user, False)
+    page = client.get(link, follow=True)
+    assert b"new_password1" not in page.content and b"link-invalid" in page.content
+    user.refresh_from_db()
+    assert not user.has_usable_password()

@@ -118,6 +118,11 @@ class SetPasswordView(PasswordResetConfirmView):
     success_url = reverse_lazy("accounts:login")
     post_reset_login = False
 
+    def get_user(self, uidb64: str) -> Any:
+        """The link's user, while active: deactivating an account also ends the links given for it."""
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None
+
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
         from govkpi.audit.trail import record
