@@ -52,7 +52,8 @@ def test_the_national_brief_reads_official_figures_units_behind_tasks_and_verdic
 
 def test_xlsx_has_one_sheet_per_section_with_real_numbers(july):
     sheets = workbook(render(july, "xlsx"))
-    assert list(sheets) == ["0_ThongTin", "1_ChiTieu", "2_ChamTienDo", "3_NhiemVu", "4_XepHang", "5_ChatLuong",
+    assert list(sheets) == ["0_ThongTin", "1_ChiTieu", "2_ChamTienDo", "3a_TheoCoQuan", "3_NhiemVu", "4_XepHang",
+                            "5_ChatLuong",
                             "6a_BieuDuong", "6b_NhacNho", "7_VuongMac"]
     indicators = sheets["1_ChiTieu"]
     assert indicators[0] == ("1. Chỉ tiêu chủ yếu so với mục tiêu",) + (None,) * 12
@@ -61,6 +62,10 @@ def test_xlsx_has_one_sheet_per_section_with_real_numbers(july):
     assert row[0] == "DVC_TOANTRINH_TYLE" and isinstance(row[3], float) and row[3] == pytest.approx(NATIONAL_JULY)
     assert (row[5], row[6].date(), row[8]) == (80, datetime.date(2025, 12, 31), "Chậm tiến độ")
     assert "39,51 (Tháng 7/2025; T2025, 06/02/2025); 15,21 (Tháng 7/2025, tổng các tỉnh; T2025" in row[11]
+    # Per agency first, most overdue first: Bộ Công an holds BR-1, 36 days overdue; the soon-due BR-2's agency after.
+    assert sheets["3a_TheoCoQuan"][2][:4] == ("Bộ Công an", 1, 36, 0)
+    assert [r[1] for r in sheets["3a_TheoCoQuan"][2:]] == sorted((r[1] for r in sheets["3a_TheoCoQuan"][2:]),
+                                                                reverse=True)
     tasks = {r[1]: r for r in sheets["3_NhiemVu"][2:]}
     assert tasks["BR-1"][:5] == ("Bộ Công an", "BR-1", "Hoàn thành cơ sở dữ liệu quốc gia về dân cư",
                                  datetime.datetime(2025, 7, 31), "Quá hạn")

@@ -109,6 +109,23 @@ def _task_rows(lines: list[TaskLine], lang: str) -> list[list[Cell]]:
              demo_mark(t.demo, lang)] for t in lines]
 
 
+def _agency_rows(lines: list[TaskLine], lang: str) -> list[list[Cell]]:
+    """Per lead agency: its overdue tasks, the longest overdue, its tasks due soon — most overdue first, what a
+    steering committee reads before the task-by-task list."""
+    by: dict[str, list] = {}
+    for t in lines:
+        row = by.setdefault(t.agency_code, [t.agency_name, 0, 0, 0, False])
+        if t.state == "overdue":
+            row[1] += 1
+            row[2] = max(row[2], t.days)
+        else:
+            row[3] += 1
+        row[4] = row[4] or t.demo
+    ordered = sorted(by.items(), key=lambda item: (-item[1][1], -item[1][2], -item[1][3], item[0]))
+    return [[name, Num(late, 0), Num(longest if late else None, 0), Num(soon, 0), demo_mark(demo, lang)]
+            for _code, (name, late, longest, soon, demo) in ordered]
+
+
 def _verdict_rows(brief: Brief, verdicts: list[Verdict], lang: str, key: str) -> list[list[Cell]]:
     return [[group_label(brief, v.group, lang), v.code, v.name, Num(v.rank, 0), Num(v.size, 0), Num(v.value, 2),
              word(key, lang, rank=v.rank, size=v.size, score=number(v.value, lang, 2),
@@ -137,7 +154,10 @@ def sections(brief: Brief, lang: str) -> list[Section]:
     three = Section(3, w("s3"), paragraphs=[w("task_totals", overdue=len(brief.overdue), soon=len(brief.due_soon),
                                                 days=brief.soon_days,
                                                 agencies=len({t.agency_code for t in brief.tasks}))],
-                    tables=[Table("3_NhiemVu" if lang == "vi" else "3_Tasks",
+                    tables=[Table("3a_TheoCoQuan" if lang == "vi" else "3a_ByAgency",
+                                  [w("agency"), w("overdue_count"), w("longest_overdue"), w("soon_count"),
+                                   w("demo_col")], _agency_rows(brief.tasks, lang), [5, 2, 2, 2, 1.1]),
+                            Table("3_NhiemVu" if lang == "vi" else "3_Tasks",
                                   [w("agency"), w("code"), w("task"), w("deadline"), w("state"), w("days"),
                                    w("progress"), w("demo_col")], _task_rows(brief.tasks, lang),
                                   [3, 2.2, 6, 1.6, 1.6, 1.8, 1.2, 1.1], doc_skip=(1,))])

@@ -52,6 +52,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "judged": ("Số chỉ tiêu đánh giá", "Indicators judged"), "worst": ("Chỉ tiêu thấp nhất", "Weakest indicator"),
     "agency": ("Cơ quan chủ trì", "Lead agency"), "task": ("Nhiệm vụ", "Task"), "state": ("Tình trạng", "State"),
     "days": ("Số ngày", "Days"), "progress": ("Tiến độ (%)", "Progress (%)"),
+    "overdue_count": ("Số nhiệm vụ quá hạn", "Tasks overdue"), "soon_count": ("Sắp đến hạn", "Due soon"),
+    "longest_overdue": ("Quá hạn lâu nhất (ngày)", "Longest overdue (days)"),
     "group": ("Nhóm", "Peer group"), "rank": ("Hạng", "Rank"), "previous_rank": ("Hạng kỳ trước", "Previous rank"),
     "change": ("Thay đổi", "Change"), "score": ("Điểm", "Score"), "reason": ("Nguyên nhân", "Reason"),
     "evidence": ("Căn cứ", "Evidence"), "expected": ("Phải báo cáo", "Owed"), "received": ("Đã báo cáo", "Received"),
