@@ -149,3 +149,12 @@ def test_a_scope_is_found_by_name_and_a_month_as_the_pages_write_it(dataset, nat
     by_code = assemble("BCA", "2025-07", dataset, viewer_for(national_reader))
     assert (by_name.scope.code, by_name.period) == ("BCA", "202507") and by_name.headlines == by_code.headlines
     assert assemble("Tỉnh Quảng Nam", "07/2025", dataset, viewer_for(national_reader)).scope.code == "48"  # merged
+
+
+def test_a_provinces_brief_says_where_the_province_stands(dataset, national_reader):
+    hanoi = assemble("01", "2025-07", dataset, viewer_for(national_reader))
+    rank, size, value, _change = hanoi.standing
+    assert size == 34 and rank is not None and value is not None
+    text = "\n".join(document_text(render(hanoi, "docx")))
+    assert f"Thành phố Hà Nội: điểm {value:.2f}".replace(".", ",") in text and f"xếp hạng {rank}/34" in text
+    assert assemble("national", "2025-07", dataset, viewer_for(national_reader)).standing is None

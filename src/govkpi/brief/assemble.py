@@ -155,6 +155,9 @@ def assemble(scope: str, period: str, as_of: datetime.datetime, viewer: Viewer) 
                                                     unit__in=[s.unit_id for s in lines])}
     brief.groups = {s.group: s.unit.parent.name for s in lines if s.group.startswith("communes:")} if lines else {}
     brief.rank_changes = _rank_changes(lines, previous, month)
+    own = next((s for s in lines if s.unit_id == unit.pk), None)
+    if own is not None and unit.code != GOVERNMENT_CODE:
+        brief.standing = (own.rank, own.group_size, own.value, own.rank_change)
     brief.quality = _quality(lines)
     # Overdue tasks held by each unit on the day, and the middle of each peer group (the whole group, even when
     # the scope shows one unit of it): a unit late on more than most of its peers is not commended.

@@ -162,6 +162,9 @@ class Brief:
     commend: list[Verdict] = field(default_factory=list)
     call_out: list[Verdict] = field(default_factory=list)
     groups: dict[str, str] = field(default_factory=dict)  # group key → province name (communes' groups)
+    # The scope unit's own standing in its peer group (a ministry, a province): rank, group size, score and the
+    # change of rank since the month before; None nationally or when it has no score that month.
+    standing: tuple[int | None, int, float | None, int | None] | None = None
     notes: list[tuple[str, str]] = field(default_factory=list)  # (Vietnamese, English)
 
     @property

@@ -109,6 +109,18 @@ def _task_rows(lines: list[TaskLine], lang: str) -> list[list[Cell]]:
              demo_mark(t.demo, lang)] for t in lines]
 
 
+def _standing(brief: Brief, lang: str) -> list[str]:
+    """The scope unit's own score and rank, first thing in section 4 (a province's brief says where it stands)."""
+    if brief.standing is None or brief.standing[0] is None:
+        return []
+    rank, size, value, change = brief.standing
+    moved = ""
+    if change:
+        moved = word("standing_up" if change > 0 else "standing_down", lang, n=abs(change))
+    name = brief.scope.name if lang == "vi" else (brief.scope.name_en or brief.scope.name)
+    return [word("standing", lang, unit=name, score=number(value, lang, 2), rank=rank, size=size, change=moved)]
+
+
 def _agency_rows(lines: list[TaskLine], lang: str) -> list[list[Cell]]:
     """Per lead agency: its overdue tasks, the longest overdue, its tasks due soon — most overdue first, what a
     steering committee reads before the task-by-task list."""
@@ -161,7 +173,7 @@ def sections(brief: Brief, lang: str) -> list[Section]:
                                   [w("agency"), w("code"), w("task"), w("deadline"), w("state"), w("days"),
                                    w("progress"), w("demo_col")], _task_rows(brief.tasks, lang),
                                   [3, 2.2, 6, 1.6, 1.6, 1.8, 1.2, 1.1], doc_skip=(1,))])
-    four = Section(4, w("s4"), tables=[Table(
+    four = Section(4, w("s4"), paragraphs=_standing(brief, lang), tables=[Table(
         "4_XepHang" if lang == "vi" else "4_Rankings",
         [w("group"), w("code"), w("unit"), w("rank"), w("previous_rank"), w("change"), w("score"), w("reason"),
          w("evidence"), w("demo_col")],
