@@ -92,3 +92,12 @@ def test_the_404_page_says_why_and_what_next_in_both_languages(client):
 def test_a_view_raising_404_gets_the_page_too(client):
     page = client.get("/units/KHONGCO/")
     assert page.status_code == 404 and "Không tìm thấy trang" in page.content.decode()
+
+
+def test_whom_to_ask_is_named_only_to_a_colleague_of_the_unit(make_user):
+    make_user(Role.UNIT_ADMIN, "BCA", "bca.quantri.test")
+    outsider = Client()
+    outsider.force_login(make_user(Role.VIEWER, "79", "hcm.xem"))  # Hồ Chí Minh City's, not the ministry's
+    text = outsider.get("/test-errors/bca-tasks/").content.decode()
+    assert "Bạn cần vai trò «Quản lý nhiệm vụ» tại Bộ Công an" in text and "Liên hệ Quản trị đơn vị" in text
+    assert "bca.quantri.test" not in text

@@ -50,6 +50,21 @@ def granters(role: str, unit: OrgUnit) -> tuple[str, list[str]]:
     return granting, names
 
 
+def branch(unit: OrgUnit) -> str:
+    """The path of the ministry or province a unit belongs to (the Government's own path for the Government)."""
+    codes = unit.path.strip("/").split("/")
+    return f"/{'/'.join(codes[:2])}/"
+
+
+def colleague(user: Any, unit: OrgUnit) -> bool:
+    """True when the user holds a membership within the unit's ministry or province (or at the Government)."""
+    top = branch(unit)
+    units = [m.unit for m in Membership.objects.filter(user=user).select_related("unit")]
+    if unit.level == 0:  # the Government's own administrators: named to the Government's people only
+        return any(u.level == 0 for u in units)
+    return any(u.level == 0 or u.path.startswith(top) for u in units)
+
+
 def _halves(message: str) -> str:
     """The refusal's words in the interface's language ("tiếng Việt / English" messages)."""
     vi, sep, en = message.partition(" / ")
@@ -70,7 +85,10 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     user = request.user
     if isinstance(exception, NotAllowed):
         role = role_for(exception.action)
-        granting, names = granters(role, exception.unit) if user.is_authenticated else (Role.UNIT_ADMIN, [])
+        # Names only to a colleague (a member somewhere in the same ministry or province): anyone refused
+        # anywhere must not be able to list the country's administrators by trying pages.
+        granting, names = (granters(role, exception.unit) if user.is_authenticated and colleague(user, exception.unit)
+                           else (Role.UNIT_ADMIN, []))
         unit = exception.unit
         in_english = (get_language() or "vi").startswith("en") and unit.name_en
         context.update(action=Action(exception.action).label, role=Role(role).label,
